@@ -1,0 +1,87 @@
+"""Every setting of the bot, read from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr
+    telegram_api_url: str | None = None
+    database_url: str = "sqlite+aiosqlite:///data/stroboscope.db"
+    redis_url: str | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+
+    # Secrets for the barcode: Fernet key (encryption at rest) and HMAC key (fingerprints).
+    # When unset, they are generated once into DATA_DIR/secret_keys.json (mode 0600).
+    encryption_key: SecretStr | None = None
+    fingerprint_key: SecretStr | None = None
+
+    data_dir: Path = Path("data")
+    storage_dir: Path | None = None  # default: DATA_DIR/photos
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
+    max_markup_percent: int = Field(20, ge=0, le=1000)
+    reservation_minutes: int = Field(15, ge=1, le=24 * 60)
+    escrow_hours: int = Field(12, ge=0, le=24 * 30)
+    payment_provider_token: SecretStr | None = None
+    currency: str = "RUB"
+    stars_per_unit: float = Field(0.6, gt=0)
+    service_fee_percent: int = Field(0, ge=0, le=100)
+
+    new_account_days: int = Field(7, ge=0)
+    new_account_daily_listings: int = Field(3, ge=1)
+    max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    phash_max_distance: int = Field(6, ge=0, le=64)
+
+    throttle_seconds: float = Field(0.3, ge=0)
+    sweep_interval_seconds: int = Field(60, ge=1)
+    polling_timeout: int = Field(30, ge=0, le=50)
+    log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_RE.match(value.get_secret_value()):
+            raise ValueError("BOT_TOKEN must look like 123456789:AA... (get one from @BotFather)")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def uses_stars(self) -> bool:
+        return self.payment_provider_token is None
+
+    @property
+    def payment_currency(self) -> str:
+        return "XTR" if self.uses_stars else self.currency
+
+    @cached_property
+    def photo_dir(self) -> Path:
+        return self.storage_dir or self.data_dir / "photos"
