@@ -13,12 +13,17 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """What migrations need: only the database."""
+
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    database_url: str = "sqlite+aiosqlite:///data/stroboscope.db"
+
+
+class Settings(DatabaseSettings):
     bot_token: SecretStr
     telegram_api_url: str | None = None
-    database_url: str = "sqlite+aiosqlite:///data/stroboscope.db"
     redis_url: str | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
 

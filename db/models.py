@@ -1,0 +1,304 @@
+"""SQLAlchemy 2 typed models: the whole schema. Every change here needs an Alembic migration."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone, so naive UTC is stored)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=16, validate_strings=True, values_callable=lambda e: [m.value for m in e])
+
+
+class EventType(enum.StrEnum):
+    CONCERT = "concert"
+    THEATRE = "theatre"
+    STANDUP = "standup"
+    SPORT = "sport"
+    FESTIVAL = "festival"
+    CINEMA = "cinema"
+    OTHER = "other"
+
+
+class TicketStatus(enum.StrEnum):
+    ACTIVE = "active"
+    RESERVED = "reserved"
+    SOLD = "sold"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    BLOCKED = "blocked"
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    REFUNDED = "refunded"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class PayoutStatus(enum.StrEnum):
+    HELD = "held"
+    RELEASED = "released"
+    PAID = "paid"
+    FROZEN = "frozen"
+    CANCELLED = "cancelled"
+
+
+class DisputeStatus(enum.StrEnum):
+    OPEN = "open"
+    REFUNDED = "refunded"
+    RELEASED = "released"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    phone_e164: Mapped[str] = mapped_column(String(20), unique=True)
+    full_name: Mapped[str] = mapped_column(String(128))
+    first_name: Mapped[str] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    is_banned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data for one storage key, so a wizard survives a restart."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_feed", "status", "created_at", "id"),
+        Index("ix_tickets_feed_type", "status", "event_type", "created_at", "id"),
+        Index("ix_tickets_feed_city", "status", "city_id", "created_at", "id"),
+        Index("ix_tickets_status_event_at", "status", "event_at"),
+        Index("ix_tickets_seller", "seller_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    event_name: Mapped[str] = mapped_column(String(120))
+    event_name_folded: Mapped[str] = mapped_column(String(120))  # casefolded, ё->е: search on any backend
+    event_type: Mapped[EventType] = mapped_column(_enum(EventType))
+    city_id: Mapped[int] = mapped_column(Integer)
+    city_name: Mapped[str] = mapped_column(String(120))
+    city_tz: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[str] = mapped_column(String(120))
+    event_at: Mapped[datetime] = mapped_column()
+    seat_section: Mapped[str | None] = mapped_column(String(30))
+    seat_row: Mapped[str | None] = mapped_column(String(30))
+    seat_number: Mapped[str | None] = mapped_column(String(30))
+    standing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    face_value: Mapped[int] = mapped_column(Integer)  # major units of `currency`
+    price: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    barcode_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    barcode_format: Mapped[str] = mapped_column(String(16))
+    barcode_fingerprint: Mapped[str | None] = mapped_column(String(64), unique=True)
+    photo_key: Mapped[str] = mapped_column(String(64))
+    photo_phash: Mapped[str] = mapped_column(String(16))
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), default=TicketStatus.ACTIVE)
+    block_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    sold_at: Mapped[datetime | None] = mapped_column()
+
+    seller: Mapped[User] = relationship(foreign_keys=[seller_id], lazy="raise")
+
+
+class TicketStatusChange(Base):
+    """Status history of a ticket, shown to admins in /ticket ID."""
+
+    __tablename__ = "ticket_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus))
+    actor: Mapped[str] = mapped_column(String(32))  # seller | buyer | system | admin:<telegram id>
+    reason: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column()
+
+
+class TicketWaiter(Base):
+    """A buyer who asked to be told when a reserved ticket is back on sale."""
+
+    __tablename__ = "ticket_waiters"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_expires_at", "status", "expires_at"),
+        # The last line of defence: one paid order per ticket, whatever the code above does.
+        Index(
+            "uq_orders_paid_ticket",
+            "ticket_id",
+            unique=True,
+            sqlite_where=text("status = 'paid'"),
+            postgresql_where=text("status = 'paid'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)  # smallest unit of `currency` (XTR: stars)
+    fee_amount: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus), default=OrderStatus.PENDING)
+    created_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    paid_at: Mapped[datetime | None] = mapped_column()
+    telegram_payment_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_payment_charge_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class Payout(Base):
+    __tablename__ = "payouts"
+    __table_args__ = (Index("ix_payouts_status_release_at", "status", "release_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PayoutStatus] = mapped_column(_enum(PayoutStatus), default=PayoutStatus.HELD)
+    release_at: Mapped[datetime] = mapped_column()
+    released_at: Mapped[datetime | None] = mapped_column()
+    paid_at: Mapped[datetime | None] = mapped_column()
+    gateway_reference: Mapped[str | None] = mapped_column(String(128))
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    opened_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    buyer_text: Mapped[str] = mapped_column(Text)
+    seller_text: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[DisputeStatus] = mapped_column(_enum(DisputeStatus), default=DisputeStatus.OPEN, index=True)
+    opened_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)  # admin telegram id
+
+
+class Refund(Base):
+    """Money owed back to a buyer: done at once for Stars, an admin task for provider payments."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(64))
+    status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus), default=RefundStatus.PENDING, index=True)
+    created_at: Mapped[datetime] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+    done_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class LedgerEntry(Base):
+    """Append-only money journal: every change of money is one row, never updated or deleted."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # payment | escrow_hold | escrow_release | payout | refund | fee
+    account: Mapped[str] = mapped_column(String(32))  # buyer | escrow | seller | platform
+    amount: Mapped[int] = mapped_column(Integer)  # signed, smallest unit
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class AuditEntry(Base):
+    """Who did what as an admin, when and why."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_telegram_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column()
+
+    __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)

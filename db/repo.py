@@ -1,0 +1,16 @@
+"""One object per database session that groups the repositories."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.repositories.users import UserRepository
+
+
+class Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.users = UserRepository(session)
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,1 @@
+"""Repositories: the only code that writes SQL. Grouped behind `Repo` (`repo.users`, `repo.tickets`, ...)."""

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Order, OrderStatus, Ticket, TicketStatus, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        return (await self.session.execute(select(User).where(User.telegram_id == telegram_id))).scalar_one_or_none()
+
+    async def by_id(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def by_phone(self, phone_e164: str) -> User | None:
+        return (await self.session.execute(select(User).where(User.phone_e164 == phone_e164))).scalar_one_or_none()
+
+    async def by_username(self, username: str) -> User | None:
+        query = select(User).where(func.lower(User.username) == username.lower())
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def set_full_name(self, user_id: int, full_name: str) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(full_name=full_name))
+
+    async def set_profile_fields(self, user_id: int, *, username: str | None, language: str) -> None:
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(username=username, language=language, blocked_bot=False)
+        )
+
+    async def set_banned(self, user_id: int, banned: bool) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(is_banned=banned))
+
+    async def mark_blocked_bot(self, telegram_id: int) -> None:
+        await self.session.execute(update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True))
+
+    async def count(self) -> int:
+        return (await self.session.execute(select(func.count(User.id)))).scalar_one()
+
+    async def stats(self, user_id: int) -> tuple[int, int, int]:
+        """(tickets listed, tickets sold, tickets bought) for the profile."""
+        listed = select(func.count(Ticket.id)).where(Ticket.seller_id == user_id).scalar_subquery()
+        sold = (
+            select(func.count(Ticket.id))
+            .where(Ticket.seller_id == user_id, Ticket.status == TicketStatus.SOLD)
+            .scalar_subquery()
+        )
+        bought = (
+            select(func.count(Order.id))
+            .where(Order.buyer_id == user_id, Order.status == OrderStatus.PAID)
+            .scalar_subquery()
+        )
+        row = (await self.session.execute(select(listed, sold, bought))).one()
+        return int(row[0]), int(row[1]), int(row[2])
