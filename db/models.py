@@ -59,7 +59,9 @@ class Base(DeclarativeBase):
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=16, validate_strings=True, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls, native_enum=False, length=16, validate_strings=True, values_callable=lambda e: [m.value for m in e]
+    )
 
 
 class EventType(enum.StrEnum):
