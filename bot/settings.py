@@ -53,7 +53,8 @@ class Settings(DatabaseSettings):
     max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     phash_max_distance: int = Field(6, ge=0, le=64)
 
-    throttle_seconds: float = Field(0.3, ge=0)
+    throttle_rate: float = Field(3.0, gt=0)  # messages and button presses a second a user may keep up
+    throttle_burst: int = Field(10, ge=1)  # ... and how many may come at once
     sweep_interval_seconds: int = Field(60, ge=1)
     polling_timeout: int = Field(30, ge=0, le=50)
     log_level: str = "INFO"

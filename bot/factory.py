@@ -1,0 +1,68 @@
+"""Bot and Dispatcher factories: every long-lived object reaches handlers through the Dispatcher."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.redis import RedisStorage
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import LocaleMiddleware, i18n
+from bot.middlewares.access import AccessMiddleware
+from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.user import CurrentUserMiddleware
+from bot.settings import Settings
+from db.fsm_storage import SqlFsmStorage
+from handlers import feature_routers
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    )
+
+
+def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
+    """Redis when REDIS_URL is set (several bot instances); otherwise the database (embedded default)."""
+    if settings.redis_url:
+        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+    return SqlFsmStorage(sessionmaker)
+
+
+def _attach(dispatcher: Dispatcher, routers: list[Router]) -> None:
+    # Routers are module-level; one process may build a dispatcher more than once (a restart in tests).
+    for router in routers:
+        if router.parent_router is not None:
+            router.parent_router.sub_routers.remove(router)
+            router._parent_router = None
+    dispatcher.include_routers(*routers)
+
+
+def create_dispatcher(
+    *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage, **deps: Any
+) -> Dispatcher:
+    dispatcher = Dispatcher(storage=storage, settings=settings, sessionmaker=sessionmaker, **deps)
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(CurrentUserMiddleware())
+    LocaleMiddleware(i18n).setup(dispatcher)
+    throttling = ThrottlingMiddleware(rate=settings.throttle_rate, burst=settings.throttle_burst)
+    dispatcher.message.outer_middleware(throttling)
+    dispatcher.callback_query.outer_middleware(throttling)
+    access = AccessMiddleware()
+    dispatcher.message.middleware(access)
+    dispatcher.callback_query.middleware(access)
+    _attach(dispatcher, feature_routers())
+    return dispatcher

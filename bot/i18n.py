@@ -1,0 +1,70 @@
+"""gettext through aiogram's i18n, with message keys as msgids and one catalogue per feature:
+`bot/locales/<lang>/<feature>.po`. The `.po` files are the source; they are compiled in memory at start-up."""
+
+from __future__ import annotations
+
+import gettext
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+LANGUAGES = ("en", "ru")
+
+
+def language_for(language_code: str | None) -> str:
+    """Russian for `ru`, English otherwise."""
+    return "ru" if (language_code or "").lower().startswith("ru") else "en"
+
+
+def read_catalog(language_dir: Path) -> Catalog:
+    merged = Catalog(locale=language_dir.name)
+    for po_file in sorted(language_dir.glob("*.po")):
+        with po_file.open("rb") as fp:
+            for message in read_po(fp, locale=language_dir.name):
+                if message.id:
+                    if message.id in merged:
+                        raise RuntimeError(f"{po_file}: key {message.id!r} is defined twice")
+                    merged[message.id] = message
+    return merged
+
+
+class CatalogI18n(I18n):
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for language_dir in sorted(self.path.iterdir()):
+            if language_dir.is_dir():
+                buffer = BytesIO()
+                write_mo(buffer, read_catalog(language_dir))
+                buffer.seek(0)
+                translations[language_dir.name] = gettext.GNUTranslations(buffer)
+        return translations
+
+    def texts_for(self, key: str) -> frozenset[str]:
+        """The text of a key in every language: reply buttons match whatever language drew them."""
+        return frozenset(self.gettext(key, locale=language) for language in self.locales)
+
+
+i18n = CatalogI18n(path=LOCALES_DIR, default_locale="en")
+
+
+def texts_for(key: str) -> frozenset[str]:
+    return i18n.texts_for(key)
+
+
+def translate(key: str, language: str, **params: Any) -> str:
+    """For code outside an update (scheduler, notifier): a text in the recipient's language."""
+    text = i18n.gettext(key, locale=language)
+    return text.format(**params) if params else text
+
+
+class LocaleMiddleware(I18nMiddleware):
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        from_user: User | None = data.get("event_from_user")
+        return language_for(from_user.language_code if from_user else None)

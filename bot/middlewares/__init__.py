@@ -1,0 +1,1 @@
+"""Middlewares: database session, current user, access, throttling (i18n is in bot/i18n.py)."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject
+from aiogram.types import User as TelegramUser
+
+from bot.i18n import language_for
+from db.repo import Repo
+
+
+class CurrentUserMiddleware(BaseMiddleware):
+    """Loads the sender's account once per update as `user` (None before registration) and keeps its
+    username and language fresh for the notifications sent outside updates."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        sender: TelegramUser | None = data.get("event_from_user")
+        repo: Repo = data["repo"]
+        user = await repo.users.by_telegram_id(sender.id) if sender else None
+        if user is not None and sender is not None:
+            language = language_for(sender.language_code)
+            if (user.username, user.language, user.blocked_bot) != (sender.username, language, False):
+                await repo.users.set_profile_fields(user.id, username=sender.username, language=language)
+                user.username, user.language, user.blocked_bot = sender.username, language, False
+        data["user"] = user
+        return await handler(event, data)

@@ -1,0 +1,26 @@
+"""The main menu and the contact keyboard: reply keyboards every feature shares."""
+
+from __future__ import annotations
+
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+MENU_KEYS = ("menu-feed", "menu-sell", "menu-my", "menu-profile", "menu-help")
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    feed, sell, my, profile, help_ = (KeyboardButton(text=_(key)) for key in MENU_KEYS)
+    return ReplyKeyboardMarkup(
+        keyboard=[[feed, sell], [my, profile], [help_]],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=_("menu-placeholder"),
+    )
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("reg-share-contact"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )

@@ -1,0 +1,80 @@
+"""Profile: name, masked phone, counts; the name is editable."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.markdown import html_decoration as hd
+from babel.dates import format_date
+
+from bot.i18n import texts_for
+from db.models import User
+from db.repo import Repo
+from handlers.menu import main_menu
+from services import accounts
+
+router = Router(name=__name__)
+
+
+class ProfileCD(CallbackData, prefix="prof"):
+    action: str
+
+
+class ProfileEdit(StatesGroup):
+    name = State()
+
+
+def _profile_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("profile-edit-name"), callback_data=ProfileCD(action="rename"))
+    return builder.as_markup()
+
+
+async def _render(repo: Repo, user: User) -> str:
+    card = await accounts.profile(repo, user)
+    return _("profile-card").format(
+        name=hd.quote(card.full_name),
+        phone=card.masked_phone,
+        listed=card.listed,
+        sold=card.sold,
+        bought=card.bought,
+        since=format_date(card.member_since, format="long", locale=get_i18n().current_locale),
+    )
+
+
+@router.message(Command("profile"))
+@router.message(F.text.in_(texts_for("menu-profile")))
+async def show_profile(message: Message, repo: Repo, user: User) -> None:
+    await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
+
+
+@router.callback_query(ProfileCD.filter(F.action == "rename"))
+async def ask_name(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.set_state(ProfileEdit.name)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("profile-ask-name"))
+
+
+@router.message(ProfileEdit.name, F.text)
+async def save_name(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
+    try:
+        await accounts.rename(repo, user, message.text or "")
+    except accounts.AccountError as error:
+        await message.answer(_(error.code))
+        return
+    await state.clear()
+    await message.answer(_("profile-name-saved"), reply_markup=main_menu())
+    await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
+
+
+@router.message(ProfileEdit.name)
+async def name_not_text(message: Message) -> None:
+    await message.answer(_("profile-name-send-text"))
