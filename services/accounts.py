@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
+from sqlalchemy.exc import IntegrityError
 
 from db.models import User
 from db.repo import Repo
@@ -80,17 +81,19 @@ async def register(repo: Repo, share: ContactShare, now: datetime) -> User:
     if await repo.users.by_phone(phone) is not None:
         raise AccountError("reg-phone-taken")
     full_name = " ".join(part for part in (share.first_name, share.last_name) if part).strip() or "—"
-    return await repo.users.add(
-        User(
-            telegram_id=share.sender_id,
-            phone_e164=phone,
-            full_name=full_name[:NAME_MAX],
-            first_name=(share.first_name or full_name)[:64],
-            username=share.username,
-            language=share.language,
-            created_at=now,
-        )
+    account = User(
+        telegram_id=share.sender_id,
+        phone_e164=phone,
+        full_name=full_name[:NAME_MAX],
+        first_name=(share.first_name or full_name)[:64],
+        username=share.username,
+        language=share.language,
+        created_at=now,
     )
+    try:
+        return await repo.users.add(account)
+    except IntegrityError as error:  # the same phone or id registered a moment ago by a concurrent update
+        raise AccountError("reg-phone-taken") from error
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ class UserRepository:
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def add(self, user: User) -> User:
-        self.session.add(user)
-        await self.session.flush()
+        """Raises IntegrityError (and leaves the surrounding transaction usable) on a taken phone or id."""
+        async with self.session.begin_nested():
+            self.session.add(user)
         return user
 
     async def set_full_name(self, user_id: int, full_name: str) -> None:

@@ -1,0 +1,89 @@
+"""Registration rules: own contact only, one account per phone and per Telegram id, E.164, masking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import phonenumbers
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from db.repo import Repo
+from services import accounts
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def share(sender: int, phone: str = "79161234567", contact_user: int | None = None) -> accounts.ContactShare:
+    return accounts.ContactShare(
+        sender_id=sender,
+        contact_user_id=sender if contact_user is None else contact_user,
+        phone=phone,
+        first_name="Anna",
+        last_name="Petrova",
+        username="anna",
+        language="ru",
+    )
+
+
+async def test_register_and_profile(repo: Repo) -> None:
+    user = await accounts.register(repo, share(1), NOW)
+    assert user.phone_e164 == "+79161234567"
+    assert user.full_name == "Anna Petrova"
+    card = await accounts.profile(repo, user)
+    assert card.masked_phone == "+7 *** *** 45 67"
+    assert (card.listed, card.sold, card.bought) == (0, 0, 0)
+    assert card.member_since == NOW
+
+
+async def test_register_is_idempotent_for_the_same_sender(repo: Repo) -> None:
+    first = await accounts.register(repo, share(1), NOW)
+    again = await accounts.register(repo, share(1, phone="+7 916 123-45-67"), NOW)
+    assert again.id == first.id
+    assert await repo.users.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("the_share", "code"),
+    [
+        (share(1, contact_user=2), "reg-not-own-contact"),
+        (accounts.ContactShare(1, None, "79161234567", "A", None, None, "en"), "reg-not-own-contact"),
+        (share(1, phone="12"), "reg-phone-invalid"),
+    ],
+)
+async def test_refusals_change_nothing(repo: Repo, the_share: accounts.ContactShare, code: str) -> None:
+    with pytest.raises(accounts.AccountError) as error:
+        await accounts.register(repo, the_share, NOW)
+    assert error.value.code == code
+    assert await repo.users.count() == 0
+
+
+async def test_one_account_per_phone(repo: Repo) -> None:
+    await accounts.register(repo, share(1), NOW)
+    with pytest.raises(accounts.AccountError, match="reg-phone-taken"):
+        await accounts.register(repo, share(2), NOW)
+    assert await repo.users.count() == 1
+
+
+async def test_rename_rules(repo: Repo) -> None:
+    user = await accounts.register(repo, share(1), NOW)
+    assert await accounts.rename(repo, user, "  Анна   Петрова ") == "Анна Петрова"
+    for bad, code in [("A", "profile-name-length"), ("x" * 129, "profile-name-length"), ("Ann\x00a", "profile-name-invalid")]:
+        with pytest.raises(accounts.AccountError, match=code):
+            await accounts.rename(repo, user, bad)
+    assert (await repo.users.by_id(user.id)).full_name == "Анна Петрова"  # type: ignore[union-attr]
+
+
+@given(st.sampled_from(["RU", "DE", "US", "GB", "KZ", "GE"]), st.integers(min_value=0, max_value=10**6))
+def test_masked_phone_hides_all_but_country_and_last_four(region: str, salt: int) -> None:
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    assert example is not None
+    e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+    e164 = e164[:-4] + f"{salt % 10000:04d}"
+    masked = accounts.mask_phone(accounts.normalise_phone(e164.lstrip("+")))
+    national = str(example.national_number)
+    assert masked.startswith(f"+{example.country_code} ")
+    assert masked.replace(" ", "").endswith(e164[-4:])
+    assert sum(ch.isdigit() for ch in masked) == len(str(example.country_code)) + 4
+    assert masked.count("*") == len(national) - 4
