@@ -66,7 +66,7 @@ def pg_database_url() -> Iterator[str]:
     """One migrated PostgreSQL database for the whole run, dropped at the end."""
     try:
         url = asyncio.run(_create_pg_database())
-    except Exception as error:  # noqa: BLE001 - any failure to reach the server means "unavailable"
+    except Exception as error:  # any failure to reach the server means "unavailable"
         _unavailable("PostgreSQL", error)
     yield url
     asyncio.run(_drop_pg_database(url))
@@ -126,7 +126,7 @@ def make_backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> B
         return Backend(name, url)
     try:
         asyncio.run(_flush_redis(REDIS_URL))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # any failure to reach the server means "unavailable"
         _unavailable("Redis", error)
     return Backend(name, url, REDIS_URL)
 

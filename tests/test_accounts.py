@@ -69,7 +69,8 @@ async def test_one_account_per_phone(repo: Repo) -> None:
 async def test_rename_rules(repo: Repo) -> None:
     user = await accounts.register(repo, share(1), NOW)
     assert await accounts.rename(repo, user, "  Анна   Петрова ") == "Анна Петрова"
-    for bad, code in [("A", "profile-name-length"), ("x" * 129, "profile-name-length"), ("Ann\x00a", "profile-name-invalid")]:
+    refusals = [("A", "profile-name-length"), ("x" * 129, "profile-name-length"), ("Ann\x00a", "profile-name-invalid")]
+    for bad, code in refusals:
         with pytest.raises(accounts.AccountError, match=code):
             await accounts.rename(repo, user, bad)
     assert (await repo.users.by_id(user.id)).full_name == "Анна Петрова"  # type: ignore[union-attr]
