@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.history import TicketHistoryRepository
+from db.repositories.ledger import LedgerRepository
 from db.repositories.users import UserRepository
 
 
@@ -11,6 +13,8 @@ class Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.users = UserRepository(session)
+        self.history = TicketHistoryRepository(session)
+        self.ledger = LedgerRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

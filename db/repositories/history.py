@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import TicketStatus, TicketStatusChange
+
+
+class TicketHistoryRepository:
+    """Status history of tickets: one row per change, written in the same transaction as the change."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self,
+        ticket_ids: Iterable[int],
+        status: TicketStatus,
+        *,
+        actor: str,
+        at: datetime,
+        reason: str | None = None,
+    ) -> None:
+        rows = [
+            {"ticket_id": ticket_id, "status": status, "actor": actor, "reason": reason, "at": at}
+            for ticket_id in ticket_ids
+        ]
+        if rows:
+            await self.session.execute(insert(TicketStatusChange), rows)
+
+    async def of_ticket(self, ticket_id: int) -> list[TicketStatusChange]:
+        query = (
+            select(TicketStatusChange)
+            .where(TicketStatusChange.ticket_id == ticket_id)
+            .order_by(TicketStatusChange.at, TicketStatusChange.id)
+        )
+        return list((await self.session.execute(query)).scalars())
