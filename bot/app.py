@@ -10,9 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
+from bot.notifier import Notifier
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
+from db.repo import Repo
+from db.session_context import current_session
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,7 @@ class App:
     bot: Bot
     dispatcher: Dispatcher
     clock: Clock
+    notifier: Notifier
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -39,13 +43,24 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     await upgrade_to_head(engine)
     sessionmaker = create_sessionmaker(engine)
     bot = create_bot(settings)
+
+    async def mark_blocked(telegram_id: int) -> None:
+        session = current_session.get()  # inside an update: its own transaction (one SQLite connection)
+        if session is not None:
+            await Repo(session).users.mark_blocked_bot(telegram_id)
+            return
+        async with sessionmaker() as session, session.begin():
+            await Repo(session).users.mark_blocked_bot(telegram_id)
+
+    notifier = Notifier(bot, on_blocked=mark_blocked)
     dispatcher = create_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
         storage=create_fsm_storage(settings, sessionmaker),
         clock=clock,
+        notifier=notifier,
     )
-    return App(settings, engine, sessionmaker, bot, dispatcher, clock)
+    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier)
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:
