@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.feed import FeedRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
+from db.repositories.orders import OrderRepository
+from db.repositories.payouts import PayoutRepository
 from db.repositories.users import UserRepository
 
 
@@ -15,6 +18,9 @@ class Repo:
         self.users = UserRepository(session)
         self.history = TicketHistoryRepository(session)
         self.ledger = LedgerRepository(session)
+        self.feed = FeedRepository(session)
+        self.orders = OrderRepository(session)
+        self.payouts = PayoutRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

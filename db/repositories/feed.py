@@ -1,0 +1,105 @@
+"""The feed's queries: tickets on sale, newest listing first, keyset-paginated on (created_at, id).
+
+A page is one range scan of an ix_tickets_feed* index from the page's edge, LIMIT n: its cost does not grow with
+the number of tickets (no OFFSET, no COUNT)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, literal, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import EventType, Order, OrderStatus, Ticket, TicketStatus, User
+
+LIKE_ESCAPE = "\\"
+
+
+def like_contains(word: str) -> str:
+    """A LIKE pattern matching `word` anywhere, with the wildcards in `word` taken literally."""
+    escaped = word.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """What the feed shows: tickets on sale for events after `now`, optionally of one type, in one city, with
+    every word of `words` (already folded like tickets.event_name_folded) in the event name."""
+
+    now: datetime
+    event_type: EventType | None = None
+    city_id: int | None = None
+    words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Key:
+    """A ticket's place in the feed order."""
+
+    created_at: datetime
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class SellerSummary:
+    first_name: str
+    completed_sales: int
+
+
+class FeedRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _filtered(self, query: FeedQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Ticket.status == TicketStatus.ACTIVE, Ticket.event_at > query.now]
+        if query.event_type is not None:
+            conditions.append(Ticket.event_type == query.event_type)
+        if query.city_id is not None:
+            conditions.append(Ticket.city_id == query.city_id)
+        conditions.extend(
+            Ticket.event_name_folded.like(like_contains(word), escape=LIKE_ESCAPE) for word in query.words
+        )
+        return conditions
+
+    @staticmethod
+    def _edge(key: Key) -> ColumnElement[object]:
+        created_at = bindparam(None, key.created_at, type_=Ticket.__table__.c.created_at.type)
+        return tuple_(created_at, literal(key.ticket_id))
+
+    async def older(self, query: FeedQuery, key: Key | None, limit: int, *, inclusive: bool = False) -> list[Ticket]:
+        """Up to `limit` tickets after `key` in feed order (older listings), newest first; from the top when
+        `key` is None. `inclusive` starts at `key` itself."""
+        conditions = self._filtered(query)
+        if key is not None:
+            position = tuple_(Ticket.created_at, Ticket.id)
+            conditions.append(position <= self._edge(key) if inclusive else position < self._edge(key))
+        statement = (
+            select(Ticket).where(*conditions).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def newer(self, query: FeedQuery, key: Key, limit: int) -> list[Ticket]:
+        """Up to `limit` tickets before `key` in feed order (newer listings), newest first."""
+        conditions = [*self._filtered(query), tuple_(Ticket.created_at, Ticket.id) > self._edge(key)]
+        statement = select(Ticket).where(*conditions).order_by(Ticket.created_at, Ticket.id).limit(limit)
+        return list(reversed((await self.session.execute(statement)).scalars().all()))
+
+    async def sellers(self, seller_ids: Sequence[int]) -> dict[int, SellerSummary]:
+        """First name and number of completed sales (paid orders) of each seller."""
+        if not seller_ids:
+            return {}
+        sales = (
+            select(func.count(Order.id))
+            .join(Ticket, Ticket.id == Order.ticket_id)
+            .where(Ticket.seller_id == User.id, Order.status == OrderStatus.PAID)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(select(User.id, User.first_name, sales).where(User.id.in_(seller_ids)))
+        return {user_id: SellerSummary(first_name, int(count)) for user_id, first_name, count in rows}
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        return await self.session.get(Ticket, ticket_id, populate_existing=True)
+

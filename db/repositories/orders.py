@@ -1,0 +1,197 @@
+"""Orders, holds, refunds and waiters. Every status change is a conditional UPDATE that reports whether it
+happened, so two buyers (or two deliveries of one payment) can never both win."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import (
+    Dispute,
+    Order,
+    OrderStatus,
+    Payout,
+    Refund,
+    RefundStatus,
+    Ticket,
+    TicketStatus,
+    TicketWaiter,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class Purchase:
+    order: Order
+    ticket: Ticket
+    payout: Payout | None
+    dispute: Dispute | None
+
+
+@dataclass(frozen=True)
+class PendingRefund:
+    refund: Refund
+    order: Order
+    buyer: User
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- reading -------------------------------------------------------------------------------------------
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        """The ticket as it is now in the database (not a stale copy from earlier in the session)."""
+        return await self.session.get(Ticket, ticket_id, populate_existing=True)
+
+    async def by_id(self, order_id: int) -> Order | None:
+        return await self.session.get(Order, order_id, populate_existing=True)
+
+    async def by_public_id(self, public_id: str) -> Order | None:
+        query = select(Order).where(Order.public_id == public_id).execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def by_charge_id(self, telegram_payment_charge_id: str) -> Order | None:
+        query = select(Order).where(Order.telegram_payment_charge_id == telegram_payment_charge_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def live_hold(self, ticket_id: int, buyer_id: int, now: datetime) -> Order | None:
+        """The buyer's pending, unexpired order for this ticket, if any."""
+        query = select(Order).where(
+            Order.ticket_id == ticket_id,
+            Order.buyer_id == buyer_id,
+            Order.status == OrderStatus.PENDING,
+            Order.expires_at > now,
+        )
+        return (await self.session.execute(query)).scalars().first()
+
+    async def paid_order_of_ticket(self, ticket_id: int) -> Order | None:
+        query = select(Order).where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PAID)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def purchases(self, buyer_id: int, limit: int) -> list[Purchase]:
+        """The buyer's paid and refunded orders, newest first, with ticket, payout and dispute."""
+        query = (
+            select(Order, Ticket, Payout, Dispute)
+            .join(Ticket, Ticket.id == Order.ticket_id)
+            .outerjoin(Payout, Payout.order_id == Order.id)
+            .outerjoin(Dispute, Dispute.order_id == Order.id)
+            .where(Order.buyer_id == buyer_id, Order.status.in_([OrderStatus.PAID, OrderStatus.REFUNDED]))
+            .where(Order.paid_at.is_not(None))
+            .order_by(Order.paid_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        return [Purchase(*row) for row in (await self.session.execute(query)).all()]
+
+    # --- holds ---------------------------------------------------------------------------------------------
+    async def expire_lapsed_holds(self, ticket_id: int, now: datetime) -> list[int]:
+        """Pending orders of this ticket past their hold -> expired; the ids of those this call expired."""
+        statement = (
+            update(Order)
+            .where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PENDING, Order.expires_at <= now)
+            .values(status=OrderStatus.EXPIRED)
+            .returning(Order.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def move_ticket(
+        self, ticket_id: int, before: TicketStatus, after: TicketStatus, now: datetime, *, buyer_id: int | None = None
+    ) -> bool:
+        """Ticket `before` -> `after` (sold: with its buyer and sale time) if it is still `before`. For a hold or
+        a sale the event must also still be ahead."""
+        values: dict[str, object] = {"status": after, "updated_at": now}
+        conditions = [Ticket.id == ticket_id, Ticket.status == before]
+        if after in (TicketStatus.RESERVED, TicketStatus.SOLD) and before == TicketStatus.ACTIVE:
+            conditions.append(Ticket.event_at > now)
+        if after == TicketStatus.RESERVED and buyer_id is not None:
+            conditions.append(Ticket.seller_id != buyer_id)
+        if after == TicketStatus.SOLD:
+            values |= {"buyer_id": buyer_id, "sold_at": now}
+        result = await self.session.execute(update(Ticket).where(*conditions).values(**values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def add(self, order: Order) -> Order:
+        self.session.add(order)
+        await self.session.flush([order])
+        return order
+
+    async def move(self, order_id: int, before: Sequence[OrderStatus], after: OrderStatus, **values: object) -> bool:
+        """Order -> `after` (with `values`) if its status is one of `before`."""
+        statement = (
+            update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
+        )
+        result = await self.session.execute(statement)
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    # --- refunds -------------------------------------------------------------------------------------------
+    async def add_refund(self, refund: Refund) -> Refund | None:
+        """None when the order already has a refund (a refund row per order)."""
+        if await self.session.scalar(select(Refund.id).where(Refund.order_id == refund.order_id)) is not None:
+            return None
+        self.session.add(refund)
+        await self.session.flush([refund])
+        return refund
+
+    async def refund(self, refund_id: int) -> Refund | None:
+        return await self.session.get(Refund, refund_id, populate_existing=True)
+
+    async def complete_refund(self, refund_id: int, now: datetime, done_by: int | None) -> bool:
+        statement = (
+            update(Refund)
+            .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
+            .values(status=RefundStatus.DONE, done_at=now, done_by=done_by)
+        )
+        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+
+    async def pending_refunds(self, limit: int) -> list[PendingRefund]:
+        query = (
+            select(Refund, Order, User)
+            .join(Order, Order.id == Refund.order_id)
+            .join(User, User.id == Order.buyer_id)
+            .where(Refund.status == RefundStatus.PENDING)
+            .order_by(Refund.created_at, Refund.id)
+            .limit(limit)
+        )
+        return [PendingRefund(*row) for row in (await self.session.execute(query)).all()]
+
+    # --- waiters -------------------------------------------------------------------------------------------
+    async def add_waiter(self, ticket_id: int, user_id: int, now: datetime) -> None:
+        exists = select(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id, TicketWaiter.user_id == user_id)
+        if (await self.session.execute(exists)).first() is not None:
+            return
+        try:
+            async with self.session.begin_nested():
+                await self.session.execute(
+                    insert(TicketWaiter).values(ticket_id=ticket_id, user_id=user_id, created_at=now)
+                )
+        except IntegrityError:  # a double tap racing itself: the primary key keeps one row
+            pass
+
+    async def take_waiters(self, ticket_ids: Sequence[int]) -> list[tuple[int, User]]:
+        """(ticket id, user) of everyone waiting for these tickets. The rows are deleted by the same statement
+        that reads them, so with several bot instances each waiter is handed out once."""
+        if not ticket_ids:
+            return []
+        statement = (
+            delete(TicketWaiter)
+            .where(TicketWaiter.ticket_id.in_(ticket_ids))
+            .returning(TicketWaiter.ticket_id, TicketWaiter.user_id)
+        )
+        pairs = sorted((await self.session.execute(statement)).tuples().all())
+        if not pairs:
+            return []
+        users = await self.session.execute(select(User).where(User.id.in_({user_id for _, user_id in pairs})))
+        by_id = {user.id: user for user in users.scalars()}
+        return [(ticket_id, by_id[user_id]) for ticket_id, user_id in pairs]
+
+    async def drop_waiters(self, ticket_id: int) -> None:
+        await self.session.execute(delete(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id))
+
+    async def count_waiters(self, ticket_id: int) -> int:
+        query = select(func.count()).select_from(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id)
+        return int((await self.session.execute(query)).scalar_one())

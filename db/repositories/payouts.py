@@ -1,0 +1,160 @@
+"""Payouts (escrow), disputes and the admin audit rows of money actions. Status changes are conditional UPDATEs
+that report whether they happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    AuditEntry,
+    Dispute,
+    DisputeStatus,
+    Order,
+    Payout,
+    PayoutStatus,
+    Ticket,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class PayoutLine:
+    payout: Payout
+    seller: User
+    ticket: Ticket
+
+
+@dataclass(frozen=True)
+class DisputeCase:
+    dispute: Dispute
+    order: Order
+    ticket: Ticket
+    payout: Payout
+    buyer: User
+    seller: User
+
+
+class PayoutRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, payout: Payout) -> Payout:
+        self.session.add(payout)
+        await self.session.flush([payout])
+        return payout
+
+    async def by_id(self, payout_id: int) -> Payout | None:
+        return await self.session.get(Payout, payout_id, populate_existing=True)
+
+    async def of_order(self, order_id: int) -> Payout | None:
+        query = select(Payout).where(Payout.order_id == order_id).execution_options(populate_existing=True)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def move(
+        self,
+        payout_id: int,
+        before: PayoutStatus,
+        after: PayoutStatus,
+        *,
+        due_after: datetime | None = None,
+        **values: object,
+    ) -> bool:
+        """Payout `before` -> `after` (with `values`) if it is still `before` (and, with `due_after`, its release
+        time is later than that)."""
+        conditions = [Payout.id == payout_id, Payout.status == before]
+        if due_after is not None:
+            conditions.append(Payout.release_at > due_after)
+        result = await self.session.execute(update(Payout).where(*conditions).values(status=after, **values))
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def release_due(self, now: datetime) -> list[Payout]:
+        """Held payouts whose release time has come -> released, in one statement; the payouts this call
+        released (another instance running the same sweep gets none of them)."""
+        statement = (
+            update(Payout)
+            .where(Payout.status == PayoutStatus.HELD, Payout.release_at <= now)
+            .values(status=PayoutStatus.RELEASED, released_at=now)
+            .returning(Payout)
+            .execution_options(synchronize_session=False)
+        )
+        return list((await self.session.execute(statement)).scalars())
+
+    async def released(self, limit: int) -> list[PayoutLine]:
+        """Released payouts waiting to be paid, oldest release first, with the seller (phone) and ticket."""
+        query = (
+            select(Payout, User, Ticket)
+            .join(User, User.id == Payout.seller_id)
+            .join(Order, Order.id == Payout.order_id)
+            .join(Ticket, Ticket.id == Order.ticket_id)
+            .where(Payout.status == PayoutStatus.RELEASED)
+            .order_by(Payout.released_at, Payout.id)
+            .limit(limit)
+        )
+        return [PayoutLine(*row) for row in (await self.session.execute(query)).all()]
+
+    # --- disputes ------------------------------------------------------------------------------------------
+    async def add_dispute(self, dispute: Dispute) -> Dispute:
+        self.session.add(dispute)
+        await self.session.flush([dispute])
+        return dispute
+
+    async def dispute(self, dispute_id: int) -> Dispute | None:
+        return await self.session.get(Dispute, dispute_id, populate_existing=True)
+
+    async def dispute_of_order(self, order_id: int) -> Dispute | None:
+        return await self.session.scalar(select(Dispute).where(Dispute.order_id == order_id))
+
+    async def set_seller_text(self, dispute_id: int, text: str) -> bool:
+        statement = (
+            update(Dispute)
+            .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
+            .values(seller_text=text)
+        )
+        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+
+    async def settle_dispute(self, dispute_id: int, status: DisputeStatus, now: datetime, admin_id: int) -> bool:
+        statement = (
+            update(Dispute)
+            .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
+            .values(status=status, resolved_at=now, resolved_by=admin_id)
+        )
+        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+
+    async def cases(self, *, dispute_ids: Sequence[int] | None = None, limit: int = 10) -> list[DisputeCase]:
+        """Open disputes (or the given ones, whatever their status), oldest first, with everything an admin
+        needs to decide."""
+        buyer, seller = aliased(User), aliased(User)
+        query = (
+            select(Dispute, Order, Ticket, Payout, buyer, seller)
+            .join(Order, Order.id == Dispute.order_id)
+            .join(Ticket, Ticket.id == Order.ticket_id)
+            .join(Payout, Payout.order_id == Order.id)
+            .join(buyer, buyer.id == Order.buyer_id)
+            .join(seller, seller.id == Ticket.seller_id)
+            .order_by(Dispute.opened_at, Dispute.id)
+            .limit(limit)
+            .execution_options(populate_existing=True)
+        )
+        if dispute_ids is None:
+            query = query.where(Dispute.status == DisputeStatus.OPEN)
+        else:
+            query = query.where(Dispute.id.in_(dispute_ids))
+        return [DisputeCase(*row) for row in (await self.session.execute(query)).all()]
+
+    # --- audit ---------------------------------------------------------------------------------------------
+    async def audit(self, admin_telegram_id: int, action: str, target_type: str, target_id: int, at: datetime) -> None:
+        self.session.add(
+            AuditEntry(
+                admin_telegram_id=admin_telegram_id,
+                action=action,
+                target_type=target_type,
+                target_id=target_id,
+                at=at,
+            )
+        )
