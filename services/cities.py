@@ -80,7 +80,7 @@ _ALIASES: dict[int, tuple[str, ...]] = {
 # Folding: the one normalisation applied to indexed names and to queries alike.
 
 _CITY_BREAK = "\x1e"  # between two cities' names while folding in bulk; never in a folded name
-_KEEP = "\x1f"  # marks the English name so that the filters keep it; folding turns it into nothing
+_KEEP = "\x1f"  # marks the English name and aliases so that the filters keep them; folding drops it
 _APOSTROPHES = re.compile("['’ʼ`ʻ‘´]")
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]+")
 _LATIN_SPECIAL = {"ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
@@ -181,6 +181,15 @@ def _transliterate(russian: str) -> str:
     return "".join(out)
 
 
+_ADJECTIVE_ENDING = re.compile(r"yy\b|(?<=[kgh])iy\b")  # -ый; -ий after к г х ж ш ч щ
+
+
+def _transliterations(russian: str) -> set[str]:
+    """BGN/PCGN, and the common English simplification of -ий/-ый to -y (Grozny, Volzhsky)."""
+    strict = _transliterate(russian)
+    return {strict, _ADJECTIVE_ENDING.sub("y", strict)}
+
+
 def _latin_plain(text: str) -> str:
     return normalize_query(text)
 
@@ -243,7 +252,7 @@ def _pick_russian_name(
         own = candidate.lower().replace("-", " ")
         pattern = _Pattern(own)
         spread = sum(pattern.ratio(v) * n for v, n in folded.items() if v != own) / others_total
-        likeness = _Pattern(_transliterate(candidate)).ratio(english)
+        likeness = min(_Pattern(form).ratio(english) for form in _transliterations(candidate))
         total = weight * likeness + spread - _DUPLICATE_BONUS * (folded[own] - 1)
         return (round(total, 9), "-" not in candidate, -candidate.count("ё"), len(candidate), candidate)
 
@@ -387,7 +396,10 @@ class CityDirectory:
 
         # All names of all cities in one string: filter, fold and split with a few C-level passes.
         raw = f"\n{_CITY_BREAK}\n".join(
-            "\n".join([_KEEP + row[3], *row[6], *_ALIASES.get(row[2], ())]).replace(_CITY_BREAK, " ") for row in rows
+            "\n".join([_KEEP + row[3], *row[6], *(_KEEP + alias for alias in _ALIASES.get(row[2], ()))]).replace(
+                _CITY_BREAK, " "
+            )
+            for row in rows
         )
         raw_chunks = raw.split(f"\n{_CITY_BREAK}\n")
         folded = _BLANK_LINES.sub("\n", _fold(_NOT_A_NAME.sub("", raw)))
