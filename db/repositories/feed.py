@@ -76,14 +76,15 @@ class FeedRepository:
         if key is not None:
             position = tuple_(Ticket.created_at, Ticket.id)
             conditions.append(position <= self._edge(key) if inclusive else position < self._edge(key))
-        statement = (
-            select(Ticket).where(*conditions).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
-        )
+        statement = select(Ticket).where(*conditions).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
         return list((await self.session.execute(statement)).scalars())
 
-    async def newer(self, query: FeedQuery, key: Key, limit: int) -> list[Ticket]:
-        """Up to `limit` tickets before `key` in feed order (newer listings), newest first."""
-        conditions = [*self._filtered(query), tuple_(Ticket.created_at, Ticket.id) > self._edge(key)]
+    async def newer(self, query: FeedQuery, key: Key | None, limit: int) -> list[Ticket]:
+        """Up to `limit` tickets before `key` in feed order (newer listings), newest first; from the bottom of the
+        feed (the oldest listings) when `key` is None."""
+        conditions = self._filtered(query)
+        if key is not None:
+            conditions.append(tuple_(Ticket.created_at, Ticket.id) > self._edge(key))
         statement = select(Ticket).where(*conditions).order_by(Ticket.created_at, Ticket.id).limit(limit)
         return list(reversed((await self.session.execute(statement)).scalars().all()))
 
@@ -102,4 +103,3 @@ class FeedRepository:
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
         return await self.session.get(Ticket, ticket_id, populate_existing=True)
-

@@ -117,14 +117,12 @@ class OrderRepository:
 
     async def add(self, order: Order) -> Order:
         self.session.add(order)
-        await self.session.flush([order])
+        await self.session.flush()
         return order
 
     async def move(self, order_id: int, before: Sequence[OrderStatus], after: OrderStatus, **values: object) -> bool:
         """Order -> `after` (with `values`) if its status is one of `before`."""
-        statement = (
-            update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
-        )
+        statement = update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
         result = await self.session.execute(statement)
         return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -134,7 +132,7 @@ class OrderRepository:
         if await self.session.scalar(select(Refund.id).where(Refund.order_id == refund.order_id)) is not None:
             return None
         self.session.add(refund)
-        await self.session.flush([refund])
+        await self.session.flush()
         return refund
 
     async def refund(self, refund_id: int) -> Refund | None:
@@ -182,7 +180,7 @@ class OrderRepository:
             .where(TicketWaiter.ticket_id.in_(ticket_ids))
             .returning(TicketWaiter.ticket_id, TicketWaiter.user_id)
         )
-        pairs = sorted((await self.session.execute(statement)).tuples().all())
+        pairs = sorted((ticket_id, user_id) for ticket_id, user_id in await self.session.execute(statement))
         if not pairs:
             return []
         users = await self.session.execute(select(User).where(User.id.in_({user_id for _, user_id in pairs})))

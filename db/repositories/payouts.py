@@ -46,7 +46,7 @@ class PayoutRepository:
 
     async def add(self, payout: Payout) -> Payout:
         self.session.add(payout)
-        await self.session.flush([payout])
+        await self.session.flush()
         return payout
 
     async def by_id(self, payout_id: int) -> Payout | None:
@@ -72,6 +72,9 @@ class PayoutRepository:
             conditions.append(Payout.release_at > due_after)
         result = await self.session.execute(update(Payout).where(*conditions).values(status=after, **values))
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def set_reference(self, payout_id: int, reference: str) -> None:
+        await self.session.execute(update(Payout).where(Payout.id == payout_id).values(gateway_reference=reference))
 
     async def release_due(self, now: datetime) -> list[Payout]:
         """Held payouts whose release time has come -> released, in one statement; the payouts this call
@@ -101,7 +104,7 @@ class PayoutRepository:
     # --- disputes ------------------------------------------------------------------------------------------
     async def add_dispute(self, dispute: Dispute) -> Dispute:
         self.session.add(dispute)
-        await self.session.flush([dispute])
+        await self.session.flush()
         return dispute
 
     async def dispute(self, dispute_id: int) -> Dispute | None:

@@ -1,0 +1,120 @@
+"""The feed: tickets on sale, newest listing first, a page at a time with keyset pagination; filters by event
+type, city and words of the event name."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from db.models import EventType, Ticket
+from db.repo import Repo
+from db.repositories.feed import FeedQuery, Key, SellerSummary
+
+PAGE_SIZE = 5
+QUERY_MAX = 60
+
+
+def fold(text: str) -> str:
+    """The folding of tickets.event_name_folded: case-folded, ё -> е, runs of spaces -> one space."""
+    return " ".join(text.casefold().replace("ё", "е").split())
+
+
+class Direction(enum.StrEnum):
+    AT = "a"  # the page starting at the key (redraw)
+    OLDER = "o"  # the page after the key (Next)
+    NEWER = "n"  # the page before the key (Previous)
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """Where a page is: the first page (no key), or relative to a ticket's place in the feed."""
+
+    key: Key | None = None
+    direction: Direction = Direction.AT
+
+
+@dataclass(frozen=True)
+class Filters:
+    event_type: EventType | None = None
+    city_id: int | None = None
+    text: str | None = None
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(fold(self.text).split()) if self.text else ()
+
+    @property
+    def active(self) -> bool:
+        return self != Filters()
+
+    def to_data(self) -> dict[str, Any]:
+        return {"type": self.event_type and self.event_type.value, "city": self.city_id, "text": self.text}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Filters:
+        data = data or {}
+        kind = data.get("type")
+        return cls(
+            event_type=EventType(kind) if kind in EventType._value2member_map_ else None,
+            city_id=data.get("city") if isinstance(data.get("city"), int) else None,
+            text=data.get("text") or None,
+        )
+
+
+def clean_search(text: str) -> str | None:
+    """What the user typed for a search, or None when it has no letter or digit to search for."""
+    cleaned = " ".join(text.split())[:QUERY_MAX]
+    return cleaned if any(ch.isalnum() for ch in cleaned) else None
+
+
+@dataclass(frozen=True)
+class FeedCard:
+    ticket: Ticket
+    seller: SellerSummary
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    cards: list[FeedCard]
+    has_newer: bool
+    has_older: bool
+
+    @property
+    def first(self) -> Key | None:
+        return key_of(self.cards[0].ticket) if self.cards else None
+
+    @property
+    def last(self) -> Key | None:
+        return key_of(self.cards[-1].ticket) if self.cards else None
+
+
+def key_of(ticket: Ticket) -> Key:
+    return Key(ticket.created_at, ticket.id)
+
+
+async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *, size: int = PAGE_SIZE) -> FeedPage:
+    """One page of the feed. Each step is an index range scan from a key with a LIMIT, whatever the page's
+    depth. When the tickets around a stale key are gone, the nearest full page is shown instead."""
+    query = FeedQuery(now, filters.event_type, filters.city_id, filters.words)
+    feed = repo.feed
+    if ref.key is not None and ref.direction == Direction.NEWER:
+        tickets = await feed.newer(query, ref.key, size + 1)
+        if len(tickets) > size:
+            has_older = bool(await feed.older(query, key_of(tickets[-1]), 1))
+            return await _page(repo, tickets[1:], has_newer=True, has_older=has_older)
+        # Fewer than a page above the key: the first page.
+        return await load_page(repo, filters, PageRef(), now, size=size)
+    tickets = await feed.older(query, ref.key, size + 1, inclusive=ref.direction == Direction.AT)
+    if not tickets and ref.key is not None:  # everything below the key is gone: the last page
+        tickets = await feed.newer(query, None, size + 1)
+        return await _page(repo, tickets[-size:], has_newer=len(tickets) > size, has_older=False)
+    has_newer = bool(tickets) and bool(await feed.newer(query, key_of(tickets[0]), 1))
+    return await _page(repo, tickets[:size], has_newer=has_newer, has_older=len(tickets) > size)
+
+
+async def _page(repo: Repo, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
+    sellers = await repo.feed.sellers(sorted({ticket.seller_id for ticket in tickets}))
+    cards = [FeedCard(ticket, sellers[ticket.seller_id]) for ticket in tickets]
+    return FeedPage(cards, has_newer=has_newer, has_older=has_older)

@@ -1,0 +1,360 @@
+"""Buying a ticket: the hold, what the invoice charges, the pre-checkout check, the payment and its refund.
+
+A ticket is never sold twice: the hold is one conditional UPDATE of the ticket (active -> reserved), the sale
+another (reserved -> sold, or active -> sold for a lapsed hold nobody took), both checked by their row counts, and
+the partial unique index uq_orders_paid_ticket refuses a second paid order for a ticket whatever happens above it.
+A payment that can't buy the ticket any more is refunded."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from babel.numbers import get_currency_precision
+from sqlalchemy.exc import IntegrityError
+
+from bot.settings import Settings
+from db.models import Order, OrderStatus, Payout, PayoutStatus, Refund, Ticket, TicketStatus, User
+from db.repo import Repo
+from db.repositories.ledger import Posting
+
+log = logging.getLogger(__name__)
+
+STARS = "XTR"
+GONE = (TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN, TicketStatus.BLOCKED)
+
+
+class OrderError(Exception):
+    """A refusal the user is told about; `code` is the message key."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+# Every code an OrderError can carry (each has a text in buy.po).
+ERROR_CODES = (
+    "buy-gone",
+    "buy-own-ticket",
+    "buy-reserved",
+    "buy-event-passed",
+    "buy-currency",
+    "buy-not-yours",
+    "buy-hold-over",
+    "buy-wait-free-now",
+    "buy-wait-yours",
+    "buy-pay-unknown",
+    "buy-pay-not-yours",
+    "buy-pay-expired",
+    "buy-pay-closed",
+    "buy-pay-mismatch",
+)
+
+
+# --- what the invoice charges --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Charge:
+    """Amounts in the payment currency's smallest unit (kopecks, cents; stars)."""
+
+    currency: str
+    price: int
+    fee: int
+
+    @property
+    def total(self) -> int:
+        return self.price + self.fee
+
+
+def minor_units(currency: str) -> int:
+    """Digits after the point in `currency`'s smallest unit: 2 for RUB, 0 for JPY and for Stars."""
+    return 0 if currency == STARS else get_currency_precision(currency)
+
+
+def charge_for(ticket: Ticket, settings: Settings) -> Charge:
+    """Provider: the price in the currency's smallest unit plus a fee line. Stars: the price converted with
+    STARS_PER_UNIT and rounded up, the fee folded into one amount (a Stars invoice has one price item)."""
+    if ticket.currency != settings.currency:
+        raise OrderError("buy-currency")
+    percent = Decimal(settings.service_fee_percent)
+    if settings.uses_stars:
+        rate = Decimal(str(settings.stars_per_unit))
+        price = max(1, int((ticket.price * rate).to_integral_value(ROUND_CEILING)))
+        total = max(price, int((ticket.price * rate * (100 + percent) / 100).to_integral_value(ROUND_CEILING)))
+        return Charge(STARS, price, total - price)
+    price = ticket.price * 10 ** minor_units(settings.currency)
+    fee = int((price * percent / 100).to_integral_value(ROUND_HALF_UP))
+    return Charge(settings.currency, price, fee)
+
+
+# --- the hold ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Hold:
+    order: Order
+    ticket: Ticket
+    charge: Charge
+
+
+async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticket_id: int) -> Hold:
+    """Reserve the ticket for the buyer for RESERVATION_MINUTES and open a pending order, in the caller's
+    transaction. Pressing Buy again during one's own hold gives the same order back."""
+    ticket = await repo.orders.ticket(ticket_id)
+    if ticket is None:
+        raise OrderError("buy-gone")
+    if ticket.seller_id == buyer.id:
+        raise OrderError("buy-own-ticket")
+    own = await repo.orders.live_hold(ticket_id, buyer.id, now)
+    if own is not None:
+        return Hold(own, ticket, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount))
+    if ticket.status in GONE:
+        raise OrderError("buy-gone")
+    if ticket.event_at <= now:
+        raise OrderError("buy-event-passed")
+    charge = charge_for(ticket, settings)
+    if ticket.status == TicketStatus.RESERVED:
+        await _end_lapsed_hold(repo, ticket_id, now)
+    if not await repo.orders.move_ticket(ticket_id, TicketStatus.ACTIVE, TicketStatus.RESERVED, now, buyer_id=buyer.id):
+        ticket = await repo.orders.ticket(ticket_id)
+        raise OrderError(
+            "buy-reserved" if ticket is not None and ticket.status == TicketStatus.RESERVED else "buy-gone"
+        )
+    order = await repo.orders.add(
+        Order(
+            public_id=secrets.token_urlsafe(16),
+            ticket_id=ticket_id,
+            buyer_id=buyer.id,
+            amount=charge.total,
+            fee_amount=charge.fee,
+            currency=charge.currency,
+            status=OrderStatus.PENDING,
+            created_at=now,
+            expires_at=now + timedelta(minutes=settings.reservation_minutes),
+        )
+    )
+    await repo.history.record([ticket_id], TicketStatus.RESERVED, actor="buyer", at=now)
+    ticket = await repo.orders.ticket(ticket_id)
+    assert ticket is not None
+    return Hold(order, ticket, charge)
+
+
+async def _end_lapsed_hold(repo: Repo, ticket_id: int, now: datetime) -> None:
+    """What the hold sweep does, for one ticket, now: a hold past its time ends and the ticket is back on sale.
+    Only the transaction that expires the order puts the ticket back, so two buyers can't both take it over."""
+    if await repo.orders.expire_lapsed_holds(ticket_id, now) and await repo.orders.move_ticket(
+        ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now
+    ):
+        await repo.history.record([ticket_id], TicketStatus.ACTIVE, actor="system", at=now, reason="hold expired")
+
+
+async def cancel_hold(repo: Repo, now: datetime, buyer: User, order_id: int) -> Order:
+    """The buyer lets the ticket go before paying: the order is cancelled and the ticket back on sale."""
+    order = await repo.orders.by_id(order_id)
+    if order is None or order.buyer_id != buyer.id:
+        raise OrderError("buy-not-yours")
+    if not await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.CANCELLED):
+        raise OrderError("buy-hold-over")
+    if await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
+        await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="buyer", at=now, reason="cancelled")
+    return order
+
+
+async def wait_for(repo: Repo, now: datetime, user: User, ticket_id: int) -> None:
+    """Ask to be told when a ticket someone else holds is back on sale."""
+    ticket = await repo.orders.ticket(ticket_id)
+    if ticket is None or ticket.status in GONE or ticket.event_at <= now:
+        raise OrderError("buy-gone")
+    if ticket.seller_id == user.id:
+        raise OrderError("buy-own-ticket")
+    if ticket.status == TicketStatus.ACTIVE:
+        raise OrderError("buy-wait-free-now")
+    if await repo.orders.live_hold(ticket_id, user.id, now) is not None:
+        raise OrderError("buy-wait-yours")
+    await repo.orders.add_waiter(ticket_id, user.id, now)
+
+
+# --- pre-checkout --------------------------------------------------------------------------------------------
+async def check_checkout(
+    repo: Repo, now: datetime, payer: User | None, payload: str, currency: str, total_amount: int
+) -> Order:
+    """Whether Telegram may take the money: the order is pending, its hold unexpired, it is the payer's, and
+    the amount and currency are the order's. Raises OrderError with the reason otherwise."""
+    order = await repo.orders.by_public_id(payload)
+    if order is None:
+        raise OrderError("buy-pay-unknown")
+    if payer is None or payer.is_banned or order.buyer_id != payer.id:
+        raise OrderError("buy-pay-not-yours")
+    if order.status == OrderStatus.EXPIRED or (order.status == OrderStatus.PENDING and order.expires_at <= now):
+        raise OrderError("buy-pay-expired")
+    if order.status != OrderStatus.PENDING:
+        raise OrderError("buy-pay-closed")
+    if (order.currency, order.amount) != (currency, total_amount):
+        raise OrderError("buy-pay-mismatch")
+    return order
+
+
+# --- the payment ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Payment:
+    """A successful_payment as Telegram reports it."""
+
+    payload: str
+    currency: str
+    total_amount: int
+    telegram_charge_id: str
+    provider_charge_id: str | None = None
+
+
+class Outcome(enum.StrEnum):
+    SOLD = "sold"  # the order is paid, the ticket the buyer's, the seller's money held
+    DUPLICATE = "duplicate"  # this payment was recorded before: nothing changes
+    REFUND = "refund"  # the money goes back to the payer
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    outcome: Outcome
+    order: Order | None = None
+    ticket: Ticket | None = None
+    payout: Payout | None = None
+    refund: Refund | None = None  # the refund row (Stars: for the caller to do now; provider: an admin task)
+    reason: str | None = None  # why the money goes back
+
+
+class _NotSold(Exception):
+    pass
+
+
+async def record_payment(
+    repo: Repo, settings: Settings, now: datetime, payer: User | None, payment: Payment
+) -> PaymentResult:
+    """Record a successful payment in the caller's transaction: the sale, or the refund when the ticket can't
+    go to this buyer any more. Idempotent on the Telegram charge id."""
+    seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
+    if seen is not None:
+        return PaymentResult(Outcome.DUPLICATE, order=seen)
+    order = await repo.orders.by_public_id(payment.payload)
+    if order is None or payer is None or order.buyer_id != payer.id:
+        log.error("payment %s for an order that isn't the payer's: refunding", payment.telegram_charge_id)
+        await repo.ledger.post(_bounce_postings(payment, None), now)
+        return PaymentResult(Outcome.REFUND, reason="unknown-order")
+    if (order.currency, order.amount) != (payment.currency, payment.total_amount):
+        return await _bounce(repo, now, order, payment, "amount-mismatch")
+    for _attempt in range(3):  # the hold sweep may expire the order between our reads: try its new status
+        tried = order.status
+        try:
+            return await _sell(repo, settings, now, order, payment)
+        except (_NotSold, IntegrityError):  # IntegrityError: this charge or the ticket's paid order, recorded
+            pass  # by a concurrent transaction
+        seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
+        if seen is not None:  # a concurrent delivery of this very payment recorded it
+            return PaymentResult(Outcome.DUPLICATE, order=seen)
+        fresh = await repo.orders.by_id(order.id)
+        assert fresh is not None
+        order = fresh
+        if order.status == tried:
+            break
+    reason = "double-payment" if order.status == OrderStatus.PAID else "ticket-gone"
+    return await _bounce(repo, now, order, payment, reason)
+
+
+async def _sell(repo: Repo, settings: Settings, now: datetime, order: Order, payment: Payment) -> PaymentResult:
+    paid = {
+        "paid_at": now,
+        "telegram_payment_charge_id": payment.telegram_charge_id,
+        "provider_payment_charge_id": payment.provider_charge_id,
+    }
+    async with repo.session.begin_nested():
+        if order.status == OrderStatus.PENDING:  # the buyer's own hold (even if just lapsed and not yet swept)
+            sold = await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.PAID, **paid)
+            sold = sold and await repo.orders.move_ticket(
+                order.ticket_id, TicketStatus.RESERVED, TicketStatus.SOLD, now, buyer_id=order.buyer_id
+            )
+        elif order.status == OrderStatus.EXPIRED:  # the hold lapsed: fine if nobody else took the ticket
+            sold = await repo.orders.move_ticket(
+                order.ticket_id, TicketStatus.ACTIVE, TicketStatus.SOLD, now, buyer_id=order.buyer_id
+            )
+            sold = sold and await repo.orders.move(order.id, [OrderStatus.EXPIRED], OrderStatus.PAID, **paid)
+        else:
+            sold = False
+        if not sold:
+            raise _NotSold
+    ticket = await repo.orders.ticket(order.ticket_id)
+    fresh = await repo.orders.by_id(order.id)
+    assert ticket is not None and fresh is not None
+    net = fresh.amount - fresh.fee_amount
+    payout = await repo.payouts.add(
+        Payout(
+            order_id=fresh.id,
+            seller_id=ticket.seller_id,
+            amount=net,
+            currency=fresh.currency,
+            status=PayoutStatus.HELD,
+            release_at=ticket.event_at + timedelta(hours=settings.escrow_hours),
+        )
+    )
+    postings = [
+        Posting("payment", "buyer", -fresh.amount, fresh.currency, order_id=fresh.id),
+        Posting("escrow_hold", "escrow", net, fresh.currency, order_id=fresh.id, payout_id=payout.id),
+    ]
+    if fresh.fee_amount:
+        postings.append(Posting("fee", "platform", fresh.fee_amount, fresh.currency, order_id=fresh.id))
+    await repo.ledger.post(postings, now)
+    await repo.history.record([ticket.id], TicketStatus.SOLD, actor="buyer", at=now)
+    await repo.orders.drop_waiters(ticket.id)
+    return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
+
+
+def _bounce_postings(payment: Payment, order_id: int | None) -> list[Posting]:
+    """Money in and straight back out: the payment through escrow, then its refund."""
+    amount, currency = payment.total_amount, payment.currency
+    return [
+        Posting("payment", "buyer", -amount, currency, order_id=order_id),
+        Posting("payment", "escrow", amount, currency, order_id=order_id),
+        Posting("refund", "escrow", -amount, currency, order_id=order_id),
+        Posting("refund", "buyer", amount, currency, order_id=order_id),
+    ]
+
+
+async def _bounce(repo: Repo, now: datetime, order: Order, payment: Payment, reason: str) -> PaymentResult:
+    """The payer's money goes back: the order (unless another payment already paid it) is refunded with this
+    charge, a refund row is the task (done at once for Stars by the caller), the ledger shows both moves."""
+    charge = {
+        "paid_at": now,
+        "telegram_payment_charge_id": payment.telegram_charge_id,
+        "provider_payment_charge_id": payment.provider_charge_id,
+    }
+    try:
+        async with repo.session.begin_nested():
+            held = await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.REFUNDED, **charge)
+            if not held:
+                await repo.orders.move(
+                    order.id, [OrderStatus.EXPIRED, OrderStatus.CANCELLED], OrderStatus.REFUNDED, **charge
+                )
+    except IntegrityError:  # a concurrent delivery of the same payment recorded it first
+        seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
+        return PaymentResult(Outcome.DUPLICATE, order=seen)
+    # A pending order holds its ticket (one pending order per ticket): its end frees the ticket.
+    if held and await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
+        await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="system", at=now, reason=reason)
+    refund = await repo.orders.add_refund(
+        Refund(
+            order_id=order.id,
+            amount=payment.total_amount,
+            currency=payment.currency,
+            reason=reason,
+            created_at=now,
+        )
+    )
+    if refund is None:
+        log.error("order %s: a second refund (%s); the first refund row stands", order.id, reason)
+    await repo.ledger.post(_bounce_postings(payment, order.id), now)
+    fresh = await repo.orders.by_id(order.id)
+    return PaymentResult(Outcome.REFUND, order=fresh, refund=refund, reason=reason)
+
+
+async def complete_refund(repo: Repo, now: datetime, refund_id: int, done_by: int | None = None) -> bool:
+    """A refund actually went back to the payer (Stars: refundStarPayment succeeded; provider: an admin did it)."""
+    return await repo.orders.complete_refund(refund_id, now, done_by)

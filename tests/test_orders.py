@@ -1,0 +1,240 @@
+"""Buying: charges, holds, pre-checkout, payments, refunds and waiters, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.settings import Settings
+from db.models import LedgerEntry, Order, OrderStatus, PayoutStatus, Refund, Ticket, TicketStatus
+from db.repo import Repo
+from services import orders
+from services.orders import OrderError, Outcome, Payment
+from tests.factories import make_settings, make_ticket, make_user, make_users
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+STARS = make_settings()
+PROVIDER = make_settings(payment_provider_token="381764678:TEST:100500", service_fee_percent=5)
+
+
+def payment_for(hold: orders.Hold, charge_id: str = "charge-1") -> Payment:
+    return Payment(hold.order.public_id, hold.charge.currency, hold.charge.total, charge_id, f"provider-{charge_id}")
+
+
+async def ledger_sum(repo: Repo, order_id: int) -> int:
+    return sum(entry.amount for entry in await repo.ledger.of_order(order_id))
+
+
+async def test_charges_stars_and_provider() -> None:
+    ticket = Ticket(price=2500, currency="RUB")
+    assert orders.charge_for(ticket, STARS) == orders.Charge("XTR", 1500, 0)
+    with_fee = make_settings(service_fee_percent=10, stars_per_unit=0.7)
+    assert orders.charge_for(Ticket(price=999, currency="RUB"), with_fee) == orders.Charge("XTR", 700, 70)
+    assert orders.charge_for(Ticket(price=1, currency="RUB"), make_settings(stars_per_unit=0.01)).total == 1
+    assert orders.charge_for(ticket, PROVIDER) == orders.Charge("RUB", 250_000, 12_500)
+    jpy = make_settings(payment_provider_token="1:TEST:x", currency="JPY")
+    assert orders.charge_for(Ticket(price=3000, currency="JPY"), jpy) == orders.Charge("JPY", 3000, 0)
+    with pytest.raises(OrderError, match="buy-currency"):
+        orders.charge_for(Ticket(price=10, currency="EUR"), PROVIDER)
+
+
+async def test_hold_reserves_the_ticket_once(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    assert hold.order.status == OrderStatus.PENDING
+    assert hold.order.expires_at == NOW + timedelta(minutes=STARS.reservation_minutes)
+    assert (hold.order.amount, hold.order.currency) == (1200, "XTR")
+    assert len(hold.order.public_id.encode()) <= 128
+    assert hold.ticket.status == TicketStatus.RESERVED
+    again = await orders.hold(repo, STARS, NOW + timedelta(minutes=1), anna, ticket.id)
+    assert again.order.id == hold.order.id  # pressing Buy again: the same order
+    with pytest.raises(OrderError, match="buy-reserved"):
+        await orders.hold(repo, STARS, NOW, boris, ticket.id)
+    with pytest.raises(OrderError, match="buy-own-ticket"):
+        await orders.hold(repo, STARS, NOW, seller, ticket.id)
+    history = await repo.history.of_ticket(ticket.id)
+    assert [change.status for change in history] == [TicketStatus.RESERVED]
+
+
+@pytest.mark.parametrize("status", [TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN,
+                                    TicketStatus.BLOCKED])  # fmt: skip
+async def test_no_hold_on_tickets_not_on_sale(repo: Repo, status: TicketStatus) -> None:
+    seller, buyer = await make_user(repo, NOW), await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW, status=status)
+    with pytest.raises(OrderError, match="buy-gone"):
+        await orders.hold(repo, STARS, NOW, buyer, ticket.id)
+    with pytest.raises(OrderError, match="buy-gone"):
+        await orders.hold(repo, STARS, NOW, buyer, 999_999)
+    past = await make_ticket(repo, seller, NOW, event_at=NOW - timedelta(hours=1))
+    with pytest.raises(OrderError, match="buy-event-passed"):
+        await orders.hold(repo, STARS, NOW, buyer, past.id)
+    assert await repo.session.scalar(select(func.count(Order.id))) == 0
+
+
+async def test_a_lapsed_hold_is_taken_over(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    first = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    later = NOW + timedelta(minutes=STARS.reservation_minutes)
+    second = await orders.hold(repo, STARS, later, boris, ticket.id)
+    assert (await repo.orders.by_id(first.order.id)).status == OrderStatus.EXPIRED  # type: ignore[union-attr]
+    assert second.order.status == OrderStatus.PENDING and second.ticket.status == TicketStatus.RESERVED
+    history = [(c.status, c.actor) for c in await repo.history.of_ticket(ticket.id)]
+    assert history == [(TicketStatus.RESERVED, "buyer"), (TicketStatus.ACTIVE, "system"),
+                       (TicketStatus.RESERVED, "buyer")]  # fmt: skip
+
+
+async def test_cancel_hold_frees_the_ticket(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    with pytest.raises(OrderError, match="buy-not-yours"):
+        await orders.cancel_hold(repo, NOW, boris, hold.order.id)
+    await orders.cancel_hold(repo, NOW, anna, hold.order.id)
+    assert (await repo.orders.ticket(ticket.id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
+    with pytest.raises(OrderError, match="buy-hold-over"):
+        await orders.cancel_hold(repo, NOW, anna, hold.order.id)
+    assert (await orders.hold(repo, STARS, NOW, boris, ticket.id)).order.buyer_id == boris.id
+
+
+async def test_waiters_are_kept_once_and_handed_out_once(repo: Repo) -> None:
+    seller, anna, boris, clara = await make_users(repo, NOW, 4)
+    ticket = await make_ticket(repo, seller, NOW)
+    with pytest.raises(OrderError, match="buy-wait-free-now"):
+        await orders.wait_for(repo, NOW, boris, ticket.id)
+    await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    with pytest.raises(OrderError, match="buy-wait-yours"):
+        await orders.wait_for(repo, NOW, anna, ticket.id)
+    with pytest.raises(OrderError, match="buy-own-ticket"):
+        await orders.wait_for(repo, NOW, seller, ticket.id)
+    for user in (boris, boris, clara):
+        await orders.wait_for(repo, NOW, user, ticket.id)
+    assert await repo.orders.count_waiters(ticket.id) == 2
+    taken = await repo.orders.take_waiters([ticket.id])
+    assert sorted(user.id for _, user in taken) == [boris.id, clara.id]
+    assert await repo.orders.take_waiters([ticket.id]) == []
+
+
+async def test_pre_checkout_checks(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, PROVIDER, NOW, anna, ticket.id)
+    order = hold.order
+    assert await orders.check_checkout(repo, NOW, anna, order.public_id, "RUB", 210_000) == order
+    refusals = [
+        (anna, "nope", "RUB", 210_000, NOW, "buy-pay-unknown"),
+        (boris, order.public_id, "RUB", 210_000, NOW, "buy-pay-not-yours"),
+        (None, order.public_id, "RUB", 210_000, NOW, "buy-pay-not-yours"),
+        (anna, order.public_id, "RUB", 200_000, NOW, "buy-pay-mismatch"),
+        (anna, order.public_id, "XTR", 210_000, NOW, "buy-pay-mismatch"),
+        (anna, order.public_id, "RUB", 210_000, order.expires_at, "buy-pay-expired"),
+    ]
+    for payer, payload, currency, amount, at, code in refusals:
+        with pytest.raises(OrderError, match=code):
+            await orders.check_checkout(repo, at, payer, payload, currency, amount)
+    await orders.cancel_hold(repo, NOW, anna, order.id)
+    with pytest.raises(OrderError, match="buy-pay-closed"):
+        await orders.check_checkout(repo, NOW, anna, order.public_id, "RUB", 210_000)
+
+
+@pytest.mark.parametrize("settings", [STARS, PROVIDER], ids=["stars", "provider"])
+async def test_payment_sells_and_holds_the_money(repo: Repo, settings: Settings) -> None:
+    seller, buyer, waiter = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW, event_at=NOW + timedelta(days=3))
+    hold = await orders.hold(repo, settings, NOW, buyer, ticket.id)
+    await orders.wait_for(repo, NOW, waiter, ticket.id)
+    paid_at = NOW + timedelta(minutes=3)
+    result = await orders.record_payment(repo, settings, paid_at, buyer, payment_for(hold))
+    assert result.outcome == Outcome.SOLD
+    assert result.order and result.ticket and result.payout
+    assert (result.order.status, result.order.paid_at) == (OrderStatus.PAID, paid_at)
+    assert result.order.telegram_payment_charge_id == "charge-1"
+    assert (result.ticket.status, result.ticket.buyer_id, result.ticket.sold_at) == (TicketStatus.SOLD, buyer.id,
+                                                                                    paid_at)  # fmt: skip
+    payout = result.payout
+    assert (payout.status, payout.seller_id) == (PayoutStatus.HELD, seller.id)
+    assert payout.amount == hold.charge.price and payout.currency == hold.charge.currency
+    assert payout.release_at == ticket.event_at + timedelta(hours=settings.escrow_hours)
+    entries = [(e.kind, e.account, e.amount) for e in await repo.ledger.of_order(hold.order.id)]
+    expected = [("payment", "buyer", -hold.charge.total), ("escrow_hold", "escrow", hold.charge.price)]
+    if hold.charge.fee:
+        expected.append(("fee", "platform", hold.charge.fee))
+    assert entries == expected
+    assert await ledger_sum(repo, hold.order.id) == 0
+    assert await repo.orders.count_waiters(ticket.id) == 0  # sold: nobody waits any more
+    # The same payment delivered again changes nothing.
+    again = await orders.record_payment(repo, settings, paid_at + timedelta(seconds=5), buyer, payment_for(hold))
+    assert again.outcome == Outcome.DUPLICATE and again.order and again.order.id == hold.order.id
+    assert len(await repo.ledger.of_order(hold.order.id)) == len(expected)
+
+
+async def test_payment_after_a_lapsed_hold_nobody_took_still_sells(repo: Repo) -> None:
+    seller, buyer = await make_user(repo, NOW), await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, STARS, NOW, buyer, ticket.id)
+    late = hold.order.expires_at + timedelta(minutes=1)
+    # Not swept yet: the hold is still the buyer's.
+    assert (await orders.record_payment(repo, STARS, late, buyer, payment_for(hold))).outcome == Outcome.SOLD
+
+
+async def test_payment_after_the_sweep_sells_if_the_ticket_is_free(repo: Repo) -> None:
+    seller, buyer = await make_user(repo, NOW), await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, STARS, NOW, buyer, ticket.id)
+    late = hold.order.expires_at + timedelta(minutes=1)
+    await repo.orders.expire_lapsed_holds(ticket.id, late)  # what the hold sweep does
+    await repo.orders.move_ticket(ticket.id, TicketStatus.RESERVED, TicketStatus.ACTIVE, late)
+    result = await orders.record_payment(repo, STARS, late, buyer, payment_for(hold))
+    assert result.outcome == Outcome.SOLD and result.order and result.order.status == OrderStatus.PAID
+
+
+@pytest.mark.parametrize("settings", [STARS, PROVIDER], ids=["stars", "provider"])
+async def test_payment_for_a_ticket_someone_else_took_is_refunded(repo: Repo, settings: Settings) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    late_hold = await orders.hold(repo, settings, NOW, anna, ticket.id)
+    later = NOW + timedelta(minutes=20)
+    boris_hold = await orders.hold(repo, settings, later, boris, ticket.id)
+    assert (await orders.record_payment(repo, settings, later, boris, payment_for(boris_hold, "b"))).outcome == "sold"
+    result = await orders.record_payment(repo, settings, later, anna, payment_for(late_hold, "a"))
+    assert result.outcome == Outcome.REFUND and result.reason == "ticket-gone"
+    assert result.order and result.order.status == OrderStatus.REFUNDED
+    assert result.order.telegram_payment_charge_id == "a"
+    assert result.refund and (result.refund.amount, result.refund.currency) == (late_hold.charge.total,
+                                                                              late_hold.charge.currency)  # fmt: skip
+    assert await ledger_sum(repo, late_hold.order.id) == 0
+    assert (await repo.orders.ticket(ticket.id)).buyer_id == boris.id  # type: ignore[union-attr]
+    again = await orders.record_payment(repo, settings, later, anna, payment_for(late_hold, "a"))
+    assert again.outcome == Outcome.DUPLICATE
+    assert await repo.session.scalar(select(func.count(Refund.id))) == 1
+    assert await orders.complete_refund(repo, later, result.refund.id)
+    assert not await orders.complete_refund(repo, later, result.refund.id)
+
+
+async def test_payments_that_dont_match_are_refunded(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    hold = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    by_boris = await orders.record_payment(repo, STARS, NOW, boris, payment_for(hold, "x"))
+    assert by_boris.outcome == Outcome.REFUND and by_boris.reason == "unknown-order"
+    wrong = Payment(hold.order.public_id, "XTR", hold.charge.total - 1, "y")
+    mismatch = await orders.record_payment(repo, STARS, NOW, anna, wrong)
+    assert mismatch.outcome == Outcome.REFUND and mismatch.reason == "amount-mismatch"
+    assert (await repo.orders.ticket(ticket.id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
+    assert await repo.ledger.balance("buyer", "XTR") == 0
+
+
+async def test_the_database_refuses_a_second_paid_order_for_a_ticket(repo: Repo) -> None:
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW)
+    first = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    second = await orders.hold(repo, STARS, NOW + timedelta(hours=1), boris, ticket.id)
+    await repo.session.execute(update(Order).where(Order.id == first.order.id).values(status=OrderStatus.PAID))
+    with pytest.raises(IntegrityError):
+        async with repo.session.begin_nested():
+            await repo.session.execute(update(Order).where(Order.id == second.order.id).values(status=OrderStatus.PAID))
+    assert await repo.session.scalar(select(func.count(LedgerEntry.id))) == 0
