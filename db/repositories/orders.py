@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Update, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
+    Base,
     Dispute,
     Order,
     OrderStatus,
@@ -23,6 +24,12 @@ from db.models import (
     TicketWaiter,
     User,
 )
+
+
+def bare_update(entity: type[Base]) -> Update:
+    """An UPDATE that leaves the objects already loaded in the session alone: the callers re-read what they show,
+    and a rolled-back savepoint then has no in-memory changes to expire."""
+    return update(entity).execution_options(synchronize_session=False)
 
 
 @dataclass(frozen=True)
@@ -92,7 +99,7 @@ class OrderRepository:
     async def expire_lapsed_holds(self, ticket_id: int, now: datetime) -> list[int]:
         """Pending orders of this ticket past their hold -> expired; the ids of those this call expired."""
         statement = (
-            update(Order)
+            bare_update(Order)
             .where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PENDING, Order.expires_at <= now)
             .values(status=OrderStatus.EXPIRED)
             .returning(Order.id)
@@ -112,7 +119,7 @@ class OrderRepository:
             conditions.append(Ticket.seller_id != buyer_id)
         if after == TicketStatus.SOLD:
             values |= {"buyer_id": buyer_id, "sold_at": now}
-        result = await self.session.execute(update(Ticket).where(*conditions).values(**values))
+        result = await self.session.execute(bare_update(Ticket).where(*conditions).values(**values))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def add(self, order: Order) -> Order:
@@ -122,7 +129,9 @@ class OrderRepository:
 
     async def move(self, order_id: int, before: Sequence[OrderStatus], after: OrderStatus, **values: object) -> bool:
         """Order -> `after` (with `values`) if its status is one of `before`."""
-        statement = update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
+        statement = (
+            bare_update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
+        )
         result = await self.session.execute(statement)
         return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -140,7 +149,7 @@ class OrderRepository:
 
     async def complete_refund(self, refund_id: int, now: datetime, done_by: int | None) -> bool:
         statement = (
-            update(Refund)
+            bare_update(Refund)
             .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
             .values(status=RefundStatus.DONE, done_at=now, done_by=done_by)
         )

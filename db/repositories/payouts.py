@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,6 +21,7 @@ from db.models import (
     Ticket,
     User,
 )
+from db.repositories.orders import bare_update
 
 
 @dataclass(frozen=True)
@@ -70,17 +71,19 @@ class PayoutRepository:
         conditions = [Payout.id == payout_id, Payout.status == before]
         if due_after is not None:
             conditions.append(Payout.release_at > due_after)
-        result = await self.session.execute(update(Payout).where(*conditions).values(status=after, **values))
+        result = await self.session.execute(bare_update(Payout).where(*conditions).values(status=after, **values))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def set_reference(self, payout_id: int, reference: str) -> None:
-        await self.session.execute(update(Payout).where(Payout.id == payout_id).values(gateway_reference=reference))
+        await self.session.execute(
+            bare_update(Payout).where(Payout.id == payout_id).values(gateway_reference=reference)
+        )
 
     async def release_due(self, now: datetime) -> list[Payout]:
         """Held payouts whose release time has come -> released, in one statement; the payouts this call
         released (another instance running the same sweep gets none of them)."""
         statement = (
-            update(Payout)
+            bare_update(Payout)
             .where(Payout.status == PayoutStatus.HELD, Payout.release_at <= now)
             .values(status=PayoutStatus.RELEASED, released_at=now)
             .returning(Payout)
@@ -115,7 +118,7 @@ class PayoutRepository:
 
     async def set_seller_text(self, dispute_id: int, text: str) -> bool:
         statement = (
-            update(Dispute)
+            bare_update(Dispute)
             .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
             .values(seller_text=text)
         )
@@ -123,7 +126,7 @@ class PayoutRepository:
 
     async def settle_dispute(self, dispute_id: int, status: DisputeStatus, now: datetime, admin_id: int) -> bool:
         statement = (
-            update(Dispute)
+            bare_update(Dispute)
             .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
             .values(status=status, resolved_at=now, resolved_by=admin_id)
         )
