@@ -64,7 +64,7 @@ class FileRecord:
 
 def _jpeg(image: Image.Image, quality: int) -> bytes:
     buf = io.BytesIO()
-    image.save(buf, format="JPEG", quality=quality, optimize=True)
+    image.save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
 
 

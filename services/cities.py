@@ -10,8 +10,8 @@ How it stays fast (load about a second, a query well under a millisecond or two)
   - all names of all cities are filtered and folded in one string with a few C-level passes, not name by name;
   - `_SortedNames`: every name and every word suffix of a name, sorted in one string; a binary search gives the
     range of names starting with the query, whose city ranks are then sorted (few, since the prefix is rare);
-  - `_RankedText`: all names, city after city in rank order; for a common prefix (more than `_DENSE` names) and
-    for substring matches, `str.find` walks it best-ranked city first and stops at `limit` cities;
+  - `_RankedText`, one per script: all names, city after city in rank order; for a common prefix (more than
+    `_DENSE` names) and for substring matches, `str.find` walks it best-ranked city first and stops at `limit`;
   - a City (and its Russian name) is built on first use and kept.
 
 The Russian name. geonames' alternate names carry no language tags: for Moscow they hold Москва, but also Масква
@@ -38,12 +38,12 @@ import re
 import threading
 import unicodedata
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["City", "CityDirectory", "get_directory", "normalize_query"]
 
@@ -283,8 +283,8 @@ def _cldr_exemplar_cities() -> dict[str, tuple[str, str]]:
 
 
 class _RankedText:
-    """All names, city after city in rank order, each name preceded by "\\n". `str.find` walks it best-ranked city
-    first, so a scan can stop as soon as it has `limit` cities."""
+    """Names, city after city in rank order (a piece a city, maybe empty), each name preceded by "\\n". `str.find`
+    walks it best-ranked city first, so a scan can stop as soon as it has `limit` cities."""
 
     __slots__ = ("blob", "starts")
 
@@ -298,7 +298,7 @@ class _RankedText:
         last = len(starts) - 1
         pos = blob.find(needle)
         while pos != -1 and len(out) < limit:
-            rank = bisect_right(starts, pos) - 1
+            rank = bisect_right(starts, pos) - 1  # the last piece starting at or before pos: empty ones are skipped
             if rank >= last:
                 break
             if rank not in seen:
@@ -309,7 +309,7 @@ class _RankedText:
 
 _WHOLE, _SUFFIX = "\x00", "\x01"
 _CODES = re.compile(r"([\x00\x01])(\d+)\n")
-_SUFFIXES = re.compile(r" (?=([^\n\x00]+)\x00(\d+))")
+_SUFFIXES = re.compile(r" (?=([^\n\x00]+\x00\d+))")
 
 
 class _SortedNames:
@@ -320,12 +320,15 @@ class _SortedNames:
     __slots__ = ("blob", "ends")
 
     def __init__(self, tagged: str) -> None:
-        """`tagged`: "name\\x00rank" lines, all names of all cities."""
-        suffixes = "\n".join(f"{name}{_SUFFIX}{rank}" for name, rank in _SUFFIXES.findall(tagged))
-        entries = tagged.split("\n") + suffixes.split("\n")
-        entries.sort()
+        """`tagged`: "name\\x00rank" lines (and blank or "\\x00rank" lines, ignored), all names of all cities."""
+        suffixes = "\n".join(_SUFFIXES.findall(tagged)).replace(_WHOLE, _SUFFIX)
+        unique = set(tagged.split("\n"))
+        unique.update(suffixes.split("\n"))
+        entries = sorted(unique)
+        entries = entries[bisect_left(entries, "\x02") :]  # drop "" and the untagged "\x00rank", "\x01rank"
         self.blob = "\n".join(entries) + "\n"
-        self.ends = array("I", accumulate(len(entry) + 1 for entry in entries))  # one past each entry's "\n"
+        self.ends = array("I", accumulate(map(len, entries)))
+        self.ends = array("I", (end + i + 1 for i, end in enumerate(self.ends)))  # one past each entry's "\n"
 
     def _entry(self, i: int) -> str:
         start = self.ends[i - 1] if i else 0
@@ -357,18 +360,21 @@ class _SortedNames:
 # and IATA codes (MOW, LED).
 _NOT_A_NAME = re.compile(r"^(?:[a-zß-ÿа-яё][^\n]*|[A-Z]{1,4}$)", re.MULTILINE)
 _CYRILLIC_LINE = re.compile(r"^[\u0400-\u04ff].*$", re.MULTILINE)
+_CYRILLIC_KEY = re.compile(r"^[^\n\x1e\u0400-\u04ff]*[\u0400-\u04ff][^\n\x1e]*", re.MULTILINE)
+_NON_CYRILLIC_KEY = re.compile(r"^(?![^\n\x1e]*[\u0400-\u04ff])[^\n\x1e]+", re.MULTILINE)
+_BREAK = f"\n{_CITY_BREAK}\n"
 _BLANK_LINES = re.compile(r"\n{2,}")
 _DENSE = 2048  # a prefix shared by more names than this is common: walk the ranked text instead
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(NamedTuple):
     id: int
     name: str
     country_code: str
     timezone: str
     population: int
-    cyrillic: tuple[str, ...]  # alternate names starting with a Cyrillic letter, for the Russian name
+    start: int  # the city's names in CityDirectory._raw: [start, end)
+    end: int
 
 
 class CityDirectory:
@@ -394,32 +400,28 @@ class CityDirectory:
             for record in records
         )
 
-        # All names of all cities in one string: filter, fold and split with a few C-level passes.
-        raw = f"\n{_CITY_BREAK}\n".join(
-            "\n".join([_KEEP + row[3], *row[6], *(_KEEP + alias for alias in _ALIASES.get(row[2], ()))]).replace(
-                _CITY_BREAK, " "
-            )
-            for row in rows
-        )
-        raw_chunks = raw.split(f"\n{_CITY_BREAK}\n")
-        folded = _BLANK_LINES.sub("\n", _fold(_NOT_A_NAME.sub("", raw)))
-
+        # All names of all cities in one string, city after city: filter, fold and split with a few C-level
+        # passes rather than name by name.
+        parts = ["\n".join([_KEEP + row[3], *row[6], *(_KEEP + a for a in _ALIASES.get(row[2], ()))]) for row in rows]
+        self._raw = _BREAK.join(part.replace(_CITY_BREAK, " ") for part in parts)  # kept for the Russian name
+        ends = list(accumulate(len(part) + len(_BREAK) for part in parts))
+        folded = "\n" + _BLANK_LINES.sub("\n", _fold(_NOT_A_NAME.sub("", self._raw))) + "\n"
         self._rows: dict[int, _Row] = {}
-        self._ids: list[int] = []  # by rank
-        pieces: list[str] = []
-        tagged: list[str] = []
-        for rank, (row, chunk, raw_chunk) in enumerate(zip(rows, folded.split(_CITY_BREAK), raw_chunks, strict=True)):
+        self._ids: list[int] = [row[2] for row in rows]  # by rank
+        start = 0
+        for row, end in zip(rows, ends, strict=True):
             _, minus_population, city_id, name, country_code, timezone, _ = row
-            cyrillic = tuple(_CYRILLIC_LINE.findall(raw_chunk))
-            self._rows[city_id] = _Row(city_id, name, country_code, timezone, -minus_population, cyrillic)
-            self._ids.append(city_id)
-            names = "\n".join(dict.fromkeys(chunk.strip("\n").split("\n")))
-            pieces.append("\n" + names)
-            if names:
-                tag = f"{_WHOLE}{rank}"
-                tagged.append(names.replace("\n", tag + "\n") + tag)
-        self._text = _RankedText(pieces)
-        self._sorted = _SortedNames("\n".join(tagged))
+            self._rows[city_id] = _Row(city_id, name, country_code, timezone, -minus_population, start, end)
+            start = end  # the next city's names start after the break
+        # One ranked text per script (a query is in one script; a Latin-only string takes a byte a character).
+        latin = _BLANK_LINES.sub("\n", _CYRILLIC_KEY.sub("", folded))
+        cyrillic = _BLANK_LINES.sub("\n", _NON_CYRILLIC_KEY.sub("", folded))
+        self._latin = _RankedText(latin.split(_CITY_BREAK))
+        self._cyrillic = _RankedText(cyrillic.split(_CITY_BREAK))
+        tagged = "".join(
+            chunk.replace("\n", f"{_WHOLE}{rank}\n") for rank, chunk in enumerate(folded.split(_CITY_BREAK))
+        )
+        self._sorted = _SortedNames(tagged)
         self._cities: dict[int, City] = {}
         self._cldr: dict[str, tuple[str, str]] | None = None  # loaded with the first City built
 
@@ -434,7 +436,8 @@ class CityDirectory:
                 self._cldr = _cldr_exemplar_cities()
             exemplar = self._cldr.get(row.timezone)
             cldr_name = exemplar[1] if exemplar and exemplar[0] == _latin_plain(row.name) else None
-            name_ru = _pick_russian_name(row.name, row.country_code, row.cyrillic, cldr_name) or row.name
+            cyrillic = _CYRILLIC_LINE.findall(self._raw, row.start, row.end)
+            name_ru = _pick_russian_name(row.name, row.country_code, cyrillic, cldr_name) or row.name
             city = City(row.id, row.name, name_ru, row.country_code, row.timezone, row.population)
             self._cities[city_id] = city
         return city
@@ -452,13 +455,14 @@ class CityDirectory:
         q = normalize_query(query)
         if not any(ch.isalpha() for ch in q):
             return []
+        text = self._cyrillic if max(q) > "z" else self._latin
         ranks: list[int] = []
         seen: set[int] = set()
         found = self._sorted.ranks(q, _DENSE)
         if found is None:  # a common prefix: matches are dense in the ranked text, so walking it stops early
-            self._text.scan("\n" + q, ranks, seen, limit)
+            text.scan("\n" + q, ranks, seen, limit)
             if len(ranks) < limit:
-                self._text.scan(" " + q, ranks, seen, limit)
+                text.scan(" " + q, ranks, seen, limit)
         else:
             for _, rank in found:
                 if rank not in seen:
@@ -467,7 +471,7 @@ class CityDirectory:
                     if len(ranks) >= limit:
                         break
         if len(ranks) < limit and len(q) >= 3:
-            self._text.scan(q, ranks, seen, limit)
+            text.scan(q, ranks, seen, limit)
         return [self._city(self._ids[rank]) for rank in ranks]
 
 

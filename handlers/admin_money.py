@@ -1,0 +1,244 @@
+"""Admins and money: /payouts (released payouts with the seller's phone, the only place a phone is shown; mark
+paid), /disputes (both sides' words and the order; refund the buyer or release to the seller), /refunds (refund
+tasks: provider refunds done by hand, Stars refunds Telegram refused)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+
+from bot.filters import IsAdmin
+from bot.i18n import translate
+from bot.notifier import Notifier
+from bot.settings import Settings
+from db.models import User
+from db.repo import Repo
+from db.repositories.payouts import DisputeCase, PayoutLine
+from handlers.buy import amount_text, event_line, refund
+from services import orders, payouts
+from services.clock import Clock
+from services.orders import Payment
+from services.payouts import ManualPayoutGateway, PayoutError, PayoutGateway
+
+router = Router(name=__name__)
+router.message.filter(IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+LIST_LIMIT = 20
+DISPUTES_LIMIT = 5
+MANUAL_GATEWAY = ManualPayoutGateway()
+
+
+class MoneyCD(CallbackData, prefix="money"):
+    action: str  # paid | refund | release | refunded
+    id: int
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+# --- payouts -----------------------------------------------------------------------------------------------
+def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKeyboardMarkup]:
+    if not lines:
+        return _("money-payouts-none"), InlineKeyboardMarkup(inline_keyboard=[])
+    texts = [_("money-payouts-title")]
+    buttons = []
+    for number, line in enumerate(lines, start=1):
+        payout = line.payout
+        texts.append(
+            _("money-payout-line").format(
+                number=number,
+                payout_id=payout.id,
+                seller=hd.quote(line.seller.full_name),
+                phone=line.seller.phone_e164,
+                amount=amount_text(payout.amount, payout.currency, language),
+                event=hd.quote(event_line(line.ticket, language)),
+            )
+        )
+        buttons.append(_button(_("money-mark-paid").format(number=number), MoneyCD(action="paid", id=payout.id)))
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return "\n\n".join(texts), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.message(Command("payouts"))
+async def list_payouts(message: Message, repo: Repo, user: User | None) -> None:
+    language = user.language if user else "en"
+    text, markup = _payouts_view(await payouts.released(repo, LIST_LIMIT), language)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(MoneyCD.filter(F.action == "paid"))
+async def mark_paid(
+    callback: CallbackQuery,
+    callback_data: MoneyCD,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    user: User | None,
+    payout_gateway: PayoutGateway = MANUAL_GATEWAY,
+) -> None:
+    try:
+        line = await payouts.mark_paid(repo, payout_gateway, clock.now(), callback_data.id, callback.from_user.id)
+    except PayoutError as error:
+        await callback.answer(_(error.code), show_alert=True)
+    else:
+        await repo.commit()
+        await callback.answer(_("money-marked-paid"))
+        seller = line.seller
+        amount = amount_text(line.payout.amount, line.payout.currency, seller.language)
+        event = hd.quote(event_line(line.ticket, seller.language))
+        await notifier.send(seller.telegram_id, translate("money-seller-paid", seller.language, amount=amount,
+                                                          event=event))  # fmt: skip
+    if isinstance(callback.message, Message):
+        text, markup = _payouts_view(await payouts.released(repo, LIST_LIMIT), user.language if user else "en")
+        await _edit(callback.message, text, markup)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in error.message:
+            raise
+
+
+# --- disputes ----------------------------------------------------------------------------------------------
+def _case_text(case: DisputeCase, language: str) -> str:
+    order, dispute = case.order, case.dispute
+    text = _("money-dispute-case").format(
+        dispute_id=dispute.id,
+        order_id=order.public_id,
+        event=hd.quote(event_line(case.ticket, language)),
+        amount=amount_text(order.amount, order.currency, language),
+        buyer=hd.quote(case.buyer.full_name),
+        seller=hd.quote(case.seller.full_name),
+        buyer_words=hd.quote(dispute.buyer_text),
+        seller_words=hd.quote(dispute.seller_text) if dispute.seller_text else _("money-dispute-no-words"),
+    )
+    if dispute.status != "open":
+        text += "\n\n" + _(f"money-dispute-{dispute.status}")
+    return text
+
+
+def _case_markup(case: DisputeCase) -> InlineKeyboardMarkup:
+    if case.dispute.status != "open":
+        return InlineKeyboardMarkup(inline_keyboard=[])
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(_("money-refund-buyer"), MoneyCD(action="refund", id=case.dispute.id)),
+                _button(_("money-release-seller"), MoneyCD(action="release", id=case.dispute.id)),
+            ]
+        ]
+    )
+
+
+@router.message(Command("disputes"))
+async def list_disputes(message: Message, repo: Repo, user: User | None) -> None:
+    cases = await payouts.open_disputes(repo, DISPUTES_LIMIT)
+    if not cases:
+        await message.answer(_("money-disputes-none"))
+        return
+    language = user.language if user else "en"
+    for case in cases:
+        await message.answer(_case_text(case, language), reply_markup=_case_markup(case))
+
+
+@router.callback_query(MoneyCD.filter(F.action.in_({"refund", "release"})))
+async def settle(
+    callback: CallbackQuery,
+    callback_data: MoneyCD,
+    bot: Bot,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    settings: Settings,
+    user: User | None,
+) -> None:
+    decide = payouts.refund_dispute if callback_data.action == "refund" else payouts.release_dispute
+    try:
+        settlement = await decide(repo, clock.now(), callback_data.id, callback.from_user.id)
+    except PayoutError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await repo.commit()
+    await callback.answer(_("money-decided"))
+    case = settlement.case
+    if settlement.refund is not None:
+        order = case.order
+        payment = Payment(order.public_id, order.currency, order.amount, order.telegram_payment_charge_id or "")
+        await refund(bot, repo, clock, notifier, settings, case.buyer.telegram_id, payment, settlement.refund)
+    outcome = "refunded" if settlement.refund is not None else "released"
+    for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
+        event = hd.quote(event_line(case.ticket, person.language))
+        await notifier.send(person.telegram_id, translate(key, person.language, event=event))
+    if isinstance(callback.message, Message):
+        await _edit(callback.message, _case_text(case, user.language if user else "en"), _case_markup(case))
+
+
+# --- refund tasks ------------------------------------------------------------------------------------------
+@router.message(Command("refunds"))
+async def list_refunds(message: Message, repo: Repo, user: User | None) -> None:
+    await message.answer(*await _refunds_view(repo, user.language if user else "en"))
+
+
+async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    tasks = await repo.orders.pending_refunds(LIST_LIMIT)
+    if not tasks:
+        return _("money-refunds-none"), InlineKeyboardMarkup(inline_keyboard=[])
+    texts = [_("money-refunds-title")]
+    buttons = []
+    for number, task in enumerate(tasks, start=1):
+        refund_row, order = task.refund, task.order
+        texts.append(
+            _("money-refund-line").format(
+                number=number,
+                refund_id=refund_row.id,
+                order_id=order.public_id,
+                amount=amount_text(refund_row.amount, refund_row.currency, language),
+                buyer=hd.quote(task.buyer.full_name),
+                charge=hd.quote(order.provider_payment_charge_id or order.telegram_payment_charge_id or "—"),
+                reason=refund_row.reason,
+            )
+        )
+        buttons.append(_button(_("money-mark-refunded").format(number=number),
+                               MoneyCD(action="refunded", id=refund_row.id)))  # fmt: skip
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    return "\n\n".join(texts), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.callback_query(MoneyCD.filter(F.action == "refunded"))
+async def mark_refunded(
+    callback: CallbackQuery,
+    callback_data: MoneyCD,
+    bot: Bot,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    settings: Settings,
+    user: User | None,
+) -> None:
+    """A provider refund an admin did by hand; for Stars, the refund is asked of Telegram again."""
+    task = await repo.orders.refund(callback_data.id)
+    order = await repo.orders.by_id(task.order_id) if task else None
+    if task is None or order is None or task.status != "pending":
+        await callback.answer(_("money-refund-done-already"), show_alert=True)
+    elif task.currency == orders.STARS:
+        buyer = await repo.users.by_id(order.buyer_id)
+        assert buyer is not None
+        payment = Payment(order.public_id, order.currency, task.amount, order.telegram_payment_charge_id or "")
+        done = await refund(bot, repo, clock, notifier, settings, buyer.telegram_id, payment, task)
+        await callback.answer(_("money-refund-sent" if done else "money-refund-failed"), show_alert=not done)
+    else:
+        await orders.complete_refund(repo, clock.now(), task.id, callback.from_user.id)
+        await repo.payouts.audit(callback.from_user.id, "refund_done", "refund", task.id, clock.now())
+        await repo.commit()
+        await callback.answer(_("money-refund-marked"))
+    if isinstance(callback.message, Message):
+        await _edit(callback.message, *await _refunds_view(repo, user.language if user else "en"))

@@ -1,0 +1,349 @@
+"""Buy: the hold and its invoice, pre-checkout, the payment, the ticket's delivery to the buyer alone, the
+seller's notice, refunds, and "tell me when it's free" for a ticket someone else holds."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LabeledPrice,
+    Message,
+    PreCheckoutQuery,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+from services.barcodes import render_barcode_png
+from services.crypto import Secrets
+from services.storage import PhotoStorage
+
+from bot.i18n import translate
+from bot.notifier import Notifier
+from bot.settings import Settings
+from db.models import Order, Refund, Ticket, User
+from db.repo import Repo
+from handlers.feed import BuyCD, money, page_ref, redraw
+from services import orders
+from services.clock import Clock
+from services.listing_input import describe_local
+from services.orders import OrderError, Outcome, Payment
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+TITLE_MAX = 32
+DESCRIPTION_MAX = 255
+REFUND_REASONS = ("ticket-gone", "double-payment", "amount-mismatch", "unknown-order")
+
+
+class HoldCD(CallbackData, prefix="hold"):
+    action: str  # cancel
+    id: int  # order id
+
+
+class PurchaseCD(CallbackData, prefix="pur"):
+    """The buttons under a delivered ticket (handled in handlers/purchases.py)."""
+
+    action: str  # show | dispute | list
+    id: int = 0  # order id
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def amount_text(amount: int, currency: str, language: str) -> str:
+    """An amount in the payment currency's smallest unit, as people read it: "⭐️ 1 200", "2 100 ₽"."""
+    if currency == orders.STARS:
+        return f"⭐️ {amount}"
+    units = 10 ** orders.minor_units(currency)
+    whole, cents = divmod(amount, units)
+    return money(whole, currency, language) if not cents else f"{amount / units:.2f} {currency}"
+
+
+def event_line(ticket: Ticket, language: str) -> str:
+    when = describe_local(ticket.event_at, ticket.city_tz, language, city_name=ticket.city_name)
+    return f"{ticket.event_name} — {when}, {ticket.venue}"
+
+
+def seat_text(ticket: Ticket) -> str:
+    return ", ".join(part for part in (ticket.seat_section, ticket.seat_row, ticket.seat_number) if part)
+
+
+# --- the hold and the invoice ------------------------------------------------------------------------------
+@router.callback_query(BuyCD.filter(F.action == "buy"))
+async def buy(
+    callback: CallbackQuery,
+    callback_data: BuyCD,
+    bot: Bot,
+    repo: Repo,
+    settings: Settings,
+    clock: Clock,
+    state: FSMContext,
+    user: User,
+) -> None:
+    try:
+        hold = await orders.hold(repo, settings, clock.now(), user, callback_data.id)
+    except OrderError as error:
+        if error.code == "buy-reserved":
+            await callback.answer()
+            await _offer_wait(callback, callback_data.id)
+            return
+        await callback.answer(_(error.code), show_alert=True)
+        if callback_data.at:  # a stale card on a feed page: draw the page as it is now
+            await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key))
+        return
+    await repo.commit()  # the hold stands before the invoice goes out
+    await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
+    try:
+        await _send_invoice(bot, user, hold, settings)
+    except TelegramBadRequest as error:
+        log.warning("invoice for order %s refused: %s", hold.order.id, error.message)
+        await orders.cancel_hold(repo, clock.now(), user, hold.order.id)
+        await bot.send_message(user.telegram_id, _("buy-invoice-failed"))
+
+
+async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Settings) -> None:
+    ticket, charge, language = hold.ticket, hold.charge, user.language
+    description = _("buy-invoice-description").format(
+        event=event_line(ticket, language),
+        seat=seat_text(ticket) or _("buy-seat-none"),
+        minutes=settings.reservation_minutes,
+    )
+    if settings.uses_stars:
+        prices = [LabeledPrice(label=_("buy-price-ticket"), amount=charge.total)]
+    else:
+        prices = [LabeledPrice(label=_("buy-price-ticket"), amount=charge.price)]
+        if charge.fee:
+            fee_label = _("buy-price-fee").format(percent=settings.service_fee_percent)
+            prices.append(LabeledPrice(label=fee_label, amount=charge.fee))
+    pay = _("buy-pay").format(amount=amount_text(charge.total, charge.currency, language))
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=pay, pay=True)],
+            [
+                InlineKeyboardButton(
+                    text=_("buy-cancel"), callback_data=HoldCD(action="cancel", id=hold.order.id).pack()
+                )
+            ],
+        ]
+    )
+    token = settings.payment_provider_token
+    await bot.send_invoice(
+        chat_id=user.telegram_id,
+        title=_clip(ticket.event_name, TITLE_MAX),
+        description=_clip(description, DESCRIPTION_MAX),
+        payload=hold.order.public_id,
+        currency=charge.currency,
+        prices=prices,
+        provider_token=token.get_secret_value() if token else None,
+        reply_markup=markup,
+    )
+
+
+@router.callback_query(HoldCD.filter(F.action == "cancel"))
+async def cancel(
+    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User, notifier: Notifier
+) -> None:
+    try:
+        order = await orders.cancel_hold(repo, clock.now(), user, callback_data.id)
+    except OrderError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await repo.commit()
+    await callback.answer(_("buy-cancelled"))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await tell_waiters(repo, notifier, [order.ticket_id])
+
+
+# --- waiting for a held ticket -----------------------------------------------------------------------------
+async def _offer_wait(callback: CallbackQuery, ticket_id: int) -> None:
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("buy-wait"), callback_data=BuyCD(action="wait", id=ticket_id).pack())]
+        ]
+    )
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("buy-reserved"), reply_markup=markup)
+
+
+@router.callback_query(BuyCD.filter(F.action == "wait"))
+async def wait(callback: CallbackQuery, callback_data: BuyCD, repo: Repo, clock: Clock, user: User) -> None:
+    try:
+        await orders.wait_for(repo, clock.now(), user, callback_data.id)
+    except OrderError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await callback.answer(_("buy-wait-noted"), show_alert=True)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def tell_waiters(repo: Repo, notifier: Notifier, ticket_ids: Sequence[int]) -> int:
+    """Tell everyone who asked that these tickets are back on sale, with a Buy button; each waiter once (the rows
+    are taken). The hold sweep calls this too, after it commits. Returns how many were told."""
+    waiting = await repo.orders.take_waiters(ticket_ids)
+    await repo.commit()
+    told = 0
+    for ticket_id, waiter in waiting:
+        ticket = await repo.orders.ticket(ticket_id)
+        if ticket is None:
+            continue
+        text = translate("buy-free-again", waiter.language, event=hd.quote(event_line(ticket, waiter.language)))
+        label = translate("buy-now", waiter.language)
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=BuyCD(action="buy", id=ticket_id).pack())]]
+        )
+        told += await notifier.send(waiter.telegram_id, text, reply_markup=markup)
+    return told
+
+
+# --- paying ------------------------------------------------------------------------------------------------
+@router.pre_checkout_query()
+async def pre_checkout(query: PreCheckoutQuery, repo: Repo, clock: Clock, user: User | None) -> None:
+    """Answered from one indexed read, well within Telegram's 10 seconds."""
+    try:
+        await orders.check_checkout(repo, clock.now(), user, query.invoice_payload, query.currency, query.total_amount)
+    except OrderError as error:
+        await query.answer(ok=False, error_message=_(error.code))
+        return
+    await query.answer(ok=True)
+
+
+@router.message(F.successful_payment, flags={"public": True})
+async def paid(
+    message: Message,
+    bot: Bot,
+    repo: Repo,
+    settings: Settings,
+    clock: Clock,
+    user: User | None,
+    notifier: Notifier,
+    secrets: Secrets,
+    photo_storage: PhotoStorage,
+) -> None:
+    success = message.successful_payment
+    assert success is not None and message.from_user is not None
+    payment = Payment(
+        payload=success.invoice_payload,
+        currency=success.currency,
+        total_amount=success.total_amount,
+        telegram_charge_id=success.telegram_payment_charge_id,
+        provider_charge_id=success.provider_payment_charge_id,
+    )
+    result = await orders.record_payment(repo, settings, clock.now(), user, payment)
+    await repo.commit()  # the sale (or the refund decision) is durable before anyone is told
+    if result.outcome == Outcome.DUPLICATE:
+        log.info("payment %s delivered again: nothing to do", payment.telegram_charge_id)
+        return
+    if result.outcome == Outcome.REFUND:
+        await refund(bot, repo, clock, notifier, settings, message.from_user.id, payment, result.refund)
+        await message.answer(_(f"buy-refunded-{result.reason}"))
+        return
+    assert result.order is not None and result.ticket is not None and user is not None
+    await message.answer(_("buy-paid"))
+    await send_ticket(bot, user, result.order, result.ticket, secrets, photo_storage)
+    await _tell_seller(repo, notifier, result)
+
+
+async def refund(
+    bot: Bot,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    settings: Settings,
+    payer_telegram_id: int,
+    payment: Payment,
+    task: Refund | None,
+) -> bool:
+    """Give a payment back. Stars: refundStarPayment now, and the refund row is done. A provider payment (or a
+    Stars refund Telegram refused) stays a pending refund row: the admins are told to do it by hand."""
+    if payment.currency == orders.STARS:
+        try:
+            refunded = await bot.refund_star_payment(payer_telegram_id, payment.telegram_charge_id)
+        except TelegramBadRequest as error:  # done before (a retry after a lost answer) counts as done
+            refunded = "CHARGE_ALREADY_REFUNDED" in error.message
+            if not refunded:
+                log.error("Stars refund of %s refused: %s", payment.telegram_charge_id, error.message)
+        except TelegramAPIError as error:
+            refunded = False
+            log.error("Stars refund of %s failed: %s", payment.telegram_charge_id, error)
+        if refunded:
+            if task is not None:
+                await orders.complete_refund(repo, clock.now(), task.id)
+                await repo.commit()
+            return True
+    if task is not None:
+        await tell_admins(repo, notifier, settings, "money-refund-task", refund_id=task.id)
+    return False
+
+
+async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: str, **params: object) -> None:
+    for admin_id in settings.admin_ids:
+        admin = await repo.users.by_telegram_id(admin_id)
+        await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
+
+
+async def send_ticket(
+    bot: Bot, buyer: User, order: Order, ticket: Ticket, secrets: Secrets, photo_storage: PhotoStorage
+) -> None:
+    """The ticket for its buyer: the barcode re-rendered as a clean image of the same symbology, the seller's
+    original photo, the event's details. Protected content: Telegram won't let them be forwarded or saved."""
+    language = buyer.language
+    details = _("buy-ticket-details").format(
+        event=hd.quote(event_line(ticket, language)),
+        seat=hd.quote(seat_text(ticket) or _("buy-seat-none")),
+        paid=amount_text(order.amount, order.currency, language),
+    )
+    barcode = render_barcode_png(ticket.barcode_format, secrets.cipher.decrypt(ticket.barcode_ciphertext))
+    photo = await photo_storage.get(ticket.photo_key)
+    chat = buyer.telegram_id
+    await bot.send_photo(
+        chat, BufferedInputFile(barcode, "barcode.png"), caption=_("buy-barcode-caption"), protect_content=True
+    )
+    await bot.send_photo(
+        chat, BufferedInputFile(photo, "ticket.jpg"), caption=_("buy-photo-caption"), protect_content=True
+    )
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("purchases-dispute"), callback_data=PurchaseCD(action="dispute", id=order.id).pack()
+                )
+            ],
+            [InlineKeyboardButton(text=_("purchases-open"), callback_data=PurchaseCD(action="list").pack())],
+        ]
+    )
+    await bot.send_message(chat, details, reply_markup=markup, protect_content=True)
+
+
+async def _tell_seller(repo: Repo, notifier: Notifier, result: orders.PaymentResult) -> None:
+    assert result.ticket is not None and result.payout is not None
+    seller = await repo.users.by_id(result.ticket.seller_id)
+    if seller is None:
+        return
+    language = seller.language
+    text = translate(
+        "buy-seller-sold",
+        language,
+        event=hd.quote(event_line(result.ticket, language)),
+        amount=amount_text(result.payout.amount, result.payout.currency, language),
+        release=describe_local(
+            result.payout.release_at, result.ticket.city_tz, language, city_name=result.ticket.city_name
+        ),
+    )
+    await notifier.send(seller.telegram_id, text)
+
+
+@router.message(F.refunded_payment, flags={"public": True})
+async def refunded_notice(message: Message) -> None:
+    """Telegram's service message about a refund we made: the buyer was already told."""
