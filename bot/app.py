@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import set_commands
@@ -17,6 +18,8 @@ from db.migrate import upgrade_to_head
 from db.repo import Repo
 from db.session_context import current_session
 from services.clock import Clock
+from services.crypto import Secrets, load_secrets
+from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class App:
     dispatcher: Dispatcher
     clock: Clock
     notifier: Notifier
+    secrets: Secrets
+    photo_storage: PhotoStorage
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -37,8 +42,27 @@ class App:
         await self.engine.dispose()
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value else None
+
+
+def create_photo_storage(settings: Settings, secrets: Secrets) -> PhotoStorage:
+    if settings.s3_bucket:
+        return S3PhotoStorage.connect(
+            bucket=settings.s3_bucket,
+            secrets=secrets,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key=_secret(settings.s3_access_key),
+            secret_key=_secret(settings.s3_secret_key),
+        )
+    return LocalPhotoStorage(settings.photo_dir, secrets)
+
+
 async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     clock = clock or Clock()
+    secrets = load_secrets(_secret(settings.encryption_key), _secret(settings.fingerprint_key), settings.data_dir)
+    photo_storage = create_photo_storage(settings, secrets)
     engine = create_engine(settings.database_url)
     await upgrade_to_head(engine)
     sessionmaker = create_sessionmaker(engine)
@@ -59,8 +83,10 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         storage=create_fsm_storage(settings, sessionmaker),
         clock=clock,
         notifier=notifier,
+        secrets=secrets,
+        photo_storage=photo_storage,
     )
-    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier)
+    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage)
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:

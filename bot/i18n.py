@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,16 @@ def read_catalog(language_dir: Path) -> Catalog:
 
 
 class CatalogI18n(I18n):
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        """aiogram's `gettext` looks the current instance up on `I18n` itself, and every subclass of its context
+        mixin gets a context variable of its own: set the base class's."""
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
+
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}
         for language_dir in sorted(self.path.iterdir()):

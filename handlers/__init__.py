@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import common, fallback, profile, registration
+from handlers import admin, common, fallback, my_tickets, profile, registration, sell
 
 
 def feature_routers() -> list[Router]:
-    # common first: /cancel and /help must win over any wizard step; fallback last.
-    return [common.router, registration.router, profile.router, fallback.router]
+    # common first: /cancel and /help must win over any wizard step; admin before the features so that its
+    # commands are never taken for wizard input; fallback last.
+    return [
+        common.router,
+        admin.router,
+        registration.router,
+        profile.router,
+        sell.router,
+        my_tickets.router,
+        fallback.router,
+    ]
