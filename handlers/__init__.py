@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, common, fallback, my_tickets, profile, registration, sell
+from handlers import admin, common, fallback, feed, my_tickets, profile, registration, sell
 
 
 def feature_routers() -> list[Router]:
@@ -17,5 +17,6 @@ def feature_routers() -> list[Router]:
         profile.router,
         sell.router,
         my_tickets.router,
+        feed.router,
         fallback.router,
     ]

@@ -268,7 +268,7 @@ async def ask_city(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_("feed-ask-city"), reply_markup=keyboard.as_markup())
 
 
-@router.message(FeedInput.city, F.text)
+@router.message(FeedInput.city, F.text, ~F.text.startswith("/"))
 async def city_typed(message: Message) -> None:
     found = get_directory().search(message.text or "", limit=CITY_CHOICES)
     if not found:
@@ -303,7 +303,7 @@ async def ask_search(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_("feed-ask-search"))
 
 
-@router.message(FeedInput.search, F.text)
+@router.message(FeedInput.search, F.text, ~F.text.startswith("/"))
 async def search_typed(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
     text = feed.clean_search(message.text or "")
     if text is None:
@@ -315,7 +315,7 @@ async def search_typed(message: Message, repo: Repo, clock: Clock, state: FSMCon
     await show_first_page(message, repo, clock, state, user)
 
 
-@router.message(FeedInput.city)
-@router.message(FeedInput.search)
+@router.message(FeedInput.city, ~F.text)
+@router.message(FeedInput.search, ~F.text)
 async def not_text(message: Message) -> None:
     await message.answer(_("feed-send-text"))

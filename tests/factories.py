@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from PIL import Image
 
 from bot.settings import Settings
 from db.models import EventType, Ticket, TicketStatus, User
 from db.repo import Repo
+from services.crypto import Secrets
 from services.feed import fold
+from services.storage import PhotoStorage
 
 _ids = itertools.count(1)
 TOKEN = "123456789:" + "A" * 35
@@ -88,5 +96,53 @@ async def make_ticket(
         updated_at=created_at or now,
     )
     repo.session.add(ticket)
+    await repo.session.flush()
+    return ticket
+
+
+# --- tickets with real barcodes ------------------------------------------------------------------------------
+BARCODE_CORPUS = Path(os.environ.get("STROBOSCOPE_BARCODES", "/work/shared/barcodes"))
+ZXING_FORMATS = {"qr": "QRCode", "aztec": "Aztec", "pdf417": "PDF417", "datamatrix": "DataMatrix"}
+
+
+@dataclass(frozen=True)
+class BarcodeSample:
+    """A real barcode photo from the corpus and the text it encodes (zxing-cpp's format name)."""
+
+    path: Path
+    text: str
+    format: str
+
+    def jpeg(self) -> bytes:
+        """The photo as the sell wizard stores it: RGB JPEG."""
+        output = io.BytesIO()
+        with Image.open(self.path) as image:
+            image.convert("RGB").save(output, "JPEG", quality=85)
+        return output.getvalue()
+
+
+def barcode_samples(symbology: str = "qr") -> list[BarcodeSample]:
+    folder = BARCODE_CORPUS / symbology
+    return [
+        BarcodeSample(image, image.with_suffix(".txt").read_text(encoding="utf-8"), ZXING_FORMATS[symbology])
+        for image in sorted(folder.iterdir())
+        if image.suffix in {".png", ".jpg", ".webp"} and image.with_suffix(".txt").exists()
+    ]
+
+
+async def make_listed_ticket(
+    repo: Repo,
+    seller: User,
+    now: datetime,
+    secrets: Secrets,
+    photo_storage: PhotoStorage,
+    sample: BarcodeSample,
+    **fields: object,
+) -> Ticket:
+    """A ticket as the sell wizard lists it: the barcode text sealed, the photo in the (encrypted) storage."""
+    ticket = await make_ticket(repo, seller, now, **fields)  # type: ignore[arg-type]
+    ticket.barcode_ciphertext = secrets.seal_text(sample.text)
+    ticket.barcode_format = sample.format
+    ticket.photo_key = await photo_storage.put(sample.jpeg())
     await repo.session.flush()
     return ticket
