@@ -304,3 +304,16 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (Index("ix_audit_log_target", "target_type", "target_id"),)
+
+
+class PhotoHashBand(Base):
+    """One of the 8 bands (8 bits each) of a ticket photo's 64-bit perceptual hash. Two hashes within Hamming
+    distance d <= 7 agree on at least 8 - d whole bands, so near-duplicate photos are found through the (band, value)
+    index (covering: it holds ticket_id too) without reading every hash."""
+
+    __tablename__ = "photo_hash_bands"
+    __table_args__ = (Index("ix_photo_hash_bands_lookup", "band", "value", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
