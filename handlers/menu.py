@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.i18n import texts_for
+
 MENU_KEYS = ("menu-feed", "menu-sell", "menu-my", "menu-profile", "menu-help")
+MENU_TEXTS = frozenset().union(*(texts_for(key) for key in MENU_KEYS))  # never taken for a wizard's typed answer
+NOT_NAVIGATION = ~F.text.in_(MENU_TEXTS) & ~F.text.startswith("/")  # neither a menu button nor a command
 
 
 def main_menu() -> ReplyKeyboardMarkup:

@@ -17,7 +17,7 @@ from babel.dates import format_date
 from bot.i18n import texts_for
 from db.models import User
 from db.repo import Repo
-from handlers.menu import main_menu
+from handlers.menu import NOT_NAVIGATION, main_menu
 from services import accounts
 
 router = Router(name=__name__)
@@ -51,7 +51,9 @@ async def _render(repo: Repo, user: User) -> str:
 
 @router.message(Command("profile"))
 @router.message(F.text.in_(texts_for("menu-profile")))
-async def show_profile(message: Message, repo: Repo, user: User) -> None:
+async def show_profile(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
+    if await state.get_state() == ProfileEdit.name.state:  # the name step is left for the profile itself
+        await state.clear()
     await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
 
 
@@ -63,7 +65,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_("profile-ask-name"))
 
 
-@router.message(ProfileEdit.name, F.text)
+@router.message(ProfileEdit.name, F.text, NOT_NAVIGATION)
 async def save_name(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
     try:
         await accounts.rename(repo, user, message.text or "")

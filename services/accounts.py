@@ -75,9 +75,7 @@ async def register(repo: Repo, share: ContactShare, now: datetime) -> User:
     phone = normalise_phone(share.phone)
     existing = await repo.users.by_telegram_id(share.sender_id)
     if existing is not None:
-        if existing.phone_e164 != phone:
-            raise AccountError("reg-already-registered-other-phone")
-        return existing
+        return _same_phone(existing, phone)
     if await repo.users.by_phone(phone) is not None:
         raise AccountError("reg-phone-taken")
     full_name = " ".join(part for part in (share.first_name, share.last_name) if part).strip() or "—"
@@ -93,7 +91,16 @@ async def register(repo: Repo, share: ContactShare, now: datetime) -> User:
     try:
         return await repo.users.add(account)
     except IntegrityError as error:  # the same phone or id registered a moment ago by a concurrent update
+        existing = await repo.users.by_telegram_id(share.sender_id)
+        if existing is not None:  # the same person twice (a double press, a redelivered update)
+            return _same_phone(existing, phone)
         raise AccountError("reg-phone-taken") from error
+
+
+def _same_phone(existing: User, phone: str) -> User:
+    if existing.phone_e164 != phone:
+        raise AccountError("reg-already-registered-other-phone")
+    return existing
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_sessionmaker
 from db.repo import Repo
 from services import accounts
 
@@ -88,3 +91,18 @@ def test_masked_phone_hides_all_but_country_and_last_four(region: str, salt: int
     assert masked.replace(" ", "").endswith(e164[-4:])
     assert sum(ch.isdigit() for ch in masked) == len(str(example.country_code)) + 4
     assert masked.count("*") == len(national) - 4
+
+
+async def test_the_same_contact_twice_at_once_makes_one_account(engine: AsyncEngine) -> None:
+    """A double press: two updates race; the loser gets the winner's account, not "phone taken"."""
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as first, sessionmaker() as second:
+        winner = await accounts.register(Repo(first), share(7), NOW)  # inserted, not committed yet
+        loser = asyncio.create_task(accounts.register(Repo(second), share(7), NOW))
+        await asyncio.sleep(0.2)  # the second insert waits on the first one's lock (PostgreSQL) or connection
+        await first.commit()
+        again = await loser
+        assert again.id == winner.id
+        await second.commit()
+    async with sessionmaker() as session:
+        assert await Repo(session).users.count() == 1
