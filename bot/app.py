@@ -9,9 +9,10 @@ from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.commands import set_commands
+from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
 from bot.notifier import Notifier
+from bot.scheduler import Sweeper, SweepScheduler
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
@@ -35,8 +36,10 @@ class App:
     notifier: Notifier
     secrets: Secrets
     photo_storage: PhotoStorage
+    scheduler: SweepScheduler
 
     async def close(self) -> None:
+        await self.scheduler.stop()
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -86,15 +89,17 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         secrets=secrets,
         photo_storage=photo_storage,
     )
-    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage)
+    scheduler = SweepScheduler(Sweeper(sessionmaker, clock, notifier), settings.sweep_interval_seconds)
+    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:
     """Long polling until a signal or `app.dispatcher.stop_polling()`; closes the app afterwards."""
     try:
-        await set_commands(app.bot)
+        await set_commands(app.bot, await admin_languages(app.sessionmaker, app.settings.admin_ids))
         me = await app.bot.get_me()
         log.info("Serving as @%s", me.username)
+        app.scheduler.start()
         await app.dispatcher.start_polling(
             app.bot,
             polling_timeout=app.settings.polling_timeout,

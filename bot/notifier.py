@@ -1,19 +1,37 @@
 """Messages the bot starts itself (sweeps, sales, admin actions), within Telegram's limits: about 30 messages
-a second overall and one a second per chat; 429 waits retry_after; a user who blocked the bot is marked and
-skipped, not retried."""
+a second overall and one a second per chat; 429 waits retry_after (a few times, then gives up); a user who blocked
+the bot (403) is marked through `on_blocked` and not retried; `notify(user, ...)` skips a user already marked, so a
+sweep doesn't knock on a blocked chat every minute. Telegram's 5xx is retried like a 429 (a network error is not:
+the message may have gone out). Nothing here raises a Telegram error."""
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiolimiter import AsyncLimiter
 
+from db.models import User
+
 log = logging.getLogger(__name__)
+
+SERVER_ERROR_PAUSE = 1.0  # seconds before retrying after a Telegram 5xx
+
+
+class Delivery(enum.Enum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # 403: the user blocked the bot or deleted the account
+    FAILED = "failed"  # refused (400) or still failing after the retries
 
 
 class Notifier:
@@ -43,27 +61,41 @@ class Notifier:
 
     async def send(self, chat_id: int, text: str, **kwargs: Any) -> bool:
         """Send a text message; True when delivered, False when the chat can't receive it."""
-        return await self._deliver(chat_id, lambda: self.bot.send_message(chat_id, text, **kwargs))
+        return await self._deliver(chat_id, lambda: self.bot.send_message(chat_id, text, **kwargs)) == Delivery.SENT
 
     async def send_photo(self, chat_id: int, photo: Any, **kwargs: Any) -> bool:
-        return await self._deliver(chat_id, lambda: self.bot.send_photo(chat_id, photo, **kwargs))
+        return await self._deliver(chat_id, lambda: self.bot.send_photo(chat_id, photo, **kwargs)) == Delivery.SENT
 
-    async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> bool:
+    async def notify(self, user: User, text: str, **kwargs: Any) -> bool:
+        """A text message to an account; skipped (False) when the user is known to have blocked the bot. The flag
+        is set here too on a 403, and cleared by the user's next message (CurrentUserMiddleware)."""
+        if user.blocked_bot:
+            return False
+        chat_id = user.telegram_id
+        delivery = await self._deliver(chat_id, lambda: self.bot.send_message(chat_id, text, **kwargs))
+        if delivery == Delivery.BLOCKED:
+            user.blocked_bot = True
+        return delivery == Delivery.SENT
+
+    async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Delivery:
         for _attempt in range(self.max_retries + 1):
             async with self._chat_limiter(chat_id), self._overall:
                 try:
                     await call()
-                    return True
+                    return Delivery.SENT
                 except TelegramRetryAfter as error:
-                    retry_after = error.retry_after
+                    pause = float(error.retry_after)
+                except TelegramServerError as error:
+                    log.warning("chat %s: Telegram failed (%s); retrying", chat_id, error.message)
+                    pause = SERVER_ERROR_PAUSE
                 except TelegramForbiddenError:
                     log.info("chat %s blocked the bot; marked and skipped", chat_id)
                     if self.on_blocked is not None:
                         await self.on_blocked(chat_id)
-                    return False
-                except TelegramBadRequest as error:
+                    return Delivery.BLOCKED
+                except TelegramAPIError as error:  # 400 chat not found, a network error...: not retried
                     log.warning("chat %s can't be messaged: %s", chat_id, error.message)
-                    return False
-            await asyncio.sleep(retry_after)
+                    return Delivery.FAILED
+            await asyncio.sleep(pause)
         log.warning("gave up on chat %s after %s retries", chat_id, self.max_retries)
-        return False
+        return Delivery.FAILED

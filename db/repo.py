@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.repositories.admin import AdminRepository
 from db.repositories.feed import FeedRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.orders import OrderRepository
 from db.repositories.payouts import PayoutRepository
+from db.repositories.sweeps import SweepRepository
 from db.repositories.users import UserRepository
 
 
@@ -21,6 +23,8 @@ class Repo:
         self.feed = FeedRepository(session)
         self.orders = OrderRepository(session)
         self.payouts = PayoutRepository(session)
+        self.sweeps = SweepRepository(session)
+        self.admin = AdminRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

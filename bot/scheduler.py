@@ -1,0 +1,155 @@
+"""APScheduler runs the sweeps (services/sweeps.py) every SWEEP_INTERVAL_SECONDS, and all of them once at start-up
+so that downtime is caught up; then the people concerned are told through the notifier.
+
+Each sweep commits its state change before anyone is told, and tells only about the rows its own UPDATE changed:
+with several bot instances, each change is announced by exactly one of them. Time is the injected clock's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import groupby
+
+from aiogram.utils.markdown import html_decoration as hd
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import translate
+from bot.notifier import Notifier
+from db.models import Ticket
+from db.repo import Repo
+from db.session_context import current_session
+from handlers.buy import event_line, tell_waiters
+from services import sweeps
+from services.clock import Clock
+
+log = logging.getLogger(__name__)
+
+EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
+
+
+@dataclass(frozen=True)
+class SweepCounts:
+    holds: int
+    listings: int
+    payouts: int
+
+
+class Sweeper:
+    """The three sweeps, each in a transaction of its own, then the notices."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, notifier: Notifier) -> None:
+        self.sessionmaker = sessionmaker
+        self.clock = clock
+        self.notifier = notifier
+
+    async def run_all(self) -> SweepCounts:
+        """Holds first: a ticket freed after its event has started is then expired in the same run."""
+        holds = await self.expire_holds()
+        listings = await self.expire_listings()
+        payouts = await self.release_escrow()
+        return SweepCounts(holds, listings, payouts)
+
+    async def expire_listings(self) -> int:
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            repo = Repo(session)
+            tickets = await sweeps.expire_listings(repo, now)
+            sellers = await sweeps.people(repo, (ticket.seller_id for ticket in tickets))
+            await session.commit()
+        if tickets:
+            log.info("sweep: %d listings expired", len(tickets))
+        for seller_id, own in groupby(sorted(tickets, key=lambda t: (t.seller_id, t.event_at)), lambda t: t.seller_id):
+            seller = sellers[seller_id]
+            await self.notifier.notify(seller, _expired_text(list(own), seller.language))
+        return len(tickets)
+
+    async def expire_holds(self) -> int:
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            repo = Repo(session)
+            swept = await sweeps.expire_holds(repo, now)
+            buyers = await sweeps.people(repo, (hold.buyer_id for hold in swept.ended))
+            await session.commit()
+        if swept.ended:
+            log.info("sweep: %d holds expired", len(swept.ended))
+        for hold in swept.ended:
+            buyer = buyers[hold.buyer_id]
+            event = hd.quote(event_line(hold.ticket, buyer.language))
+            await self.notifier.notify(buyer, translate("sweep-hold-expired", buyer.language, event=event))
+        if swept.reopened:
+            await self._in_session(lambda repo: tell_waiters(repo, self.notifier, swept.reopened))
+        return len(swept.ended)
+
+    async def release_escrow(self) -> int:
+        async with self.sessionmaker() as session:
+            released = await sweeps.release_escrow(Repo(session), self.clock.now())
+            await session.commit()
+        if released:
+            log.info("sweep: %d payouts released", len(released))
+        return len(released)
+
+    async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
+        """Run code written for an update (it may write through the notifier's on_blocked) in a session of its
+        own, as the session middleware would, committed at the end."""
+        async with self.sessionmaker() as session:
+            token = current_session.set(session)
+            try:
+                await work(Repo(session))
+                await session.commit()
+            finally:
+                current_session.reset(token)
+
+
+def _expired_text(tickets: Sequence[Ticket], language: str) -> str:
+    lines = [f"• {hd.quote(event_line(ticket, language))}" for ticket in tickets[:EVENTS_PER_MESSAGE]]
+    if len(tickets) > EVENTS_PER_MESSAGE:
+        lines.append(translate("sweep-more", language, count=len(tickets) - EVENTS_PER_MESSAGE))
+    return translate("sweep-listings-expired", language, events="\n".join(lines))
+
+
+class SweepScheduler:
+    """The AsyncIOScheduler with the sweep jobs. One sweep at a time per process; `stop()` lets a running sweep
+    finish (its transaction and notices) rather than cutting it off."""
+
+    def __init__(self, sweeper: Sweeper, interval_seconds: int) -> None:
+        self.sweeper = sweeper
+        self.interval_seconds = interval_seconds
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        )
+        self._busy = asyncio.Lock()
+        self._stopping = False
+
+    def start(self) -> None:
+        """The catch-up run now, then each sweep every interval."""
+        self.scheduler.add_job(self._guarded(self.sweeper.run_all), id="catch-up", next_run_time=datetime.now(UTC))
+        every = IntervalTrigger(seconds=self.interval_seconds, timezone=UTC)
+        for name in ("expire_holds", "expire_listings", "release_escrow"):
+            self.scheduler.add_job(self._guarded(getattr(self.sweeper, name)), every, id=name)
+        self.scheduler.start()
+
+    def _guarded(self, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            async with self._busy:
+                if self._stopping:
+                    return
+                try:
+                    await sweep()
+                except Exception:
+                    # The transaction was rolled back; the next run finds the same rows due.
+                    log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))
+
+        return run
+
+    async def stop(self) -> None:
+        if not self.scheduler.running:
+            return
+        self._stopping = True
+        async with self._busy:  # the sweep in progress, if any, finishes
+            self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # the shutdown runs on the loop's next turn

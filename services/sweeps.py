@@ -1,0 +1,65 @@
+"""What time does by itself (DESIGN flow 6), as rules the scheduler runs every SWEEP_INTERVAL_SECONDS and once at
+start-up (so hours of downtime are caught up at once):
+
+- listings: tickets on sale whose event has started -> expired (the brief's markTicketAsOutdated, done by time);
+- holds: pending orders past their hold -> expired, and their tickets back on sale (reserved -> active);
+- escrow: held payouts past their release time -> released (a dispute has frozen its payout, so a disputed payout is
+  never held and never released here), for the payout gateway.
+
+Each is one set-based UPDATE ... RETURNING per state change, with its history or ledger rows written in bulk in the
+same transaction, in the caller's transaction. Idempotent: a second run finds nothing due. Safe with several bot
+instances: the rows a call returns are the rows it changed, so whoever is told is told once. Time is `now`, from the
+injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from db.models import Payout, Ticket, TicketStatus, User
+from db.repo import Repo
+from services import payouts
+
+LISTING_EXPIRED = "event started"
+HOLD_EXPIRED = "hold expired"
+
+
+async def expire_listings(repo: Repo, now: datetime) -> list[Ticket]:
+    """Active tickets whose event has started -> expired, with their history rows; the tickets this call expired."""
+    ticket_ids = await repo.sweeps.expire_listings(now)
+    await repo.history.record(ticket_ids, TicketStatus.EXPIRED, actor="system", at=now, reason=LISTING_EXPIRED)
+    return await repo.sweeps.tickets(ticket_ids)
+
+
+@dataclass(frozen=True)
+class EndedHold:
+    order_id: int
+    buyer_id: int
+    ticket: Ticket
+
+
+@dataclass(frozen=True)
+class HoldSweep:
+    ended: list[EndedHold]  # the holds this call ended, with their tickets as they are now
+    reopened: list[int]  # the tickets back on sale whose event is still ahead: people waiting for them may buy
+
+
+async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
+    """Pending orders past their hold -> expired; their tickets -> active, with history rows."""
+    lapsed = await repo.sweeps.expire_holds(now)
+    reopened = await repo.sweeps.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
+    await repo.history.record(reopened, TicketStatus.ACTIVE, actor="system", at=now, reason=HOLD_EXPIRED)
+    tickets = {ticket.id: ticket for ticket in await repo.sweeps.tickets(sorted({h.ticket_id for h in lapsed}))}
+    ended = [EndedHold(hold.order_id, hold.buyer_id, tickets[hold.ticket_id]) for hold in lapsed]
+    return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])
+
+
+async def release_escrow(repo: Repo, now: datetime) -> list[Payout]:
+    """Held payouts whose release time has come -> released, with their ledger rows (services.payouts)."""
+    return await payouts.release_due(repo, now)
+
+
+async def people(repo: Repo, user_ids: Iterable[int]) -> dict[int, User]:
+    """The accounts to tell, by id."""
+    return await repo.sweeps.users(sorted(set(user_ids)))
