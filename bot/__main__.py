@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
 
 from bot.log import configure_logging
@@ -55,8 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         print(_settings_error(error), file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(settings))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(settings))
+    except TelegramUnauthorizedError:
+        print("BOT_TOKEN was rejected by the Bot API (Unauthorized): check the token @BotFather gave.", file=sys.stderr)
+        return 2
+    except TelegramNetworkError as error:
+        where = settings.telegram_api_url or "api.telegram.org"
+        print(f"Can't reach the Bot API at {where}: {error.message} (check TELEGRAM_API_URL).", file=sys.stderr)
+        return 1
     return 0
 
 
