@@ -8,7 +8,9 @@ from db.repositories.admin import AdminRepository
 from db.repositories.feed import FeedRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
+from db.repositories.listings import ListingRepository
 from db.repositories.orders import OrderRepository
+from db.repositories.originality import OriginalityRepository
 from db.repositories.payouts import PayoutRepository
 from db.repositories.sweeps import SweepRepository
 from db.repositories.users import UserRepository
@@ -25,6 +27,8 @@ class Repo:
         self.payouts = PayoutRepository(session)
         self.sweeps = SweepRepository(session)
         self.admin = AdminRepository(session)
+        self.listings = ListingRepository(session)
+        self.originality = OriginalityRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
