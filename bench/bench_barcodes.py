@@ -101,7 +101,8 @@ def _phones() -> None:
                 started = time.perf_counter()
                 scanned = scan_photo(data, max_bytes=LIMIT)
                 times.append(time.perf_counter() - started)
-            read = "read" if any(b.text == text for b in scanned.barcodes) else "none" if not format else "MISSED"
+            texts = {b.text for b in scanned.barcodes}
+            read = "read" if text in texts else "WRONG" if texts else "none" if not format else "MISSED"
             label = f"{size[0]}x{size[1]} {format or 'no barcode'}"
             print(f"  {label:<24} {len(data) // 1024:>5} KiB  {read:<6} {_percentiles(times)}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
