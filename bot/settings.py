@@ -51,7 +51,7 @@ class Settings(DatabaseSettings):
     new_account_days: int = Field(7, ge=0)
     new_account_daily_listings: int = Field(3, ge=1)
     max_photo_bytes: int = Field(10 * 1024 * 1024, ge=1024)
-    phash_max_distance: int = Field(6, ge=0, le=64)
+    phash_max_distance: int = Field(6, ge=0, le=7)  # the banded near-duplicate search holds up to 7
 
     throttle_rate: float = Field(3.0, gt=0)  # messages and button presses a second a user may keep up
     throttle_burst: int = Field(10, ge=1)  # ... and how many may come at once
