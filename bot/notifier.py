@@ -78,7 +78,10 @@ class Notifier:
         return delivery == Delivery.SENT
 
     async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Delivery:
-        for _attempt in range(self.max_retries + 1):
+        pause = 0.0
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                await asyncio.sleep(pause)
             async with self._chat_limiter(chat_id), self._overall:
                 try:
                     await call()
@@ -96,6 +99,5 @@ class Notifier:
                 except TelegramAPIError as error:  # 400 chat not found, a network error...: not retried
                     log.warning("chat %s can't be messaged: %s", chat_id, error.message)
                     return Delivery.FAILED
-            await asyncio.sleep(pause)
         log.warning("gave up on chat %s after %s retries", chat_id, self.max_retries)
         return Delivery.FAILED
