@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import admin, common, fallback, feed, my_tickets, profile, registration, sell
+from handlers import (
+    admin,
+    admin_money,
+    buy,
+    common,
+    fallback,
+    feed,
+    my_tickets,
+    profile,
+    purchases,
+    registration,
+    sell,
+)
 
 
 def feature_routers() -> list[Router]:
@@ -17,6 +29,9 @@ def feature_routers() -> list[Router]:
         profile.router,
         sell.router,
         my_tickets.router,
+        admin_money.router,
         feed.router,
+        buy.router,
+        purchases.router,
         fallback.router,
     ]

@@ -3,6 +3,7 @@ seller's notice, refunds, and "tell me when it's free" for a ticket someone else
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -21,9 +22,6 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
-from services.barcodes import render_barcode_png
-from services.crypto import Secrets
-from services.storage import PhotoStorage
 
 from bot.i18n import translate
 from bot.notifier import Notifier
@@ -32,16 +30,18 @@ from db.models import Order, Refund, Ticket, User
 from db.repo import Repo
 from handlers.feed import BuyCD, money, page_ref, redraw
 from services import orders
+from services.barcodes import render_barcode_png
 from services.clock import Clock
+from services.crypto import Secrets
 from services.listing_input import describe_local
 from services.orders import OrderError, Outcome, Payment
+from services.storage import PhotoNotFound, PhotoStorage
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 TITLE_MAX = 32
 DESCRIPTION_MAX = 255
-REFUND_REASONS = ("ticket-gone", "double-payment", "amount-mismatch", "unknown-order")
 
 
 class HoldCD(CallbackData, prefix="hold"):
@@ -101,6 +101,9 @@ async def buy(
         if callback_data.at:  # a stale card on a feed page: draw the page as it is now
             await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key))
         return
+    if not hold.new:  # a double click, or Buy again: the invoice above is still good
+        await callback.answer(_("buy-wait-yours"), show_alert=True)
+        return
     await repo.commit()  # the hold stands before the invoice goes out
     await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
     try:
@@ -118,8 +121,9 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
         seat=seat_text(ticket) or _("buy-seat-none"),
         minutes=settings.reservation_minutes,
     )
-    if settings.uses_stars:
-        prices = [LabeledPrice(label=_("buy-price-ticket"), amount=charge.total)]
+    if settings.uses_stars:  # one price item: the fee folded in, and said in the label
+        label = _("buy-price-ticket-fee").format(percent=settings.service_fee_percent) if charge.fee else None
+        prices = [LabeledPrice(label=label or _("buy-price-ticket"), amount=charge.total)]
     else:
         prices = [LabeledPrice(label=_("buy-price-ticket"), amount=charge.price)]
         if charge.fee:
@@ -304,15 +308,21 @@ async def send_ticket(
         seat=hd.quote(seat_text(ticket) or _("buy-seat-none")),
         paid=amount_text(order.amount, order.currency, language),
     )
-    barcode = render_barcode_png(ticket.barcode_format, secrets.cipher.decrypt(ticket.barcode_ciphertext))
-    photo = await photo_storage.get(ticket.photo_key)
+    barcode = await asyncio.to_thread(
+        render_barcode_png, ticket.barcode_format, secrets.open_text(ticket.barcode_ciphertext)
+    )
     chat = buyer.telegram_id
     await bot.send_photo(
         chat, BufferedInputFile(barcode, "barcode.png"), caption=_("buy-barcode-caption"), protect_content=True
     )
-    await bot.send_photo(
-        chat, BufferedInputFile(photo, "ticket.jpg"), caption=_("buy-photo-caption"), protect_content=True
-    )
+    try:
+        photo = await photo_storage.get(ticket.photo_key)
+    except PhotoNotFound:
+        log.error("ticket %s: the photo is missing from the storage", ticket.id)
+    else:
+        await bot.send_photo(
+            chat, BufferedInputFile(photo, "ticket.jpg"), caption=_("buy-photo-caption"), protect_content=True
+        )
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [

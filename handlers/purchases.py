@@ -11,8 +11,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
-from services.crypto import Secrets
-from services.storage import PhotoStorage
 
 from bot.i18n import translate
 from bot.notifier import Notifier
@@ -24,7 +22,9 @@ from db.repositories.payouts import DisputeCase
 from handlers.buy import PurchaseCD, amount_text, event_line, send_ticket, tell_admins
 from services import payouts
 from services.clock import Clock
+from services.crypto import Secrets
 from services.payouts import PayoutError
+from services.storage import PhotoStorage
 
 router = Router(name=__name__)
 
@@ -147,7 +147,7 @@ async def ask_buyer_words(
         await callback.message.answer(_("dispute-ask-words"))
 
 
-@router.message(DisputeInput.buyer_words, F.text)
+@router.message(DisputeInput.buyer_words, F.text, ~F.text.startswith("/"))
 async def buyer_words(
     message: Message,
     repo: Repo,
@@ -206,7 +206,7 @@ async def _case_of_seller(repo: Repo, dispute_id: int, user: User) -> DisputeCas
     return cases[0] if cases and cases[0].seller.id == user.id else None
 
 
-@router.message(DisputeInput.seller_words, F.text)
+@router.message(DisputeInput.seller_words, F.text, ~F.text.startswith("/"))
 async def seller_words(message: Message, repo: Repo, state: FSMContext, user: User) -> None:
     dispute_id = int((await state.get_data()).get("dispute_id", 0))
     try:
@@ -220,7 +220,7 @@ async def seller_words(message: Message, repo: Repo, state: FSMContext, user: Us
     await message.answer(_("dispute-seller-saved"))
 
 
-@router.message(DisputeInput.buyer_words)
-@router.message(DisputeInput.seller_words)
+@router.message(DisputeInput.buyer_words, ~F.text)
+@router.message(DisputeInput.seller_words, ~F.text)
 async def words_not_text(message: Message) -> None:
     await message.answer(_("dispute-send-text"))

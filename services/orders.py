@@ -36,6 +36,9 @@ class OrderError(Exception):
         self.code = code
 
 
+# Why a payment goes back (Refund.reason; each but "dispute" has a text buy-refunded-<reason> in buy.po).
+REFUND_REASONS = ("ticket-gone", "double-payment", "amount-mismatch", "unknown-order")
+
 # Every code an OrderError can carry (each has a text in buy.po).
 ERROR_CODES = (
     "buy-gone",
@@ -96,6 +99,7 @@ class Hold:
     order: Order
     ticket: Ticket
     charge: Charge
+    new: bool = True  # False: the buyer's own live hold, pressed for again
 
 
 async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticket_id: int) -> Hold:
@@ -108,7 +112,7 @@ async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticke
         raise OrderError("buy-own-ticket")
     own = await repo.orders.live_hold(ticket_id, buyer.id, now)
     if own is not None:
-        return Hold(own, ticket, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount))
+        return Hold(own, ticket, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount), new=False)
     if ticket.status in GONE:
         raise OrderError("buy-gone")
     if ticket.event_at <= now:

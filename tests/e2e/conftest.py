@@ -129,6 +129,17 @@ async def harness(backend: Backend, tmp_path: Path) -> AsyncIterator[Harness]:
         yield harness
 
 
+PROVIDER_TOKEN = "284685063:TEST:NjQ0ZmE2ZTdmNGRm"
+
+
+@pytest.fixture
+async def harness_provider(backend: Backend, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The bot on a SQLite file and on PostgreSQL, taking card payments in RUB through a payment provider, with a
+    5 % service fee."""
+    async for harness in _harness(backend, tmp_path, payment_provider_token=PROVIDER_TOKEN, service_fee_percent=5)():
+        yield harness
+
+
 @pytest.fixture
 def sqlite_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     return make_backend("sqlite", request, tmp_path)
