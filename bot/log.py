@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
-PHONE = re.compile(r"\+?\d[\d\s()-]{8,16}\d")
+# "+7 916 123-45-67" style, or the bare digits Telegram sends ("79161234567"); dates and times are left alone.
+PHONE = re.compile(r"\+\d[\d\s()-]{8,16}\d|(?<!\d)\d{10,15}(?!\d)")
 
 
 class MaskPhones(logging.Filter):

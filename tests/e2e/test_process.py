@@ -4,6 +4,7 @@ emulator until a signal stops it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import translate
+from bot.log import MaskPhones
 from bot.settings import Settings
 from sandbox.emulator import BotApiEmulator
 from tests.factories import TOKEN
@@ -136,3 +138,12 @@ async def test_a_token_the_api_rejects_is_one_line_and_exit_2(tmp_path: Path) ->
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 2
     assert stderr.decode().startswith("BOT_TOKEN was rejected") and len(stderr.decode().splitlines()) == 1
+
+
+def test_log_lines_mask_phones_and_keep_dates() -> None:
+    args = ("+7 916 123-45-67", "79161234567", "2026-11-25 15:42:01", 100000004)
+    record = logging.LogRecord("bot", logging.INFO, __file__, 1, "phones %s and %s at %s, update %s", args, None)
+    MaskPhones().filter(record)
+    line = record.getMessage()
+    assert "123-45" not in line and "9161234" not in line
+    assert line.endswith("at 2026-11-25 15:42:01, update 100000004")
