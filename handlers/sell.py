@@ -447,6 +447,7 @@ async def publish(
             await _ask(callback.message, state, draft, redo, settings, secrets, repo)
         return
     await state.clear()
+    await repo.commit()  # listed before the seller is told so
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
     await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())
