@@ -185,7 +185,8 @@ async def settle(
 # --- refund tasks ------------------------------------------------------------------------------------------
 @router.message(Command("refunds"))
 async def list_refunds(message: Message, repo: Repo, user: User | None) -> None:
-    await message.answer(*await _refunds_view(repo, user.language if user else "en"))
+    text, markup = await _refunds_view(repo, user.language if user else "en")
+    await message.answer(text, reply_markup=markup)
 
 
 async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardMarkup]:
