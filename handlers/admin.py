@@ -1,7 +1,381 @@
-"""admin (being built)"""
+"""Admin commands: /admin (figures, links to the money commands of handlers/admin_money.py), /outdated [page]
+(expired tickets, keyset pages), /ticket ID (the full card: seller, status history, audit; block or unblock with a
+reason), /ban USER REASON and /unban USER [REASON]. The router only answers admins (ADMIN_IDS): anyone else falls
+through to the unknown-command answer."""
 
 from __future__ import annotations
 
-from aiogram import Router
+import re
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.markdown import html_decoration as hd
+
+from bot.commands import set_admin_commands
+from bot.filters import IsAdmin
+from bot.i18n import translate
+from bot.notifier import Notifier
+from bot.settings import Settings
+from db.models import Ticket, TicketStatus, User
+from db.repo import Repo
+from db.repositories.admin import OutdatedKey, Sales
+from handlers.buy import amount_text, event_line, seat_text, tell_waiters
+from handlers.feed import EPOCH, MICROSECOND, event_type_label, money
+from handlers.menu import NOT_NAVIGATION
+from services import admin
+from services.accounts import mask_phone
+from services.admin import AdminError, Moderation
+from services.clock import Clock
 
 router = Router(name=__name__)
+router.message.filter(IsAdmin())
+router.callback_query.filter(IsAdmin())
+
+HISTORY_SHOWN = 12
+NOTE_MAX = 80  # characters of a reason shown in a history or audit line
+
+
+class AdminCD(CallbackData, prefix="adm"):
+    action: str  # stats | out | block | unblock
+    id: int = 0  # ticket id; for out: the page number
+    at: int = 0  # out: the edge's event time, microseconds since the epoch (0: from the top)
+    key: int = 0  # out: the edge's ticket id
+    dir: str = ""  # out: "o" older (after the edge) | "n" newer (before it)
+
+
+class Moderate(StatesGroup):
+    reason = State()  # data: action (block | unblock), ticket_id
+
+
+def _edge(at: int, key: int) -> OutdatedKey | None:
+    return OutdatedKey(EPOCH + at * MICROSECOND, key) if at > 0 and key > 0 else None
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - EPOCH) // MICROSECOND
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _note(text: str | None) -> str:
+    if not text:
+        return ""
+    return ": " + hd.quote(text if len(text) <= NOTE_MAX else text[: NOTE_MAX - 1] + "…")
+
+
+# --- /admin ------------------------------------------------------------------------------------------------
+def _money(sales: Sales, language: str) -> str:
+    parts = [amount_text(total, currency, language) for currency, total in sales.turnover.items()]
+    return " + ".join(parts) or "0"
+
+
+async def _stats_view(repo: Repo, clock: Clock, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    figures = await admin.stats(repo, clock.now())
+    text = _("admin-stats").format(
+        users=figures.users,
+        on_sale=figures.on_sale,
+        today=figures.today.count,
+        today_money=_money(figures.today, language),
+        week=figures.week.count,
+        week_money=_money(figures.week, language),
+        total=figures.all_time.count,
+        total_money=_money(figures.all_time, language),
+        disputes=figures.open_disputes,
+        payouts=figures.payouts_due.count,
+        payouts_money=_money(figures.payouts_due, language),
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("admin-button-outdated"), callback_data=AdminCD(action="out", id=1))
+    builder.button(text=_("admin-button-refresh"), callback_data=AdminCD(action="stats"))
+    return text, builder.as_markup()
+
+
+@router.message(Command("admin"))
+async def show_admin(message: Message, bot: Bot, repo: Repo, clock: Clock, user: User) -> None:
+    await message.answer(*await _stats_view(repo, clock, user.language))
+    await set_admin_commands(bot, message.chat.id, user.language)
+
+
+@router.callback_query(AdminCD.filter(F.action == "stats"))
+async def refresh_stats(callback: CallbackQuery, repo: Repo, clock: Clock, user: User) -> None:
+    await callback.answer(_("admin-refreshed"))
+    if isinstance(callback.message, Message):
+        await _edit(callback.message, *await _stats_view(repo, clock, user.language))
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:
+        if "message is not modified" not in error.message:
+            raise
+
+
+# --- /outdated [page] --------------------------------------------------------------------------------------
+def _outdated_view(page: admin.OutdatedPage, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    if not page.tickets:
+        return _("admin-outdated-none"), builder.as_markup()
+    lines = [_("admin-outdated-title").format(page=page.number)]
+    for ticket in page.tickets:
+        lines.append(
+            _("admin-outdated-line").format(
+                id=ticket.id,
+                event=hd.quote(event_line(ticket, language)),
+                price=money(ticket.price, ticket.currency, language),
+            )
+        )
+    if page.has_newer:
+        first = page.first
+        data = AdminCD(action="out", id=page.number - 1, at=_micros(first.event_at), key=first.ticket_id, dir="n")
+        builder.button(text=_("admin-button-newer"), callback_data=data)
+    if page.has_older:
+        last = page.last
+        data = AdminCD(action="out", id=page.number + 1, at=_micros(last.event_at), key=last.ticket_id, dir="o")
+        builder.button(text=_("admin-button-older"), callback_data=data)
+    return "\n\n".join(lines), builder.as_markup()
+
+
+@router.message(Command("outdated"))
+async def list_outdated(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
+    try:
+        page = await admin.outdated(repo, admin.parse_page(command.args))
+    except AdminError as error:
+        await message.answer(_(error.code))
+        return
+    await message.answer(*_outdated_view(page, user.language))
+
+
+@router.callback_query(AdminCD.filter(F.action == "out"))
+async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: Repo, user: User) -> None:
+    edge = _edge(callback_data.at, callback_data.key)
+    number = max(1, callback_data.id)
+    try:
+        if callback_data.dir == "n" and edge is not None:
+            page = await admin.outdated(repo, number, before=edge)
+        else:
+            page = await admin.outdated(repo, number if edge else 1, after=edge)
+    except AdminError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        text, markup = _outdated_view(page, user.language)
+        if callback_data.dir:
+            await _edit(callback.message, text, markup)
+        else:  # from the /admin menu: a list of its own
+            await callback.message.answer(text, reply_markup=markup)
+
+
+# --- /ticket ID --------------------------------------------------------------------------------------------
+def _status(status: TicketStatus) -> str:
+    return _(f"admin-status-{status.value}")
+
+
+def _person(person: User) -> str:
+    username = f", @{hd.quote(person.username)}" if person.username else ""
+    banned = _("admin-person-banned") if person.is_banned else ""
+    return _("admin-person").format(
+        name=hd.quote(person.full_name),
+        telegram_id=person.telegram_id,
+        username=username,
+        phone=mask_phone(person.phone_e164),
+        banned=banned,
+    )
+
+
+def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyboardMarkup]:
+    ticket, seller, buyer = file.card.ticket, file.card.seller, file.card.buyer
+    parts = [
+        _("admin-ticket-card").format(
+            id=ticket.id,
+            status=_status(ticket.status),
+            event=hd.quote(event_line(ticket, language)),
+            kind=event_type_label(ticket.event_type),
+            seat=hd.quote(seat_text(ticket) or "—"),
+            face=money(ticket.face_value, ticket.currency, language),
+            price=money(ticket.price, ticket.currency, language),
+            listed=_stamp(ticket.created_at),
+            seller=_person(seller),
+        )
+    ]
+    if ticket.block_reason and ticket.status == TicketStatus.BLOCKED:
+        parts.append(_("admin-ticket-block-reason").format(reason=hd.quote(ticket.block_reason)))
+    if buyer is not None:
+        parts.append(_("admin-ticket-buyer").format(buyer=_person(buyer)))
+    history = [
+        _("admin-history-line").format(
+            at=_stamp(change.at), status=_status(change.status), actor=change.actor, note=_note(change.reason)
+        )
+        for change in file.history[-HISTORY_SHOWN:]
+    ]
+    parts.append(_("admin-history-title") + "\n" + ("\n".join(history) or "—"))
+    audit = [
+        _("admin-audit-line").format(
+            at=_stamp(entry.at),
+            admin=entry.admin_telegram_id,
+            action=entry.action,
+            target=f"{entry.target_type} {entry.target_id}",
+            note=_note(entry.reason),
+        )
+        for entry in file.audit
+    ]
+    parts.append(_("admin-audit-title") + "\n" + ("\n".join(audit) or "—"))
+    builder = InlineKeyboardBuilder()
+    if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
+        builder.button(text=_("admin-button-block"), callback_data=AdminCD(action="block", id=ticket.id))
+    elif ticket.status == TicketStatus.BLOCKED:
+        builder.button(text=_("admin-button-unblock"), callback_data=AdminCD(action="unblock", id=ticket.id))
+    return "\n\n".join(parts), builder.as_markup()
+
+
+async def _show_ticket(message: Message, repo: Repo, ticket_id: int, language: str) -> None:
+    try:
+        file = await admin.ticket_file(repo, ticket_id)
+    except AdminError as error:
+        await message.answer(_(error.code))
+        return
+    await message.answer(*_ticket_view(file, language))
+
+
+@router.message(Command("ticket"))
+async def show_ticket(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
+    if not command.args:
+        await message.answer(_("admin-ticket-usage"))
+        return
+    try:
+        ticket_id = admin.parse_ticket_id(command.args)
+    except AdminError as error:
+        await message.answer(_(error.code))
+        return
+    await _show_ticket(message, repo, ticket_id, user.language)
+
+
+@router.message(Command(re.compile(r"ticket_(\d{1,9})")))
+async def show_ticket_link(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
+    """The /ticket_123 links of the /outdated list."""
+    assert command.regexp_match is not None
+    await _show_ticket(message, repo, int(command.regexp_match.group(1)), user.language)
+
+
+# --- block / unblock, with a reason ------------------------------------------------------------------------
+@router.callback_query(AdminCD.filter(F.action.in_({"block", "unblock"})))
+async def ask_reason(callback: CallbackQuery, callback_data: AdminCD, state: FSMContext) -> None:
+    await state.set_state(Moderate.reason)
+    await state.update_data(action=callback_data.action, ticket_id=callback_data.id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_(f"admin-ask-{callback_data.action}-reason").format(id=callback_data.id))
+
+
+@router.message(Moderate.reason, F.text, NOT_NAVIGATION)
+async def moderate(
+    message: Message,
+    state: FSMContext,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    user: User,
+) -> None:
+    data = await state.get_data()
+    action, ticket_id = data.get("action"), int(data.get("ticket_id", 0))
+    decide = admin.block_ticket if action == "block" else admin.unblock_ticket
+    try:
+        outcome = await decide(repo, clock.now(), user.telegram_id, ticket_id, message.text or "")
+    except AdminError as error:
+        await message.answer(_(error.code))
+        if error.code not in ("admin-reason-empty", "admin-reason-invalid"):
+            await state.clear()
+        return
+    await state.clear()
+    await repo.commit()
+    await message.answer(_(f"admin-{action}ed-done").format(id=ticket_id))
+    await _show_ticket(message, repo, ticket_id, user.language)
+    await _tell_about(outcome, action == "block", notifier)
+
+
+@router.message(Moderate.reason, NOT_NAVIGATION)
+async def reason_not_text(message: Message) -> None:
+    await message.answer(_("admin-reason-not-text"))
+
+
+async def _tell_about(outcome: Moderation, blocked: bool, notifier: Notifier) -> None:
+    seller, ticket = outcome.seller, outcome.ticket
+    event = hd.quote(event_line(ticket, seller.language))
+    if blocked:
+        text = translate("admin-seller-blocked", seller.language, event=event, reason=hd.quote(outcome.reason))
+    else:
+        key = "admin-seller-unblocked" if ticket.status == TicketStatus.ACTIVE else "admin-seller-unblocked-expired"
+        text = translate(key, seller.language, event=event)
+    await notifier.notify(seller, text)
+    if outcome.buyer is not None:
+        await _tell_hold_withdrawn(outcome.buyer, ticket, notifier)
+
+
+async def _tell_hold_withdrawn(buyer: User, ticket: Ticket, notifier: Notifier) -> None:
+    event = hd.quote(event_line(ticket, buyer.language))
+    await notifier.notify(buyer, translate("admin-buyer-hold-withdrawn", buyer.language, event=event))
+
+
+# --- bans --------------------------------------------------------------------------------------------------
+def _split(args: str | None) -> tuple[str, str]:
+    target, _space, rest = (args or "").strip().partition(" ")
+    return target, rest
+
+
+@router.message(Command("ban"))
+async def ban(
+    message: Message,
+    command: CommandObject,
+    repo: Repo,
+    clock: Clock,
+    notifier: Notifier,
+    settings: Settings,
+    user: User,
+) -> None:
+    target, reason = _split(command.args)
+    if not target or not reason.strip():
+        await message.answer(_("admin-ban-usage"))
+        return
+    try:
+        outcome = await admin.ban(repo, clock.now(), user.telegram_id, settings.admin_ids, target, reason)
+    except AdminError as error:
+        await message.answer(_(error.code))
+        return
+    await repo.commit()
+    banned = outcome.user
+    await message.answer(
+        _("admin-banned-done").format(
+            person=_person(banned), blocked=len(outcome.blocked), holds=len(outcome.released_holds)
+        )
+    )
+    for ticket_id, buyer in outcome.released_holds:
+        ticket = await repo.orders.ticket(ticket_id)
+        if ticket is not None:
+            await _tell_hold_withdrawn(buyer, ticket, notifier)
+    if outcome.reopened:
+        await tell_waiters(repo, notifier, outcome.reopened)
+
+
+@router.message(Command("unban"))
+async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clock, user: User) -> None:
+    target, reason = _split(command.args)
+    if not target:
+        await message.answer(_("admin-unban-usage"))
+        return
+    try:
+        person = await admin.unban(repo, clock.now(), user.telegram_id, target, reason)
+    except AdminError as error:
+        await message.answer(_(error.code))
+        return
+    await message.answer(_("admin-unbanned-done").format(person=_person(person)))

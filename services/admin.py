@@ -184,6 +184,7 @@ def parse_ticket_id(text: str | None) -> int:
 class Moderation:
     ticket: Ticket
     seller: User
+    reason: str
     cancelled: Order | None = None  # a buyer's hold the block ended
     buyer: User | None = None
 
@@ -204,7 +205,7 @@ async def block_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int,
     await repo.history.record([ticket_id], TicketStatus.BLOCKED, actor=admin_actor(admin_id), at=now, reason=reason)
     await repo.admin.audit(admin_id, "ticket_block", "ticket", ticket_id, now, reason)
     buyer = await repo.users.by_id(cancelled.buyer_id) if cancelled else None
-    return Moderation(await _fresh(repo, ticket_id), card.seller, cancelled, buyer)
+    return Moderation(await _fresh(repo, ticket_id), card.seller, reason, cancelled, buyer)
 
 
 async def unblock_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int, reason_text: str) -> Moderation:
@@ -217,7 +218,7 @@ async def unblock_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: in
         raise AdminError("admin-unblock-not-blocked")
     await repo.history.record([ticket_id], status, actor=admin_actor(admin_id), at=now, reason=reason)
     await repo.admin.audit(admin_id, "ticket_unblock", "ticket", ticket_id, now, reason)
-    return Moderation(await _fresh(repo, ticket_id), card.seller)
+    return Moderation(await _fresh(repo, ticket_id), card.seller, reason)
 
 
 async def _fresh(repo: Repo, ticket_id: int) -> Ticket:
@@ -269,7 +270,7 @@ async def ban(repo: Repo, now: datetime, admin_id: int, admin_ids: list[int], ta
     await repo.admin.audit(admin_id, "user_ban", "user", user.id, now, reason)
     others = await repo.sweeps.users([buyer_id for _, _, buyer_id in cancelled if buyer_id != user.id])
     held = [(ticket_id, others[buyer_id]) for _, ticket_id, buyer_id in cancelled if buyer_id != user.id]
-    return Ban(user, blocked, held, reopened)
+    return Ban(await _fresh_user(repo, user.id), blocked, held, reopened)
 
 
 async def unban(repo: Repo, now: datetime, admin_id: int, target: str, reason_text: str | None) -> User:
@@ -278,4 +279,10 @@ async def unban(repo: Repo, now: datetime, admin_id: int, target: str, reason_te
         raise AdminError("admin-not-banned")
     reason = " ".join((reason_text or "").split())[:REASON_MAX] or None
     await repo.admin.audit(admin_id, "user_unban", "user", user.id, now, reason)
+    return await _fresh_user(repo, user.id)
+
+
+async def _fresh_user(repo: Repo, user_id: int) -> User:
+    user = await repo.admin.user(user_id)
+    assert user is not None
     return user

@@ -159,6 +159,10 @@ class AdminRepository:
         return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
 
     # --- bans ----------------------------------------------------------------------------------------------
+    async def user(self, user_id: int) -> User | None:
+        """The account as it is now in the database."""
+        return await self.session.get(User, user_id, populate_existing=True)
+
     async def set_banned(self, user_id: int, banned: bool) -> bool:
         """True when the flag changed (a second ban of the same user changes nothing)."""
         statement = (
