@@ -3,7 +3,7 @@
 "use strict";
 
 const API = "/playground/api";
-const state = { user: null, version: null, poll: null, chat: null };
+const state = { user: null, version: null, poll: null, chat: null, stick: true };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -104,7 +104,7 @@ function money(amount, currency) {
 
 function drawMessage(m) {
   const bubble = el("div", { class: "msg " + (m.outgoing ? "out" : "in"), "data-id": m.message_id });
-  if (m.photo) bubble.append(el("img", { src: m.photo, alt: "photo" }));
+  if (m.photo) bubble.append(el("img", { src: m.photo, alt: "photo", onload: keepAtBottom }));
   if (m.document) bubble.append(el("a", { href: m.document.url, target: "_blank" }, "📄 " + m.document.name), "\n");
   if (m.contact) {
     const owner = m.contact.user_id ? ` (user ${m.contact.user_id})` : " (not on Telegram)";
@@ -159,13 +159,17 @@ function drawKeyboard(markup) {
   $("text").placeholder = placeholder || "Message";
 }
 
+function keepAtBottom() {
+  if (state.stick) $("messages").scrollTop = $("messages").scrollHeight;
+}
+
 function drawChat(chat) {
+  const box = $("messages");
+  state.stick = state.version === null || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   state.chat = chat;
   state.version = chat.version;
-  const box = $("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   box.replaceChildren(...chat.messages.map(drawMessage));
-  if (atBottom || chat.messages.length < 3) box.scrollTop = box.scrollHeight;
+  keepAtBottom();
   drawKeyboard(chat.keyboard);
 }
 
