@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
+import signal
 import sys
 
 from .emulator import BotApiEmulator
@@ -37,8 +37,11 @@ async def serve(args: argparse.Namespace) -> None:
     await emu.start(port=args.port, host=args.host)
     print(f"Playground: http://{args.host}:{emu.port}/", flush=True)
     print(f"Run the bot: TELEGRAM_API_URL={emu.base_url} BOT_TOKEN={args.token} python -m bot", flush=True)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
         await emu.stop()
 
@@ -51,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"--token: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args))
+    asyncio.run(serve(args))
     return 0
 
 
