@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.settings import Settings
 from db.models import LedgerEntry, Order, OrderStatus, PayoutStatus, Refund, Ticket, TicketStatus
 from db.repo import Repo
-from services import orders
+from services import orders, payouts
 from services.orders import OrderError, Outcome, Payment
 from tests.factories import make_settings, make_ticket, make_user, make_users
+from tests.test_i18n import catalogs
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 STARS = make_settings()
@@ -52,6 +53,7 @@ async def test_hold_reserves_the_ticket_once(repo: Repo) -> None:
     assert hold.ticket.status == TicketStatus.RESERVED
     again = await orders.hold(repo, STARS, NOW + timedelta(minutes=1), anna, ticket.id)
     assert again.order.id == hold.order.id  # pressing Buy again: the same order
+    assert (hold.new, again.new) == (True, False)  # ... and no second invoice
     with pytest.raises(OrderError, match="buy-reserved"):
         await orders.hold(repo, STARS, NOW, boris, ticket.id)
     with pytest.raises(OrderError, match="buy-own-ticket"):
@@ -238,3 +240,10 @@ async def test_the_database_refuses_a_second_paid_order_for_a_ticket(repo: Repo)
         async with repo.session.begin_nested():
             await repo.session.execute(update(Order).where(Order.id == second.order.id).values(status=OrderStatus.PAID))
     assert await repo.session.scalar(select(func.count(LedgerEntry.id))) == 0
+
+
+def test_every_refusal_and_refund_reason_has_a_text() -> None:
+    """Codes reach the user as message keys (`_(error.code)`), which the i18n test can't see in the code."""
+    keys = [*orders.ERROR_CODES, *payouts.ERROR_CODES, *(f"buy-refunded-{reason}" for reason in orders.REFUND_REASONS)]
+    for texts in catalogs().values():
+        assert [key for key in keys if key not in texts] == []
