@@ -373,7 +373,7 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
     await _advance(message, state, replace(draft, price=price), settings, secrets, repo)
 
 
-@router.message(SellWizard.photo, F.photo | F.document)
+@router.message(StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
 async def photo_sent(
     message: Message,
     bot: Bot,
@@ -465,13 +465,11 @@ _REDO: dict[str, str] = {
 
 # --- anything else inside the wizard -----------------------------------------------------------------------------
 @router.message(SellWizard.photo, NOT_NAVIGATION)
-@router.message(SellWizard.pick, NOT_NAVIGATION)
 async def photo_expected(message: Message) -> None:
     await message.answer(_("sell-send-photo"))
 
 
-@router.message(SellWizard.type, TYPED)
-@router.message(SellWizard.summary, TYPED)
+@router.message(StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary), NOT_NAVIGATION)
 async def buttons_expected(message: Message) -> None:
     await message.answer(_("sell-use-buttons"))
 

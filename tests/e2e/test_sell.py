@@ -461,3 +461,36 @@ async def test_no_barcode_text_in_the_clear_on_disk_or_in_logs(harness_sqlite: H
     for path in scanned:
         assert secret not in path.read_bytes(), path
     await harness_sqlite.start()
+
+
+def two_tickets_in_one_shot(first: str, second: str) -> bytes:
+    """Two e-tickets side by side on one screen, photographed together."""
+    image = Image.new("RGB", (900, 450), "white")
+    for left, text in ((30, first), (500, second)):
+        code = Image.open(io.BytesIO(render_barcode_png("QRCode", text))).convert("RGB").resize((350, 350))
+        image.paste(code, (left, 50))
+    output = io.BytesIO()
+    image.save(output, "JPEG", quality=90)
+    return output.getvalue()
+
+
+async def test_several_barcodes_on_one_photo(harness_sqlite: Harness) -> None:
+    first, second = "ENTRY-2026-1111-AAAA", "ENTRY-2026-2222-BBBB"
+    anna = await registered(harness_sqlite, 7301, "Anna")
+    await fill_until_photo(anna)
+    await anna.send_photo(two_tickets_in_one_shot(first, second))
+    pick = await anna.wait_text("several barcodes")
+    assert sorted(pick.button_texts[:2]) == ["QR Code …AAAA", "QR Code …BBBB"]
+    assert not any(first in str(button) or second in str(button) for button in pick.buttons)  # index only
+    forged = await anna.person.click_raw(SellCD(action="pick", step="pick", id=7).pack(), pick)
+    assert forged is not None and "out of date" in (forged.text or "")
+    await anna.send("the second one")
+    await anna.wait_text("use the buttons")
+    await anna.click(pick, "QR Code …BBBB")
+    summary = await anna.wait_text("Check your listing")
+    assert "…BBBB" in summary.content
+    await anna.click(summary, "Publish")
+    await anna.wait_text("Published")
+    [ticket] = await tickets(harness_sqlite)
+    assert harness_sqlite.app is not None
+    assert harness_sqlite.app.secrets.open_text(ticket.barcode_ciphertext) == second
