@@ -163,3 +163,24 @@ async def test_provider_refund_is_an_admin_task(harness_provider: Harness) -> No
     assert h.app is not None
     async with h.app.sessionmaker() as session:
         assert await payouts.open_disputes(Repo(session)) == []
+
+
+async def test_a_refused_stars_refund_waits_for_an_admin(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    seller, buyer = h.person(7341, "Sveta"), h.person(7342, "Boris")
+    details = await sold(h, seller, buyer, 15)
+    admin = await h.admin()
+    await open_dispute(h, buyer, seller, details)
+    await admin.send("/disputes")
+    case = await admin.wait_text("Dispute #")
+    h.emu.fail_next("refundStarPayment", 500)
+    await admin.click(case, "Refund buyer")
+    await admin.wait_text("A refund is waiting")
+    assert h.emu.refunds == [] and (await money_state(h))[2] == [("dispute", RefundStatus.PENDING)]
+    await admin.send("/refunds")
+    tasks = await admin.wait_text("Refunds to make")
+    answer = await admin.click(tasks, "Refunded 1")  # for Stars: asks Telegram again
+    assert answer is not None and "Refunded through Telegram" in (answer.text or "")
+    await admin.wait_message(lambda m: "No refunds are waiting" in m.content)
+    assert [refund.user_id for refund in h.emu.refunds] == [buyer.id]
+    assert (await money_state(h))[2] == [("dispute", RefundStatus.DONE)]
