@@ -17,7 +17,7 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import texts_for
 from db.models import Ticket, User
 from db.repo import Repo
-from handlers.buy import PurchaseCD
+from handlers.buy import PurchaseCD, seat_text
 from handlers.feed import decode, encode, event_type_label, money
 from services import listings
 from services.barcodes import render_barcode_png
@@ -45,7 +45,7 @@ def _button(text: str, data: MyCD) -> InlineKeyboardButton:
 
 
 def _card(ticket: Ticket, number: int, language: str) -> str:
-    seat = ", ".join(part for part in (ticket.seat_section, ticket.seat_row, ticket.seat_number) if part)
+    seat = seat_text(ticket)
     lines = [
         _("my-card-title").format(number=number, name=hd.quote(ticket.event_name), type=event_type_label(
             ticket.event_type)),

@@ -92,12 +92,20 @@ def _markup(step: str, *rows: list[InlineKeyboardButton], back: bool = True) -> 
     return InlineKeyboardMarkup(inline_keyboard=[*rows, _navigation(step, back=back)])
 
 
-def _input_error(error: InputError) -> str:
-    return _(f"sell-error-{error.code}").format(**error.params)
+def _refusal(code: str, params: dict[str, object], settings: Settings) -> str:
+    """The text of a refusal; the price cap in it as money."""
+    params = dict(params)
+    if isinstance(params.get("max_price"), int):
+        params["max_price"] = money(params["max_price"], settings.currency, _language())  # type: ignore[arg-type]
+    return _(code).format(**params)
 
 
-def _listing_error(error: ListingError) -> str:
-    return _(error.code).format(**error.params)
+def _input_error(error: InputError, settings: Settings) -> str:
+    return _refusal(f"sell-error-{error.code}", error.params, settings)
+
+
+def _listing_error(error: ListingError, settings: Settings) -> str:
+    return _refusal(error.code, error.params, settings)
 
 
 async def _draft(state: FSMContext) -> Draft:
@@ -270,7 +278,7 @@ async def name_typed(message: Message, state: FSMContext, settings: Settings, se
     try:
         name = parse_event_name(message.text or "")
     except InputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, replace(await _draft(state), name=name), settings, secrets, repo)
 
@@ -307,7 +315,7 @@ async def venue_typed(message: Message, state: FSMContext, settings: Settings, s
     try:
         venue = parse_venue(message.text or "")
     except InputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, replace(await _draft(state), venue=venue), settings, secrets, repo)
 
@@ -321,7 +329,7 @@ async def when_typed(
     try:
         event_at = parse_event_datetime(message.text or "", draft.city_tz, clock.now(), max_ahead=listings.MAX_AHEAD)
     except InputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     when = describe_local(event_at, draft.city_tz, _language(), city_name=draft.city_name)
     await message.answer(_("sell-when-understood").format(when=when))
@@ -333,7 +341,7 @@ async def seat_typed(message: Message, state: FSMContext, settings: Settings, se
     try:
         seat = parse_seat(message.text or "")
     except InputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, replace(await _draft(state), seat=seat, seat_done=True), settings, secrets, repo)
 
@@ -353,7 +361,7 @@ async def face_typed(message: Message, state: FSMContext, settings: Settings, se
     try:
         face_value = parse_amount(message.text or "")
     except InputError as error:
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, (await _draft(state)).with_face_value(face_value), settings, secrets, repo)
 
@@ -365,10 +373,7 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
         price = parse_amount(message.text or "")
         check_price(draft.face_value or 0, price, settings.max_markup_percent)
     except InputError as error:
-        if error.code == "price.over_cap":
-            cap = money(error.params["max_price"], settings.currency, _language())
-            error = InputError(error.code, max_price=cap, max_markup_percent=settings.max_markup_percent)
-        await message.answer(_input_error(error))
+        await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, replace(draft, price=price), settings, secrets, repo)
 
@@ -407,7 +412,7 @@ async def photo_sent(
             repo, settings, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
         )
     except ListingError as error:
-        await message.answer(_listing_error(error))
+        await message.answer(_listing_error(error, settings))
         return
     await _save(state, draft)
     await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets, repo)
@@ -423,7 +428,7 @@ async def barcode_picked(
     try:
         draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.id)
     except ListingError as error:
-        await callback.answer(_listing_error(error), show_alert=True)
+        await callback.answer(_listing_error(error, settings), show_alert=True)
         return
     await callback.answer()
     await _advance(callback.message, state, draft, settings, secrets, repo)
@@ -441,7 +446,7 @@ async def publish(
         ticket = await listings.publish(repo, settings, secrets, user, draft, clock.now())
     except ListingError as error:
         await callback.answer()
-        await callback.message.answer(_listing_error(error))
+        await callback.message.answer(_listing_error(error, settings))
         redo = _REDO.get(error.code)
         if redo is not None:
             await _ask(callback.message, state, draft, redo, settings, secrets, repo)

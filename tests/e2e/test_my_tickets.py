@@ -59,6 +59,8 @@ async def test_tabs_and_pages(harness_sqlite: Harness) -> None:
     assert "Next ▶️" not in page.button_texts
     page = await click(harness, anna, page, "First page")
     assert "Show 6" in page.content
+    await click(harness, anna, page, "My purchases")
+    await anna.wait_text("haven't bought any tickets yet")
 
     for tab, name, status in (
         ("Reserved", "The reserved one", "reserved: a buyer is paying"),
