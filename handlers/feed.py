@@ -23,8 +23,8 @@ from bot.i18n import texts_for
 from db.models import EventType, User
 from db.repo import Repo
 from db.repositories.feed import Key
+from handlers.city_picker import city_keyboard, picked_city
 from services import feed
-from services.cities import get_directory
 from services.clock import Clock
 from services.feed import Direction, FeedCard, FeedPage, Filters, PageRef
 from services.listing_input import describe_local
@@ -34,7 +34,6 @@ router = Router(name=__name__)
 FILTERS_KEY = "feed_filters"  # in the FSM data: the filters survive the pages and the pickers
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
-CITY_CHOICES = 8
 
 
 class FeedCD(CallbackData, prefix="feed"):
@@ -98,7 +97,7 @@ def _language() -> str:
 
 
 def _city_name(city_id: int, language: str) -> str:
-    city = get_directory().get(city_id)
+    city = picked_city(city_id)
     return city.display_name(language) if city else str(city_id)
 
 
@@ -270,23 +269,18 @@ async def ask_city(callback: CallbackQuery, state: FSMContext) -> None:
 
 @router.message(FeedInput.city, F.text, ~F.text.startswith("/"))
 async def city_typed(message: Message) -> None:
-    found = get_directory().search(message.text or "", limit=CITY_CHOICES)
-    if not found:
+    markup = city_keyboard(message.text or "", _language(), lambda city: FeedCD(action="setcity", id=city.id))
+    if markup is None:
         await message.answer(_("feed-city-not-found"))
         return
-    language = _language()
-    keyboard = InlineKeyboardBuilder()
-    for city in found:
-        keyboard.button(text=city.label(language), callback_data=FeedCD(action="setcity", id=city.id))
-    keyboard.adjust(2)
-    await message.answer(_("feed-pick-city"), reply_markup=keyboard.as_markup())
+    await message.answer(_("feed-pick-city"), reply_markup=markup)
 
 
 @router.callback_query(FeedCD.filter(F.action == "setcity"))
 async def set_city(
     callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User
 ) -> None:
-    city_id = callback_data.id if get_directory().get(callback_data.id) is not None else None
+    city_id = callback_data.id if picked_city(callback_data.id) is not None else None
     filters = await current_filters(state)
     await save_filters(state, Filters(filters.event_type, city_id, filters.text))
     await state.set_state(None)
