@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import replace
@@ -12,8 +13,10 @@ from cryptography.fernet import Fernet
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import LANGUAGES, LOCALES_DIR, read_catalog
+from db.engine import create_sessionmaker
 from db.models import EventType, PhotoHashBand, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
 from services import listings
@@ -230,3 +233,30 @@ def test_every_refusal_has_a_text_in_both_languages() -> None:
     for language in LANGUAGES:
         keys = {message.id for message in read_catalog(LOCALES_DIR / language)}
         assert codes - keys == set(), language
+
+
+async def test_two_sellers_publishing_one_barcode_at_once(engine: AsyncEngine) -> None:
+    """Neither sees the other's uncommitted ticket; on PostgreSQL the second insert waits on the unique index and
+    fails when the first commits: exactly one listing, the other seller told it is taken."""
+    sessionmaker = create_sessionmaker(engine)
+    async with sessionmaker() as session:
+        anna, boris = await make_user(Repo(session), NOW), await make_user(Repo(session), NOW)
+        await session.commit()
+
+    async def attempt(seller: User) -> str:
+        async with sessionmaker() as session:
+            try:
+                await publish(Repo(session), seller, draft("THE-SAME-CODE"))
+            except ListingError as error:
+                return error.code
+            await asyncio.sleep(0.2)  # the other seller's insert arrives while this one is still open
+            await session.commit()
+            return "listed"
+
+    assert sorted(await asyncio.gather(attempt(anna), attempt(boris))) == ["listed", "sell-barcode-taken"]
+    async with sessionmaker() as session:
+        assert (
+            len(await Repo(session).listings.of_seller(anna.id, list(TicketStatus), None, 5))
+            + len(await Repo(session).listings.of_seller(boris.id, list(TicketStatus), None, 5))
+            == 1
+        )
