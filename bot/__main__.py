@@ -1,4 +1,7 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` upgrades the database schema and exits."""
+"""`python -m bot` runs the bot; `python -m bot migrate` upgrades the database schema and exits.
+
+What keeps the bot from starting is one line on stderr, never a traceback: exit code 2 for a setting to fix (missing
+or malformed, or a token the Bot API rejects), 1 for a server that can't be reached (the Bot API, the database)."""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ import asyncio
 import contextlib
 import sys
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.log import configure_logging
 from bot.settings import DatabaseSettings, Settings
@@ -23,11 +27,11 @@ def _settings_error(error: ValidationError) -> str:
     return f"{name} is invalid: {first['msg']} (see .env.example)."
 
 
-async def _migrate() -> None:
+async def _migrate(settings: DatabaseSettings) -> None:
     from db.engine import create_engine
     from db.migrate import upgrade_to_head
 
-    engine = create_engine(DatabaseSettings().database_url)
+    engine = create_engine(settings.database_url)
     try:
         await upgrade_to_head(engine)
     finally:
@@ -40,22 +44,40 @@ async def _run(settings: Settings) -> None:
     await serve(await build_app(settings))
 
 
+def _startup_error(settings: DatabaseSettings, error: DBAPIError | OSError) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"Can't use {error.filename}: {error.strerror} (check DATA_DIR, STORAGE_DIR and DATABASE_URL)."
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    return f"Can't use the database at {where}: {str(reason).splitlines()[0]} (check DATABASE_URL)."
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["migrate"]:
-        configure_logging("INFO")
-        asyncio.run(_migrate())
-        print("Database schema is up to date.")
-        return 0
-    if args:
+    if args and args != ["migrate"]:
         print("usage: python -m bot [migrate]", file=sys.stderr)
         return 2
     try:
-        settings = Settings()
+        settings = DatabaseSettings() if args else Settings()
     except ValidationError as error:
         print(_settings_error(error), file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(getattr(settings, "log_level", "INFO"))
+    try:
+        if args:
+            asyncio.run(_migrate(settings))
+            print("Database schema is up to date.")
+            return 0
+        assert isinstance(settings, Settings)
+        return _serve(settings)
+    except (DBAPIError, OSError) as error:
+        print(_startup_error(settings, error), file=sys.stderr)
+        return 1
+
+
+def _serve(settings: Settings) -> int:
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError  # slow: not for a settings error
+
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))

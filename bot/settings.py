@@ -9,8 +9,11 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
+ASYNC_DRIVERS = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 
 
 class DatabaseSettings(BaseSettings):
@@ -19,6 +22,17 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite+aiosqlite:///data/stroboscope.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            url = None
+        if url is None or url.drivername not in ASYNC_DRIVERS:
+            raise ValueError("use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user:password@host/db")
+        return value
 
 
 class Settings(DatabaseSettings):
@@ -65,6 +79,13 @@ class Settings(DatabaseSettings):
         if not TOKEN_RE.match(value.get_secret_value()):
             raise ValueError("BOT_TOKEN must look like 123456789:AA... (get one from @BotFather)")
         return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("it must be an http:// or https:// address, e.g. http://127.0.0.1:8081")
+        return value.rstrip("/") if value else value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -47,6 +47,8 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         ({"BOT_TOKEN": "not-a-token"}, "BOT_TOKEN is malformed"),
         ({"BOT_TOKEN": "123456:short"}, "BOT_TOKEN is malformed"),
         ({"BOT_TOKEN": TOKEN, "ADMIN_IDS": "12, bob"}, "ADMIN_IDS is invalid"),
+        ({"BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": "localhost:8081"}, "TELEGRAM_API_URL is invalid"),
+        ({"BOT_TOKEN": TOKEN, "DATABASE_URL": "postgresql://db.example/bot"}, "DATABASE_URL is invalid"),
     ],
 )
 def test_a_missing_or_malformed_setting_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, str], says: str) -> None:
@@ -70,6 +72,15 @@ def test_migrate_upgrades_the_schema_and_exits(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     unknown = run_bot(tmp_path, "nonsense")
     assert unknown.returncode == 2 and unknown.stderr.startswith("usage:")
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "migrate", DATABASE_URL="postgresql+asyncpg://postgres:secret@127.0.0.1:9/nope")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Can't use the database at postgresql+asyncpg://postgres:***@127.0.0.1:9/nope: "
+        "[Errno 111] Connect call failed ('127.0.0.1', 9) (check DATABASE_URL)."
+    ]
 
 
 async def start_bot(tmp_path: Path, emu: BotApiEmulator) -> asyncio.subprocess.Process:
