@@ -20,6 +20,7 @@ from db.models import User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.buy import amount_text, event_line, refund
+from handlers.callback_ids import RowId
 from services import orders, payouts
 from services.clock import Clock
 from services.orders import Payment
@@ -36,7 +37,7 @@ MANUAL_GATEWAY = ManualPayoutGateway()
 
 class MoneyCD(CallbackData, prefix="money"):
     action: str  # paid | refund | release | refunded
-    id: int
+    id: RowId
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:

@@ -28,6 +28,7 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import Order, Refund, Ticket, User
 from db.repo import Repo
+from handlers.callback_ids import RowId
 from handlers.feed import BuyCD, money, page_ref, redraw
 from services import orders
 from services.barcodes import render_barcode_png
@@ -46,14 +47,14 @@ DESCRIPTION_MAX = 255
 
 class HoldCD(CallbackData, prefix="hold"):
     action: str  # cancel
-    id: int  # order id
+    id: RowId  # order id
 
 
 class PurchaseCD(CallbackData, prefix="pur"):
     """The buttons under a delivered ticket (handled in handlers/purchases.py)."""
 
     action: str  # show | dispute | list
-    id: int = 0  # order id
+    id: RowId = 0  # order id
 
 
 def _clip(text: str, limit: int) -> str:

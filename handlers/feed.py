@@ -23,6 +23,7 @@ from bot.i18n import texts_for
 from db.models import EventType, User
 from db.repo import Repo
 from db.repositories.feed import Key
+from handlers.callback_ids import RowId
 from handlers.city_picker import city_keyboard, picked_city
 from services import feed
 from services.clock import Clock
@@ -39,7 +40,7 @@ MICROSECOND = timedelta(microseconds=1)
 class FeedCD(CallbackData, prefix="feed"):
     action: str  # page | types | type | city | setcity | search | clear
     at: int = 0  # the key of a page edge: created_at in microseconds since the epoch, 0 = the first page
-    id: int = 0  # the key's ticket id; for setcity the city id
+    id: RowId = 0  # the key's ticket id; for setcity the city id
     dir: str = Direction.AT.value
     value: str = ""  # for type: the event type, "" = any
 
@@ -48,9 +49,9 @@ class BuyCD(CallbackData, prefix="buy"):
     """The Buy button of a card; `at`/`key` are the page it was drawn on, to redraw it when the ticket is gone."""
 
     action: str  # buy | wait
-    id: int  # ticket id
+    id: RowId  # ticket id
     at: int = 0
-    key: int = 0
+    key: RowId = 0
 
 
 class FeedInput(StatesGroup):
@@ -65,7 +66,13 @@ def encode(key: Key | None) -> tuple[int, int]:
 
 
 def decode(at: int, ticket_id: int) -> Key | None:
-    return Key(EPOCH + at * MICROSECOND, ticket_id) if at > 0 and ticket_id > 0 else None
+    """The key a button carried; None for the first page, and for forged numbers (out of range)."""
+    if at <= 0 or not 0 < ticket_id < 2**63:
+        return None
+    try:
+        return Key(EPOCH + at * MICROSECOND, ticket_id)
+    except OverflowError:
+        return None
 
 
 def page_ref(at: int, ticket_id: int, direction: str = Direction.AT.value) -> PageRef:

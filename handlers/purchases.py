@@ -20,6 +20,7 @@ from db.repo import Repo
 from db.repositories.orders import Purchase
 from db.repositories.payouts import DisputeCase
 from handlers.buy import PurchaseCD, amount_text, event_line, send_ticket, tell_admins
+from handlers.callback_ids import RowId
 from services import payouts
 from services.clock import Clock
 from services.crypto import Secrets
@@ -33,7 +34,7 @@ LIST_LIMIT = 10
 
 class DisputeCD(CallbackData, prefix="disp"):
     action: str  # reply (the seller adds their words)
-    id: int  # dispute id
+    id: RowId  # dispute id
 
 
 class DisputeInput(StatesGroup):

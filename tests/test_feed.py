@@ -3,13 +3,18 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from db.models import EventType, TicketStatus
 from db.repo import Repo
-from db.repositories.feed import like_contains
+from db.repositories.feed import Key, like_contains
+from handlers.feed import encode, page_ref
 from services import orders
-from services.feed import Direction, FeedPage, Filters, PageRef, fold, key_of, load_page
+from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
 from tests.factories import SAINT_PETERSBURG, make_settings, make_ticket, make_user
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -160,3 +165,36 @@ def test_filters_round_trip_through_fsm_data() -> None:
     assert Filters.from_data(None) == Filters()
     assert Filters.from_data({"type": "nonsense", "city": "x"}) == Filters()
     assert not Filters().active and filters.active
+
+
+@given(st.text(max_size=200))
+def test_a_search_is_something_to_search_for_or_refused(text: str) -> None:
+    cleaned = clean_search(text)
+    if cleaned is None:
+        assert not any(ch.isalnum() for ch in " ".join(text.split())[:QUERY_MAX])
+    else:
+        assert cleaned == " ".join(cleaned.split()) and 0 < len(cleaned) <= QUERY_MAX
+        assert any(ch.isalnum() for ch in cleaned) and cleaned in " ".join(text.split())
+
+
+LIKE_ALPHABET = "aB%_\\ x"
+
+
+@given(st.text(LIKE_ALPHABET, min_size=1, max_size=8), st.text(LIKE_ALPHABET, max_size=16))
+def test_like_pattern_matches_exactly_the_texts_containing_the_word(word: str, text: str) -> None:
+    database = sqlite3.connect(":memory:")
+    matched = database.execute("SELECT ? LIKE ? ESCAPE '\\'", (text, like_contains(word))).fetchone()[0]
+    assert bool(matched) == (word.lower() in text.lower())  # SQLite's LIKE folds ASCII case
+
+
+@given(st.integers(), st.integers(), st.text(max_size=3))
+def test_any_page_numbers_in_a_button_give_a_page(at: int, ticket_id: int, direction: str) -> None:
+    ref = page_ref(at, ticket_id, direction)  # forged numbers: the first page, never an error
+    assert ref == PageRef() or (ref.key is not None and ref.key.ticket_id == ticket_id)
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)),
+       st.integers(1, 2**62), st.sampled_from(Direction))  # fmt: skip
+def test_page_keys_survive_the_button(created_at: datetime, ticket_id: int, direction: Direction) -> None:
+    key = Key(created_at, ticket_id)
+    assert page_ref(*encode(key), direction.value) == PageRef(key, direction)

@@ -242,6 +242,7 @@ async def test_forged_and_stale_buttons_change_nothing(harness_sqlite: Harness) 
         (PurchaseCD(action="show", id=order_id).pack(), "not one of your purchases"),
         (PurchaseCD(action="dispute", id=order_id).pack(), "not your order"),
         ("buy:buy:not-a-number", "out of date"),
+        (f"hold:cancel:{2**64}", "out of date"),  # no column holds it: not even looked up
     ):
         answer = await buyer.click_raw(data, offer)
         assert answer is not None and text in (answer.text or ""), (data, answer)
