@@ -102,8 +102,9 @@ async def _stats_view(repo: Repo, clock: Clock, language: str) -> tuple[str, Inl
 
 @router.message(Command("admin"))
 async def show_admin(message: Message, bot: Bot, repo: Repo, clock: Clock, user: User) -> None:
-    await message.answer(*await _stats_view(repo, clock, user.language))
     await set_admin_commands(bot, message.chat.id, user.language)
+    text, markup = await _stats_view(repo, clock, user.language)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(AdminCD.filter(F.action == "stats"))
@@ -153,7 +154,8 @@ async def list_outdated(message: Message, command: CommandObject, repo: Repo, us
     except AdminError as error:
         await message.answer(_(error.code))
         return
-    await message.answer(*_outdated_view(page, user.language))
+    text, markup = _outdated_view(page, user.language)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(AdminCD.filter(F.action == "out"))
@@ -245,7 +247,8 @@ async def _show_ticket(message: Message, repo: Repo, ticket_id: int, language: s
     except AdminError as error:
         await message.answer(_(error.code))
         return
-    await message.answer(*_ticket_view(file, language))
+    text, markup = _ticket_view(file, language)
+    await message.answer(text, reply_markup=markup)
 
 
 @router.message(Command("ticket"))
