@@ -18,6 +18,7 @@ from bot.i18n import texts_for
 from db.models import Ticket, User
 from db.repo import Repo
 from handlers.buy import PurchaseCD, seat_text
+from handlers.callback_ids import RowId
 from handlers.feed import decode, encode, event_type_label, money
 from services import listings
 from services.barcodes import render_barcode_png
@@ -33,7 +34,7 @@ class MyCD(CallbackData, prefix="my"):
     action: str  # tab | withdraw | confirm | barcode
     tab: str = Tab.ON_SALE.value
     at: int = 0  # page: the key of the page's first ticket (created_at in microseconds); 0 = the first page
-    id: int = 0  # page: the key's ticket id; withdraw, confirm, barcode: the ticket
+    id: RowId = 0  # page: the key's ticket id; withdraw, confirm, barcode: the ticket
 
 
 def _language() -> str:

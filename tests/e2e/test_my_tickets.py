@@ -127,9 +127,15 @@ async def test_forged_ids_change_nothing(harness_sqlite: Harness) -> None:
         harness.clock.move(timedelta(seconds=1))
         answer = await anna.click_raw(MyCD(action=action, id=reserved.id).pack(), page)
         assert answer is not None and "A buyer is paying" in (answer.text or "")
-    harness.clock.move(timedelta(seconds=1))
-    answer = await anna.click_raw("my:confirm:sale:0:not-a-number", page)
-    assert answer is not None and "out of date" in (answer.text or "")
+    for forged in ("my:confirm:sale:0:not-a-number", f"my:confirm:sale:0:{2**63}", f"my:barcode:sale:0:{2**40}"):
+        harness.clock.move(timedelta(seconds=1))
+        answer = await anna.click_raw(forged, page)
+        assert answer is not None and "out of date" in (answer.text or ""), forged
+    for forged_page in (f"my:tab:sale:{10**30}:1", f"my:tab:sale:{-(2**62)}:7", "my:tab:nonsense:0:0"):
+        harness.clock.move(timedelta(seconds=1))
+        assert await anna.click_raw(forged_page, page) is not None  # drawn as the first page of On sale
+        await harness.emu.wait_idle()
+        assert "On sale" in next(m for m in anna.messages if m.message_id == page.message_id).content
     await harness.emu.wait_idle()
     assert await statuses(harness) == before
     assert len(harness.emu.calls_to("sendPhoto")) == photos_before
