@@ -37,9 +37,9 @@ async def list_tickets(
         ]
 
 
-async def open_feed(person: SimulatedUser) -> BotMessage:
+async def open_feed(person: SimulatedUser, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109
     await person.send("/feed")
-    return await person.wait_text("Tickets on sale")
+    return await person.wait_text("Tickets on sale", timeout)
 
 
 async def buy_from_feed(person: SimulatedUser, number: int = 1) -> BotMessage:
