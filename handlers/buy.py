@@ -256,8 +256,10 @@ async def paid(
         return
     assert result.order is not None and result.ticket is not None and user is not None
     await message.answer(_("buy-paid"))
-    await send_ticket(bot, user, result.order, result.ticket, secrets, photo_storage)
-    await _tell_seller(repo, notifier, result)
+    try:
+        await send_ticket(bot, user, result.order, result.ticket, secrets, photo_storage)
+    finally:  # the sale stands either way (My purchases shows the ticket again): the seller hears of it
+        await _tell_seller(repo, notifier, result)
 
 
 async def refund(
