@@ -29,7 +29,7 @@ from bot.settings import Settings
 from db.models import Order, Refund, Ticket, User
 from db.repo import Repo
 from handlers.callback_ids import RowId
-from handlers.feed import BuyCD, money, page_ref, redraw
+from handlers.feed import BuyCD, city_name, event_time, money, page_ref, redraw
 from services import orders
 from services.barcodes import render_barcode_png
 from services.clock import Clock
@@ -71,8 +71,7 @@ def amount_text(amount: int, currency: str, language: str) -> str:
 
 
 def event_line(ticket: Ticket, language: str) -> str:
-    when = describe_local(ticket.event_at, ticket.city_tz, language, city_name=ticket.city_name)
-    return f"{ticket.event_name} — {when}, {ticket.venue}"
+    return f"{ticket.event_name} — {event_time(ticket, language)}, {ticket.venue}"
 
 
 def seat_text(ticket: Ticket) -> str:
@@ -344,15 +343,15 @@ async def _tell_seller(repo: Repo, notifier: Notifier, result: orders.PaymentRes
     seller = await repo.users.by_id(result.ticket.seller_id)
     if seller is None:
         return
-    language = seller.language
+    ticket, language = result.ticket, seller.language
+    city = city_name(ticket.city_id, language, ticket.city_name)
+    release = describe_local(result.payout.release_at, ticket.city_tz, language, city_name=city)
     text = translate(
         "buy-seller-sold",
         language,
-        event=hd.quote(event_line(result.ticket, language)),
+        event=hd.quote(event_line(ticket, language)),
         amount=amount_text(result.payout.amount, result.payout.currency, language),
-        release=describe_local(
-            result.payout.release_at, result.ticket.city_tz, language, city_name=result.ticket.city_name
-        ),
+        release=hd.quote(release),
     )
     await notifier.send(seller.telegram_id, text)
 

@@ -20,7 +20,7 @@ from aiogram.utils.markdown import html_decoration as hd
 from babel.numbers import format_currency
 
 from bot.i18n import texts_for
-from db.models import EventType, User
+from db.models import EventType, Ticket, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from handlers.callback_ids import RowId
@@ -103,9 +103,16 @@ def _language() -> str:
     return get_i18n().current_locale
 
 
-def _city_name(city_id: int, language: str) -> str:
+def city_name(city_id: int, language: str, stored: str | None = None) -> str:
+    """The city's name in the reader's language; the name stored with a ticket when the directory lacks the id."""
     city = picked_city(city_id)
-    return city.display_name(language) if city else str(city_id)
+    return city.display_name(language) if city else stored or str(city_id)
+
+
+def event_time(ticket: Ticket, language: str) -> str:
+    """When the event starts, in its city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
+    name = city_name(ticket.city_id, language, ticket.city_name)
+    return describe_local(ticket.event_at, ticket.city_tz, language, city_name=name)
 
 
 def _header(filters: Filters, page: FeedPage) -> str:
@@ -113,7 +120,7 @@ def _header(filters: Filters, page: FeedPage) -> str:
     if filters.event_type is not None:
         parts.append(event_type_label(filters.event_type))
     if filters.city_id is not None:
-        parts.append(_city_name(filters.city_id, _language()))
+        parts.append(city_name(filters.city_id, _language()))
     if filters.text:
         parts.append(f"“{filters.text}”")
     shown = " · ".join(hd.quote(part) for part in parts)
@@ -129,8 +136,8 @@ def _card(card: FeedCard, number: int, own: bool, language: str) -> str:
     lines = [
         _("feed-card-title").format(number=number, name=hd.quote(ticket.event_name), type=event_type_label(
             ticket.event_type)),
-        f"{hd.quote(_city_name(ticket.city_id, language))}, {hd.quote(ticket.venue)}",
-        describe_local(ticket.event_at, ticket.city_tz, language, city_name=_city_name(ticket.city_id, language)),
+        f"{hd.quote(city_name(ticket.city_id, language, ticket.city_name))}, {hd.quote(ticket.venue)}",
+        hd.quote(event_time(ticket, language)),
     ]  # fmt: skip
     if seat:
         lines.append(_("feed-card-seat").format(seat=hd.quote(seat)))
