@@ -162,6 +162,9 @@ async def test_pre_checkout_for_an_expired_hold(harness_sqlite: Harness) -> None
     (ticket,) = await list_tickets(h, seller)
     page = await open_feed(buyer)
     invoice = await buy_on(buyer, page)
+    double = await buyer.click(page, "Buy 1")  # a double click: no second order, no second invoice
+    assert double is not None and "pay the invoice above" in (double.text or "")
+    assert len(h.emu.calls_to("sendInvoice")) == 1
     h.clock.move(timedelta(minutes=h.settings.reservation_minutes, seconds=1))
     declined = await buyer.pay(invoice)
     assert declined.status == "declined" and "hold ran out" in (declined.error_message or "")
