@@ -9,6 +9,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -54,7 +55,12 @@ def _attach(dispatcher: Dispatcher, routers: list[Router]) -> None:
 def create_dispatcher(
     *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], storage: BaseStorage, **deps: Any
 ) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage, settings=settings, sessionmaker=sessionmaker, **deps)
+    # One person's updates one after another, the FSM state read inside the lock: a handler answers before its
+    # transaction commits, and a quick next message must see what the previous one did.
+    isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
+    dispatcher = Dispatcher(
+        storage=storage, events_isolation=isolation, settings=settings, sessionmaker=sessionmaker, **deps
+    )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(CurrentUserMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)

@@ -77,6 +77,6 @@ async def save_name(message: Message, state: FSMContext, repo: Repo, user: User)
     await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
 
 
-@router.message(ProfileEdit.name)
+@router.message(ProfileEdit.name, ~F.text)
 async def name_not_text(message: Message) -> None:
     await message.answer(_("profile-name-send-text"))

@@ -3,6 +3,7 @@ on the embedded default."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
@@ -20,6 +21,8 @@ from sandbox.users import SimulatedUser
 from tests.conftest import Backend
 from tests.e2e.conftest import Harness, _harness
 
+PHOTO = Path("/work/shared/barcodes/qr/qrcode-1_1.webp")
+
 
 def menu(language: str) -> list[list[str]]:
     feed, sell, my, profile, help_ = (
@@ -33,19 +36,30 @@ def plain(key: str, language: str = "en") -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", translate(key, language)))
 
 
+async def settled(h: Harness) -> None:
+    """Every update delivered so far is handled and its transaction over (answers go out before the commit)."""
+    assert h.app is not None
+    await h.emu.wait_idle()
+    while tasks := set(h.app.dispatcher._handle_update_tasks):
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def account(h: Harness, telegram_id: int) -> User | None:
+    await settled(h)
     assert h.app is not None
     async with h.app.sessionmaker() as session:
         return await Repo(session).users.by_telegram_id(telegram_id)
 
 
 async def account_count(h: Harness) -> int:
+    await settled(h)
     assert h.app is not None
     async with h.app.sessionmaker() as session:
         return await Repo(session).users.count()
 
 
 async def fsm_state(h: Harness, person: SimulatedUser) -> str | None:
+    await settled(h)
     assert h.app is not None
     key = StorageKey(bot_id=h.app.bot.id, chat_id=person.id, user_id=person.id)
     return await h.app.dispatcher.storage.get_state(key)
@@ -74,7 +88,9 @@ async def test_register_by_own_contact_then_start_again(harness_all: Harness) ->
     assert await fsm_state(h, anna) == "Registration:contact"
 
     await anna.press(translate("reg-share-contact", "en"))  # Telegram sends the number without "+"
+    await anna.send("/cancel")  # at once: it must see the registration done (one person's updates run in order)
     welcome = await anna.wait_new()
+    assert (await anna.wait_new()).content == translate("cancel-nothing", "en")
     assert welcome.content == translate("reg-done", "en", name="Anna")
     assert anna.reply_keyboard == menu("en")
     user = await account(h, 5001)
@@ -94,9 +110,10 @@ async def test_register_by_own_contact_then_start_again(harness_all: Harness) ->
     assert await account_count(h) == 1
 
     # the command menu was set at start-up, in both languages
-    assert [c["command"] for c in h.emu.commands_for(5001, "en")] == ["start", "profile", "help", "cancel"]
-    assert h.emu.commands_for(5001, "ru")[1]["description"] == translate("command-profile", "ru")
-    assert h.emu.commands_for(5001, "de")[1]["description"] == translate("command-profile", "en")
+    assert {"start", "profile", "help", "cancel"} <= {c["command"] for c in h.emu.commands_for(5001, "en")}
+    for language, catalogue in (("ru", "ru"), ("de", "en"), (None, "en")):
+        described = {c["command"]: c["description"] for c in h.emu.commands_for(5001, language)}
+        assert described["profile"] == translate("command-profile", catalogue)
 
 
 async def test_profile_rename_survives_a_restart(harness_all: Harness) -> None:
@@ -281,3 +298,37 @@ async def test_fsm_rows_are_cleaned_up(harness_sqlite: Harness) -> None:
     assert h.app is not None
     async with h.app.sessionmaker() as session:
         assert (await session.execute(select(func.count()).select_from(FsmRecord))).scalar_one() == 0
+
+
+async def test_the_name_step_takes_only_a_typed_name(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    lev = h.person(5108, "Lev")
+    await h.register(lev)
+    await lev.send("/profile")
+    card = await lev.wait_new()
+    await lev.click(card, translate("profile-edit-name", "en"))
+    await lev.wait_new()
+    await lev.send_photo(PHOTO)
+    assert (await lev.wait_new()).content == translate("profile-name-send-text", "en")
+    for navigation in (translate("menu-help", "en"), "/nonsense"):
+        await lev.send(navigation)  # a menu button or a command is never taken for the name
+        assert (await lev.wait_new()).content != translate("profile-name-saved", "en")
+    await lev.press(translate("menu-profile", "en"))  # the profile itself leaves the step
+    assert "Name: Lev\n" in (await lev.wait_new()).content
+    assert await fsm_state(h, lev) is None
+    await lev.send("Lev Tolstoy")
+    assert (await lev.wait_new()).content == translate("fallback-unknown", "en")
+    await lev.expect_nothing()
+    user = await account(h, 5108)
+    assert user is not None and user.full_name == "Lev"
+
+
+async def test_a_redelivered_contact_makes_no_second_account(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    mila = h.person(5109, "Mila")
+    await h.register(mila)
+    update = next(u for _, u in reversed(h.emu.updates) if "contact" in u.get("message", {}))
+    h.emu.redeliver(update)
+    assert (await mila.wait_new()).content == translate("reg-already-registered", "en")
+    await mila.expect_nothing()
+    assert await account_count(h) == 1
