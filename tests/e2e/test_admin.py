@@ -30,7 +30,7 @@ async def reply_to(h: Harness, person: SimulatedUser, text: str) -> str:
 async def test_an_admin_moderates_a_ticket_and_bans_its_seller(harness: Harness) -> None:
     h = harness
     boss = await h.admin()
-    seller = h.person(7401, "Sveta", username="sveta_sells")
+    seller = h.person(7601, "Sveta", username="sveta_sells")
     await h.register(seller)
     await h.emu.wait_idle()  # the account is committed after the welcome goes out
     (ticket,) = await list_tickets(h, seller, event_name="Сплин")
@@ -76,7 +76,7 @@ async def test_an_admin_moderates_a_ticket_and_bans_its_seller(harness: Harness)
 async def test_outdated_tickets_page_by_page(harness_sqlite: Harness) -> None:
     h = harness_sqlite
     boss = await h.admin()
-    seller = h.person(7411, "Sveta")
+    seller = h.person(7611, "Sveta")
     await h.register(seller)
     await h.emu.wait_idle()
     assert h.app is not None
@@ -112,10 +112,10 @@ async def test_outdated_tickets_page_by_page(harness_sqlite: Harness) -> None:
 
 async def test_anyone_else_gets_the_unknown_command_answer(harness_sqlite: Harness) -> None:
     h = harness_sqlite
-    anna, stranger = h.person(7421, "Anna"), h.person(7422, "Stas")
+    anna, stranger = h.person(7621, "Anna"), h.person(7622, "Stas")
     await h.register(anna)
     await h.emu.wait_idle()
-    commands = ["/admin", "/outdated", "/outdated 2", "/ticket 1", "/ticket_1", "/ban 7421 spam", "/unban 7421",
+    commands = ["/admin", "/outdated", "/outdated 2", "/ticket 1", "/ticket_1", "/ban 7621 spam", "/unban 7621",
                 "/disputes", "/payouts", "/refunds"]  # fmt: skip
     unknown = await reply_to(h, anna, "/nonsense")
     for command in commands:

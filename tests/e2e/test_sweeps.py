@@ -24,7 +24,7 @@ async def statuses(h: Harness, ticket_id: int) -> tuple[TicketStatus, list[Order
 
 async def test_an_outage_of_six_hours_is_caught_up_at_start(harness: Harness) -> None:
     h = harness
-    seller = h.person(7301, "Sveta")
+    seller = h.person(7701, "Sveta")
     await h.register(seller)
     await h.emu.wait_idle()  # the account is committed after the welcome goes out
     (tonight,) = await list_tickets(h, seller, event_name="Сплин", event_at=h.clock.now() + timedelta(hours=2))
@@ -43,7 +43,7 @@ async def test_an_outage_of_six_hours_is_caught_up_at_start(harness: Harness) ->
 
 async def test_a_hold_runs_out_while_the_buyer_is_on_the_payment_screen(harness_sqlite: Harness) -> None:
     h = harness_sqlite
-    seller, buyer, waiter = h.person(7311, "Sveta"), h.person(7312, "Boris"), h.person(7313, "Vera", language="ru")
+    seller, buyer, waiter = h.person(7711, "Sveta"), h.person(7712, "Boris"), h.person(7713, "Vera", language="ru")
     for person in (seller, buyer, waiter):
         await h.register(person)
     await h.emu.wait_idle()  # the accounts are committed after the welcomes go out
