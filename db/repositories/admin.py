@@ -165,9 +165,7 @@ class AdminRepository:
 
     async def set_banned(self, user_id: int, banned: bool) -> bool:
         """True when the flag changed (a second ban of the same user changes nothing)."""
-        statement = (
-            bare_update(User).where(User.id == user_id, User.is_banned.is_(not banned)).values(is_banned=banned)
-        )
+        statement = bare_update(User).where(User.id == user_id, User.is_banned.is_(not banned)).values(is_banned=banned)
         return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
 
     async def cancel_orders_of(self, user_id: int) -> list[tuple[int, int, int]]:
