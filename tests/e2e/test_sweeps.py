@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from db.models import OrderStatus, TicketStatus
 from db.repo import Repo
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import ADMIN_ID, Harness
 from tests.e2e.market import buy_from_feed, list_tickets
 
 
@@ -26,6 +26,7 @@ async def test_an_outage_of_six_hours_is_caught_up_at_start(harness: Harness) ->
     h = harness
     seller = h.person(7701, "Sveta")
     await h.register(seller)
+    await h.admin()  # registered, but never sent /admin: the start-up gives their chat the admin commands
     await h.emu.wait_idle()  # the account is committed after the welcome goes out
     (tonight,) = await list_tickets(h, seller, event_name="Сплин", event_at=h.clock.now() + timedelta(hours=2))
     (next_week,) = await list_tickets(h, seller, event_name="Би-2", event_at=h.clock.now() + timedelta(days=7))
@@ -34,6 +35,8 @@ async def test_an_outage_of_six_hours_is_caught_up_at_start(harness: Harness) ->
     await h.start()  # no sweep is asked for: the scheduler's start-up run does it
     told = await seller.wait_text("off sale", timeout=10)
     assert "Сплин" in told.content and "Би-2" not in told.content
+    assert "ban" in [command["command"] for command in h.emu.commands_for(ADMIN_ID)]
+    assert "ban" not in [command["command"] for command in h.emu.commands_for(seller.id)]
     assert await statuses(h, tonight.id) == (TicketStatus.EXPIRED, [TicketStatus.EXPIRED])
     assert (await statuses(h, next_week.id))[0] == TicketStatus.ACTIVE
     assert h.app is not None
