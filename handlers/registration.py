@@ -60,5 +60,9 @@ async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock:
 
 
 @router.message(Registration.contact, flags=PUBLIC)
-async def contact_expected(message: Message) -> None:
+async def contact_expected(message: Message, state: FSMContext, user: User | None) -> None:
+    if user is not None:  # a step left over (registered meanwhile, from another device)
+        await state.clear()
+        await message.answer(_("fallback-unknown"), reply_markup=main_menu())
+        return
     await message.answer(_("reg-need-contact"), reply_markup=contact_keyboard())

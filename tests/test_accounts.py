@@ -106,3 +106,27 @@ async def test_the_same_contact_twice_at_once_makes_one_account(engine: AsyncEng
         await second.commit()
     async with sessionmaker() as session:
         assert await Repo(session).users.count() == 1
+
+
+@given(st.text(alphabet=st.sampled_from("+0123456789 ()-x"), max_size=20))
+def test_any_phone_text_is_refused_or_normalised_to_e164(raw: str) -> None:
+    try:
+        phone = accounts.normalise_phone(raw)
+    except accounts.AccountError as error:
+        assert error.code == "reg-phone-invalid"
+        return
+    assert phone.startswith("+") and phone[1:].isdigit() and len(phone) <= 16
+    assert accounts.normalise_phone(phone) == phone
+    assert accounts.normalise_phone(phone.lstrip("+")) == phone
+
+
+@given(st.text(max_size=200))
+def test_any_name_is_refused_or_cleaned(raw: str) -> None:
+    try:
+        name = accounts.clean_full_name(raw)
+    except accounts.AccountError as error:
+        assert error.code in {"profile-name-invalid", "profile-name-length"}
+        return
+    assert 2 <= len(name) <= accounts.NAME_MAX
+    assert name == name.strip() and "  " not in name and not accounts.CONTROL_CHARS.search(name)
+    assert accounts.clean_full_name(name) == name

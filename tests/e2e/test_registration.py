@@ -18,6 +18,7 @@ from bot.i18n import translate
 from db.models import FsmRecord, User
 from db.repo import Repo
 from sandbox.users import SimulatedUser
+from services import accounts
 from tests.conftest import Backend
 from tests.e2e.conftest import Harness, _harness
 
@@ -332,3 +333,18 @@ async def test_a_redelivered_contact_makes_no_second_account(harness_sqlite: Har
     assert (await mila.wait_new()).content == translate("reg-already-registered", "en")
     await mila.expect_nothing()
     assert await account_count(h) == 1
+
+
+async def test_a_left_over_contact_step_lets_a_registered_person_go(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    nina = h.person(5110, "Nina")
+    await nina.start()
+    await nina.wait_new()
+    assert h.app is not None
+    async with h.app.sessionmaker() as session, session.begin():  # registered meanwhile, the step left behind
+        share = accounts.ContactShare(5110, 5110, "79160005110", "Nina", None, None, "en")
+        await accounts.register(Repo(session), share, h.clock.now())
+    await nina.send("hello")
+    answer = await nina.wait_new()
+    assert answer.content == translate("fallback-unknown", "en") and nina.reply_keyboard == menu("en")
+    assert await fsm_state(h, nina) is None
