@@ -85,6 +85,11 @@ def main() -> None:
             fresh.search(query)
             warm.append(time.perf_counter() - started)
     print(f"search, warm: {_percentiles(warm)}")
+    by_query: dict[str, list[float]] = {}
+    for query, took in zip(queries * 3, warm, strict=True):
+        by_query.setdefault(query, []).append(took)
+    slowest = sorted(by_query, key=lambda query: statistics.median(by_query[query]), reverse=True)[:3]
+    print("  slowest: " + ", ".join(f"{q!r} {statistics.median(by_query[q]) * 1000:.1f} ms" for q in slowest))
     for query in ("м", "мос", "санкт", "Mosc", "новгород", "zzzz"):
         runs = []
         for _ in range(200):
