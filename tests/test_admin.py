@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.i18n import translate
 from db.models import AuditEntry, OrderStatus, TicketStatus
 from db.repo import Repo
 from db.repositories.feed import FeedQuery
@@ -213,3 +214,8 @@ def test_reasons_are_one_line_of_at_most_255_printable_characters(text: str) -> 
         assert error.code in ("admin-reason-empty", "admin-reason-invalid")
     else:
         assert 1 <= len(reason) <= admin.REASON_MAX and reason == reason.strip() and "\n" not in reason
+
+
+@pytest.mark.parametrize("code", admin.ERROR_CODES)
+def test_every_refusal_has_a_text_in_both_languages(code: str) -> None:
+    assert translate(code, "en") != code and translate(code, "ru") != code
