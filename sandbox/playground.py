@@ -256,7 +256,7 @@ def _message_json(stored: StoredMessage) -> dict[str, Any]:
     markup = stored.reply_markup or {}
     if markup.get("inline_keyboard"):
         item["inline_keyboard"] = [
-            [{key: button[key] for key in ("text", "callback_data", "url") if key in button} for button in row]
+            [{key: button[key] for key in ("text", "callback_data", "url", "pay") if key in button} for button in row]
             for row in markup["inline_keyboard"]
         ]
     return item

@@ -117,16 +117,21 @@ function drawMessage(m) {
     const pay = el("button", { type: "button", onclick: () => act("pay", { message_id: m.message_id }) },
       inv.paid ? "Paid" : `Pay ${money(inv.total_amount, inv.currency)}`);
     pay.disabled = inv.paid;
+    const ownPay = (m.inline_keyboard || []).some((row) => row.some((b) => b.pay));
     bubble.append(el("div", { class: "card" },
       el("strong", {}, inv.title), el("div", {}, inv.description),
-      el("div", { class: "amount" }, money(inv.total_amount, inv.currency)), pay));
+      el("div", { class: "amount" }, money(inv.total_amount, inv.currency)), ownPay ? null : pay));
   }
   if (m.inline_keyboard) {
     const kb = el("div", { class: "inline-kb" });
     for (const row of m.inline_keyboard) {
       const line = el("div", { class: "row" });
       for (const b of row) {
-        if (b.callback_data !== undefined) {
+        if (b.pay) {
+          const pay = el("button", { type: "button", onclick: () => act("pay", { message_id: m.message_id }) }, b.text);
+          pay.disabled = Boolean(m.invoice && m.invoice.paid);
+          line.append(pay);
+        } else if (b.callback_data !== undefined) {
           line.append(el("button", { type: "button", onclick: () => act("click", { message_id: m.message_id, data: b.callback_data }) }, b.text));
         } else if (b.url && safeUrl(b.url)) {
           line.append(el("a", { href: b.url, target: "_blank", rel: "noopener noreferrer" }, b.text + " ↗"));

@@ -203,6 +203,7 @@ async def test_photos_documents_and_invoices(emu: BotApiEmulator, http: aiohttp.
     assert last(chat)["invoice"] == {
         "title": "Ticket", "description": "Splean, Moscow", "currency": "XTR", "total_amount": 250, "paid": False,
     }  # fmt: skip
+    assert last(chat)["inline_keyboard"] == [[{"text": "Pay ⭐️250", "pay": True}]]
 
     async def confirm() -> None:
         while not any("pre_checkout_query" in update for update in emu.bot.pending):
