@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from PIL import Image
 from sqlalchemy import func, select
 
 from bot.i18n import translate
@@ -22,7 +24,12 @@ from services import accounts
 from tests.conftest import Backend
 from tests.e2e.conftest import Harness, _harness
 
-PHOTO = Path("/work/shared/barcodes/qr/qrcode-1_1.webp")
+
+def webp() -> bytes:
+    """A small real photo (WebP, as phones send nowadays)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), "teal").save(buffer, "WEBP")
+    return buffer.getvalue()
 
 
 def menu(language: str) -> list[list[str]]:
@@ -309,7 +316,7 @@ async def test_the_name_step_takes_only_a_typed_name(harness_sqlite: Harness) ->
     card = await lev.wait_new()
     await lev.click(card, translate("profile-edit-name", "en"))
     await lev.wait_new()
-    await lev.send_photo(PHOTO)
+    await lev.send_photo(webp())
     assert (await lev.wait_new()).content == translate("profile-name-send-text", "en")
     for navigation in (translate("menu-help", "en"), "/nonsense"):
         await lev.send(navigation)  # a menu button or a command is never taken for the name
