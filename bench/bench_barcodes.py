@@ -175,9 +175,12 @@ async def _lookups(count: int) -> None:
         await engine.dispose()
 
 
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "barcodes"  # shared/ lies beside the repository
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--corpus", type=Path, default=Path("/work/shared/barcodes"))
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
     args = parser.parse_args()
     print(f"at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")

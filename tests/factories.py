@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bot.settings import Settings
@@ -101,7 +102,20 @@ async def make_ticket(
 
 
 # --- tickets with real barcodes ------------------------------------------------------------------------------
-BARCODE_CORPUS = Path(os.environ.get("STROBOSCOPE_BARCODES", "/work/shared/barcodes"))
+# shared/ lies beside the repository, on the dev machines and in CI alike; STROBOSCOPE_BARCODES overrides it.
+BARCODE_CORPUS = Path(
+    os.environ.get("STROBOSCOPE_BARCODES") or Path(__file__).resolve().parents[2] / "shared" / "barcodes"
+)
+
+
+def require_corpus() -> Path:
+    """The real barcode photos: a skip where they are absent, a failure in CI, where they must be."""
+    if not BARCODE_CORPUS.is_dir():
+        message = f"the barcode corpus is not at {BARCODE_CORPUS} (set STROBOSCOPE_BARCODES)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message)
+        pytest.skip(message)
+    return BARCODE_CORPUS
 ZXING_FORMATS = {"qr": "QRCode", "aztec": "Aztec", "pdf417": "PDF417", "datamatrix": "DataMatrix"}
 
 

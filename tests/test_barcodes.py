@@ -24,8 +24,8 @@ from services.barcodes import (
     scan_photo,
     scan_photo_async,
 )
+from tests.factories import BARCODE_CORPUS, require_corpus
 
-CORPUS = Path(os.environ.get("STROBOSCOPE_BARCODES", "/work/shared/barcodes"))
 LIMIT = 10 * 1024 * 1024
 # Measured with zxing-cpp 3.1.1 (hits/samples): aztec 32/32, code128 15/15, code39 10/10, datamatrix 40/40,
 # ean13 32/40, itf 14/14, pdf417 39/39, qr 38/40. Each floor allows one more miss than measured, no more. Two of the
@@ -48,7 +48,7 @@ class Sample:
 
 def _samples() -> list[Sample]:
     samples = []
-    for path in sorted(CORPUS.glob("*/*")):
+    for path in sorted(BARCODE_CORPUS.glob("*/*")):
         if path.suffix in {".txt", ".bin"}:
             continue
         text = path.with_suffix(".txt")
@@ -61,8 +61,7 @@ def _samples() -> list[Sample]:
 @pytest.fixture(scope="module")
 def corpus() -> list[tuple[Sample, ScannedPhoto]]:
     """Every corpus image scanned once."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"the barcode corpus is not at {CORPUS} (set STROBOSCOPE_BARCODES)")
+    require_corpus()
     return [(sample, scan_photo(sample.path.read_bytes(), max_bytes=LIMIT)) for sample in _samples()]
 
 
@@ -177,7 +176,7 @@ def test_two_barcodes_side_by_side() -> None:
 
 
 def test_exif_orientation_is_applied_and_stripped() -> None:
-    upright = Image.open(CORPUS / "pdf417" / "pdf417-1_01.png").convert("RGB")
+    upright = Image.open(BARCODE_CORPUS / "pdf417" / "pdf417-1_01.png").convert("RGB")
     stored_sideways = upright.transpose(Image.Transpose.ROTATE_90)  # as a phone held sideways stores it
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90° clockwise to display"

@@ -4,7 +4,6 @@ PostgreSQL."""
 from __future__ import annotations
 
 import io
-import os
 import random
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,11 +15,10 @@ from db.models import User
 from db.repo import Repo
 from services.barcodes import scan_photo
 from services.originality import MAX_DISTANCE, find_near_duplicate, fingerprint, normalise, phash_distance
-from tests.factories import make_ticket, make_user
+from tests.factories import BARCODE_CORPUS, make_ticket, make_user, require_corpus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 KEY = b"k" * 32
-CORPUS = Path(os.environ.get("STROBOSCOPE_BARCODES", "/work/shared/barcodes"))
 LIMIT = 10 * 1024 * 1024
 
 
@@ -95,17 +93,15 @@ async def _listed(repo: Repo, seller: User, phash: str) -> int:
 
 
 async def test_near_duplicate_photo_of_another_seller(repo: Repo) -> None:
-    original = CORPUS / "qr" / "qrcode-3_03.webp"
-    if not original.exists():
-        pytest.skip(f"the barcode corpus is not at {CORPUS} (set STROBOSCOPE_BARCODES)")
+    original = require_corpus() / "qr" / "qrcode-3_03.webp"
     first, second = await make_user(repo, NOW), await make_user(repo, NOW)
     ticket_id = await _listed(repo, first, _phash(original))
-    await _listed(repo, first, _phash(CORPUS / "pdf417" / "pdf417-2_03.webp"))
+    await _listed(repo, first, _phash(BARCODE_CORPUS / "pdf417" / "pdf417-2_03.webp"))
     repost = scan_photo(_reencoded(original.read_bytes()), max_bytes=LIMIT).phash
     assert 0 < phash_distance(repost, _phash(original)) <= 6
     assert await find_near_duplicate(repo, repost, second.id, 6) == ticket_id
     assert await find_near_duplicate(repo, repost, first.id, 6) is None  # the seller's own photo
-    different = _phash(CORPUS / "aztec" / "aztec-2_03.webp")
+    different = _phash(BARCODE_CORPUS / "aztec" / "aztec-2_03.webp")
     assert await find_near_duplicate(repo, different, second.id, 6) is None
 
 
