@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
-from bot.middlewares.db import DbSessionMiddleware
+from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
 from bot.settings import Settings
@@ -29,6 +29,7 @@ def create_bot(settings: Settings) -> Bot:
         if settings.telegram_api_url
         else AiohttpSession()
     )
+    session.middleware(CommitBeforeSpeaking())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -301,7 +301,6 @@ async def moderate(
             await state.clear()
         return
     await state.clear()
-    await repo.commit()
     await message.answer(_(f"admin-{action}ed-done").format(id=ticket_id))
     await _show_ticket(message, repo, ticket_id, user.language)
     await _tell_about(outcome, action == "block", notifier)
@@ -355,7 +354,6 @@ async def ban(
     except AdminError as error:
         await message.answer(_(error.code))
         return
-    await repo.commit()
     banned = outcome.user
     await message.answer(
         _("admin-banned-done").format(

@@ -89,7 +89,6 @@ async def mark_paid(
     except PayoutError as error:
         await callback.answer(_(error.code), show_alert=True)
     else:
-        await repo.commit()
         await callback.answer(_("money-marked-paid"))
         seller = line.seller
         amount = amount_text(line.payout.amount, line.payout.currency, seller.language)
@@ -168,7 +167,6 @@ async def settle(
     except PayoutError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
-    await repo.commit()
     await callback.answer(_("money-decided"))
     case = settlement.case
     if settlement.refund is not None:
@@ -240,7 +238,6 @@ async def mark_refunded(
     else:
         await orders.complete_refund(repo, clock.now(), task.id, callback.from_user.id)
         await repo.payouts.audit(callback.from_user.id, "refund_done", "refund", task.id, clock.now())
-        await repo.commit()
         await callback.answer(_("money-refund-marked"))
     if isinstance(callback.message, Message):
         await _edit(callback.message, *await _refunds_view(repo, user.language if user else "en"))

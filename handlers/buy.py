@@ -104,7 +104,6 @@ async def buy(
     if not hold.new:  # a double click, or Buy again: the invoice above is still good
         await callback.answer(_("buy-wait-yours"), show_alert=True)
         return
-    await repo.commit()  # the hold stands before the invoice goes out
     await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
     try:
         await _send_invoice(bot, user, hold, settings)
@@ -162,7 +161,6 @@ async def cancel(
     except OrderError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
-    await repo.commit()
     await callback.answer(_("buy-cancelled"))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
@@ -245,7 +243,6 @@ async def paid(
         provider_charge_id=success.provider_payment_charge_id,
     )
     result = await orders.record_payment(repo, settings, clock.now(), user, payment)
-    await repo.commit()  # the sale (or the refund decision) is durable before anyone is told
     if result.outcome == Outcome.DUPLICATE:
         log.info("payment %s delivered again: nothing to do", payment.telegram_charge_id)
         return

@@ -162,7 +162,6 @@ async def withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo, use
     except ListingError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
-    await repo.commit()  # off sale before the seller is told so
     await callback.answer(_("my-withdrawn"), show_alert=True)
     await _redraw(callback, *await _view(repo, user, Tab.ON_SALE))
 

@@ -167,7 +167,6 @@ async def buyer_words(
             await state.set_state(None)
         return
     await state.set_state(None)
-    await repo.commit()
     await message.answer(_("dispute-opened"))
     seller = case.seller
     reply = InlineKeyboardMarkup(

@@ -136,14 +136,12 @@ def _summary(draft: Draft, secrets: Secrets, settings: Settings) -> str:
 
 
 async def _ask(
-    message: Message, state: FSMContext, draft: Draft, step: str | None, settings: Settings, secrets: Secrets,
-    repo: Repo,
-) -> None:  # fmt: skip
-    """Show the prompt of `step` (the summary when None) and wait there. The state is committed before the prompt
-    goes out: the user's answer to it must find the wizard at this step."""
+    message: Message, state: FSMContext, draft: Draft, step: str | None, settings: Settings, secrets: Secrets
+) -> None:
+    """Show the prompt of `step` (the summary when None) and wait there (the state is committed before the prompt
+    goes out, as before anything the bot says: the user's answer to it finds the wizard at this step)."""
     step = step or SUMMARY
     await state.set_state(STATES[step])
-    await repo.commit()
     if step == Step.TYPE:
         keyboard = InlineKeyboardBuilder()
         for kind in EventType:
@@ -181,23 +179,21 @@ async def _ask(
         await message.answer(_(f"sell-ask-{step}"), reply_markup=_markup(step))
 
 
-async def _advance(
-    message: Message, state: FSMContext, draft: Draft, settings: Settings, secrets: Secrets, repo: Repo
-) -> None:
+async def _advance(message: Message, state: FSMContext, draft: Draft, settings: Settings, secrets: Secrets) -> None:
     await _save(state, draft)
-    await _ask(message, state, draft, draft.next_step(), settings, secrets, repo)
+    await _ask(message, state, draft, draft.next_step(), settings, secrets)
 
 
 # --- start, cancel, back, edit -----------------------------------------------------------------------------------
 @router.message(Command("sell"))
 @router.message(F.text.in_(texts_for("menu-sell")))
 async def start(
-    message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo, photo_storage: PhotoStorage
+    message: Message, state: FSMContext, settings: Settings, secrets: Secrets, photo_storage: PhotoStorage
 ) -> None:
     await listings.forget_photo(photo_storage, await _draft(state))
     await state.set_state(None)
     await state.set_data({})
-    await _ask(message, state, Draft(), Step.TYPE, settings, secrets, repo)
+    await _ask(message, state, Draft(), Step.TYPE, settings, secrets)
 
 
 @router.callback_query(StateFilter(SellWizard), SellCD.filter(F.action == "cancel"))
@@ -220,7 +216,7 @@ async def _current_step(callback: CallbackQuery, callback_data: SellCD, state: F
 
 @router.callback_query(SellCD.filter(F.action == "back"))
 async def back(
-    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
     if not await _current_step(callback, callback_data, state) or not isinstance(callback.message, Message):
         return
@@ -232,7 +228,7 @@ async def back(
     else:
         previous = listings.STEPS[listings.STEPS.index(Step(step)) - 1]
     await callback.answer()
-    await _ask(callback.message, state, await _draft(state), previous, settings, secrets, repo)
+    await _ask(callback.message, state, await _draft(state), previous, settings, secrets)
 
 
 @router.callback_query(SellWizard.summary, SellCD.filter(F.action == "edit"))
@@ -251,36 +247,36 @@ async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext
 
 @router.callback_query(SellWizard.summary, SellCD.filter(F.action == "goto"))
 async def goto(
-    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
     if callback_data.value not in Step._value2member_map_ or not isinstance(callback.message, Message):
         await callback.answer(_("sell-stale"), show_alert=True)
         return
     await callback.answer()
-    await _ask(callback.message, state, await _draft(state), callback_data.value, settings, secrets, repo)
+    await _ask(callback.message, state, await _draft(state), callback_data.value, settings, secrets)
 
 
 # --- the steps ---------------------------------------------------------------------------------------------------
 @router.callback_query(SellWizard.type, SellCD.filter(F.action == "type"))
 async def type_chosen(
-    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
     if callback_data.value not in EventType._value2member_map_ or not isinstance(callback.message, Message):
         await callback.answer(_("sell-stale"), show_alert=True)
         return
     await callback.answer()
     draft = replace(await _draft(state), event_type=EventType(callback_data.value))
-    await _advance(callback.message, state, draft, settings, secrets, repo)
+    await _advance(callback.message, state, draft, settings, secrets)
 
 
 @router.message(SellWizard.name, TYPED)
-async def name_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo) -> None:
+async def name_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     try:
         name = parse_event_name(message.text or "")
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, replace(await _draft(state), name=name), settings, secrets, repo)
+    await _advance(message, state, replace(await _draft(state), name=name), settings, secrets)
 
 
 @router.message(SellWizard.city, TYPED)
@@ -299,7 +295,7 @@ async def city_typed(message: Message) -> None:
 
 @router.callback_query(SellWizard.city, SellCD.filter(F.action == "city"))
 async def city_chosen(
-    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
     city = picked_city(callback_data.id)
     if city is None or not isinstance(callback.message, Message):
@@ -307,23 +303,21 @@ async def city_chosen(
         return
     await callback.answer()
     draft = (await _draft(state)).with_city(city.id, city.display_name(_language()), city.timezone)
-    await _advance(callback.message, state, draft, settings, secrets, repo)
+    await _advance(callback.message, state, draft, settings, secrets)
 
 
 @router.message(SellWizard.venue, TYPED)
-async def venue_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo) -> None:
+async def venue_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     try:
         venue = parse_venue(message.text or "")
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, replace(await _draft(state), venue=venue), settings, secrets, repo)
+    await _advance(message, state, replace(await _draft(state), venue=venue), settings, secrets)
 
 
 @router.message(SellWizard.when, TYPED)
-async def when_typed(
-    message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo, clock: Clock
-) -> None:
+async def when_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, clock: Clock) -> None:
     draft = await _draft(state)
     assert draft.city_tz is not None
     try:
@@ -333,41 +327,39 @@ async def when_typed(
         return
     when = describe_local(event_at, draft.city_tz, _language(), city_name=draft.city_name)
     await message.answer(_("sell-when-understood").format(when=when))
-    await _advance(message, state, replace(draft, event_at=event_at), settings, secrets, repo)
+    await _advance(message, state, replace(draft, event_at=event_at), settings, secrets)
 
 
 @router.message(SellWizard.seat, TYPED)
-async def seat_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo) -> None:
+async def seat_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     try:
         seat = parse_seat(message.text or "")
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, replace(await _draft(state), seat=seat, seat_done=True), settings, secrets, repo)
+    await _advance(message, state, replace(await _draft(state), seat=seat, seat_done=True), settings, secrets)
 
 
 @router.callback_query(SellWizard.seat, SellCD.filter(F.action == "skip"))
-async def seat_skipped(
-    callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo
-) -> None:
+async def seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         draft = replace(await _draft(state), seat=None, seat_done=True)
-        await _advance(callback.message, state, draft, settings, secrets, repo)
+        await _advance(callback.message, state, draft, settings, secrets)
 
 
 @router.message(SellWizard.face, TYPED)
-async def face_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo) -> None:
+async def face_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     try:
         face_value = parse_amount(message.text or "")
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, (await _draft(state)).with_face_value(face_value), settings, secrets, repo)
+    await _advance(message, state, (await _draft(state)).with_face_value(face_value), settings, secrets)
 
 
 @router.message(SellWizard.price, TYPED)
-async def price_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, repo: Repo) -> None:
+async def price_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     draft = await _draft(state)
     try:
         price = parse_amount(message.text or "")
@@ -375,7 +367,7 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, replace(draft, price=price), settings, secrets, repo)
+    await _advance(message, state, replace(draft, price=price), settings, secrets)
 
 
 @router.message(StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
@@ -415,7 +407,7 @@ async def photo_sent(
         await message.answer(_listing_error(error, settings))
         return
     await _save(state, draft)
-    await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets, repo)
+    await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets)
 
 
 @router.callback_query(SellWizard.pick, SellCD.filter(F.action == "pick"))
@@ -431,7 +423,7 @@ async def barcode_picked(
         await callback.answer(_listing_error(error, settings), show_alert=True)
         return
     await callback.answer()
-    await _advance(callback.message, state, draft, settings, secrets, repo)
+    await _advance(callback.message, state, draft, settings, secrets)
 
 
 @router.callback_query(SellWizard.summary, SellCD.filter(F.action == "publish"))
@@ -449,10 +441,9 @@ async def publish(
         await callback.message.answer(_listing_error(error, settings))
         redo = _REDO.get(error.code)
         if redo is not None:
-            await _ask(callback.message, state, draft, redo, settings, secrets, repo)
+            await _ask(callback.message, state, draft, redo, settings, secrets)
         return
     await state.clear()
-    await repo.commit()  # listed before the seller is told so
     await callback.answer()
     await callback.message.edit_reply_markup(reply_markup=None)
     await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())

@@ -13,7 +13,9 @@ from handlers.menu import contact_keyboard
 
 
 class AccessMiddleware(BaseMiddleware):
-    """Inner middleware: a banned user is refused everything; a handler not flagged `public` needs an account."""
+    """Inner middleware: a banned user is refused everything; a handler not flagged `public` needs an account.
+    Money that arrived is the exception: a successful payment always reaches its handler, which records the sale
+    or refunds it (a ban between pre-checkout and payment must not leave the money taken and unrecorded)."""
 
     async def __call__(
         self,
@@ -21,6 +23,8 @@ class AccessMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        if isinstance(event, Message) and event.successful_payment:
+            return await handler(event, data)
         user: User | None = data.get("user")
         if user is not None and user.is_banned:
             await _refuse(event, _("access-banned"), remove_keyboard=True)

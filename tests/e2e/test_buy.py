@@ -273,3 +273,25 @@ async def only_order_id(h: Harness, ticket_id: int) -> int:
     _, orders, *_ = await ticket_state(h, ticket_id)
     (order,) = orders
     return order.id
+
+
+async def test_payment_of_a_buyer_banned_after_pre_checkout_is_refunded(harness_sqlite: Harness) -> None:
+    """The money Telegram took is never dropped: banned between pre-checkout and payment, the buyer is refunded."""
+    h = harness_sqlite
+    seller, buyer = h.person(7301, "Sveta"), h.person(7302, "Boris")
+    for person in (seller, buyer):
+        await h.register(person)
+    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    invoice = await buy_from_feed(buyer)
+    admin = await h.admin()
+    await admin.send(f"/ban {buyer.id} fraud")
+    await admin.wait_text("banned")
+
+    outcome = payment_lands(buyer, invoice)
+    await buyer.wait_text("refunded")
+    await h.emu.wait_idle()
+    assert [refund.telegram_payment_charge_id for refund in h.emu.refunds] == [outcome.telegram_payment_charge_id]
+    state = await ticket_state(h, ticket.id)
+    assert state[0].status == TicketStatus.ACTIVE and state[0].buyer_id is None
+    assert [order.status for order in state[1]] == [OrderStatus.REFUNDED] and state[2] == [] and state[4] == 0
+    assert_only_buyer_got(h, SAMPLES[0].text, None)
