@@ -9,7 +9,6 @@ import re
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -28,6 +27,7 @@ from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
 from handlers.buy import amount_text, event_line, seat_text, tell_waiters
+from handlers.editing import edit_in_place
 from handlers.feed import EPOCH, MICROSECOND, event_type_label, money
 from handlers.menu import NOT_NAVIGATION
 from services import admin
@@ -111,15 +111,7 @@ async def show_admin(message: Message, bot: Bot, repo: Repo, clock: Clock, user:
 async def refresh_stats(callback: CallbackQuery, repo: Repo, clock: Clock, user: User) -> None:
     await callback.answer(_("admin-refreshed"))
     if isinstance(callback.message, Message):
-        await _edit(callback.message, *await _stats_view(repo, clock, user.language))
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise
+        await edit_in_place(callback.message, *await _stats_view(repo, clock, user.language))
 
 
 # --- /outdated [page] --------------------------------------------------------------------------------------
@@ -174,7 +166,7 @@ async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: R
     if isinstance(callback.message, Message):
         text, markup = _outdated_view(page, user.language)
         if callback_data.dir:
-            await _edit(callback.message, text, markup)
+            await edit_in_place(callback.message, text, markup)
         else:  # from the /admin menu: a list of its own
             await callback.message.answer(text, reply_markup=markup)
 

@@ -5,7 +5,6 @@ tasks: provider refunds done by hand, Stars refunds Telegram refused)."""
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -21,6 +20,7 @@ from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.buy import amount_text, event_line, refund
 from handlers.callback_ids import RowId
+from handlers.editing import edit_in_place
 from services import orders, payouts
 from services.clock import Clock
 from services.orders import Payment
@@ -97,15 +97,7 @@ async def mark_paid(
                                                           event=event))  # fmt: skip
     if isinstance(callback.message, Message):
         text, markup = _payouts_view(await payouts.released(repo, LIST_LIMIT), user.language if user else "en")
-        await _edit(callback.message, text, markup)
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise
+        await edit_in_place(callback.message, text, markup)
 
 
 # --- disputes ----------------------------------------------------------------------------------------------
@@ -178,7 +170,7 @@ async def settle(
         event = hd.quote(event_line(case.ticket, person.language))
         await notifier.send(person.telegram_id, translate(key, person.language, event=event))
     if isinstance(callback.message, Message):
-        await _edit(callback.message, _case_text(case, user.language if user else "en"), _case_markup(case))
+        await edit_in_place(callback.message, _case_text(case, user.language if user else "en"), _case_markup(case))
 
 
 # --- refund tasks ------------------------------------------------------------------------------------------
@@ -240,4 +232,4 @@ async def mark_refunded(
         await repo.payouts.audit(callback.from_user.id, "refund_done", "refund", task.id, clock.now())
         await callback.answer(_("money-refund-marked"))
     if isinstance(callback.message, Message):
-        await _edit(callback.message, *await _refunds_view(repo, user.language if user else "en"))
+        await edit_in_place(callback.message, *await _refunds_view(repo, user.language if user else "en"))

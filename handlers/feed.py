@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -25,6 +24,7 @@ from db.repo import Repo
 from db.repositories.feed import Key
 from handlers.callback_ids import RowId
 from handlers.city_picker import city_keyboard, picked_city
+from handlers.editing import edit_in_place
 from services import feed
 from services.clock import Clock
 from services.feed import Direction, FeedCard, FeedPage, Filters, PageRef
@@ -212,14 +212,8 @@ async def redraw(
     callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
 ) -> None:
     """Draw `ref`'s page over the callback's message (a no-op when nothing changed)."""
-    if not isinstance(callback.message, Message):
-        return
-    text, markup = await _page_view(repo, clock, state, user, ref)
-    try:
-        await callback.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise
+    if isinstance(callback.message, Message):
+        await edit_in_place(callback.message, *await _page_view(repo, clock, state, user, ref))
 
 
 @router.message(Command("feed"))

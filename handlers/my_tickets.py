@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -19,6 +18,7 @@ from db.models import Ticket, User
 from db.repo import Repo
 from handlers.buy import PurchaseCD, seat_text
 from handlers.callback_ids import RowId
+from handlers.editing import edit_in_place
 from handlers.feed import decode, encode, event_type_label, money
 from services import listings
 from services.barcodes import render_barcode_png
@@ -112,16 +112,6 @@ async def _view(repo: Repo, user: User, tab: Tab, at: int = 0, key: int = 0) -> 
     return _render(page, tab, first=at == 0)
 
 
-async def _redraw(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup) -> None:
-    if not isinstance(callback.message, Message):
-        return
-    try:
-        await callback.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
-            raise
-
-
 @router.message(Command("my"))
 @router.message(F.text.in_(texts_for("menu-my")))
 async def open_my_tickets(message: Message, repo: Repo, user: User) -> None:
@@ -132,7 +122,8 @@ async def open_my_tickets(message: Message, repo: Repo, user: User) -> None:
 @router.callback_query(MyCD.filter(F.action == "tab"))
 async def show_tab(callback: CallbackQuery, callback_data: MyCD, repo: Repo, user: User) -> None:
     await callback.answer()
-    await _redraw(callback, *await _view(repo, user, _tab(callback_data.tab), callback_data.at, callback_data.id))
+    view = await _view(repo, user, _tab(callback_data.tab), callback_data.at, callback_data.id)
+    await edit_in_place(callback.message, *view)
 
 
 @router.callback_query(MyCD.filter(F.action == "withdraw"))
@@ -152,7 +143,7 @@ async def ask_withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo,
         ]
     )
     text = _("my-withdraw-confirm").format(name=hd.quote(ticket.event_name))
-    await _redraw(callback, text, markup)
+    await edit_in_place(callback.message, text, markup)
 
 
 @router.callback_query(MyCD.filter(F.action == "confirm"))
@@ -163,7 +154,7 @@ async def withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo, use
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer(_("my-withdrawn"), show_alert=True)
-    await _redraw(callback, *await _view(repo, user, Tab.ON_SALE))
+    await edit_in_place(callback.message, *await _view(repo, user, Tab.ON_SALE))
 
 
 @router.callback_query(MyCD.filter(F.action == "barcode"))
