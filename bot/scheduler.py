@@ -23,7 +23,7 @@ from bot.notifier import Notifier
 from db.models import Ticket
 from db.repo import Repo
 from db.session_context import current_session
-from handlers.buy import event_line, tell_waiters
+from handlers.buy import amount_text, event_line, tell_waiters
 from services import sweeps
 from services.clock import Clock
 
@@ -87,10 +87,22 @@ class Sweeper:
 
     async def release_escrow(self) -> int:
         async with self.sessionmaker() as session:
-            released = await sweeps.release_escrow(Repo(session), self.clock.now())
+            repo = Repo(session)
+            released = await sweeps.release_escrow(repo, self.clock.now())
+            sellers = await sweeps.people(repo, (release.payout.seller_id for release in released))
             await session.commit()
         if released:
             log.info("sweep: %d payouts released", len(released))
+        for release in released:
+            seller = sellers[release.payout.seller_id]
+            language = seller.language
+            text = translate(
+                "sweep-payout-released",
+                language,
+                event=hd.quote(event_line(release.ticket, language)),
+                amount=amount_text(release.payout.amount, release.payout.currency, language),
+            )
+            await self.notifier.notify(seller, text)
         return len(released)
 
     async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:

@@ -55,9 +55,18 @@ async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
     return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])
 
 
-async def release_escrow(repo: Repo, now: datetime) -> list[Payout]:
-    """Held payouts whose release time has come -> released, with their ledger rows (services.payouts)."""
-    return await payouts.release_due(repo, now)
+@dataclass(frozen=True)
+class Release:
+    payout: Payout
+    ticket: Ticket
+
+
+async def release_escrow(repo: Repo, now: datetime) -> list[Release]:
+    """Held payouts whose release time has come -> released, with their ledger rows (services.payouts); each with
+    its ticket, for telling the seller."""
+    released = await payouts.release_due(repo, now)
+    tickets = await repo.sweeps.tickets_of_orders([payout.order_id for payout in released])
+    return [Release(payout, tickets[payout.order_id]) for payout in released]
 
 
 async def people(repo: Repo, user_ids: Iterable[int]) -> dict[int, User]:

@@ -175,6 +175,8 @@ async def test_two_instances_sweeping_at_once_change_and_tell_everything_once(
         for seller in sellers:  # each expired ticket announced once (one message per sweep that expired some)
             announced = "\n".join(telegram.texts_to(seller.telegram_id))
             assert announced.count("•") == 4 + (1 if sellers.index(seller) % 2 == 0 else 0)
+        texts = [text for seller in sellers for text in telegram.texts_to(seller.telegram_id)]
+        assert sum("is yours" in text for text in texts) == 6  # each released payout announced to its seller once
         for n, buyer in enumerate(buyers):
             assert telegram.sends_to(buyer.telegram_id) == (0 if n % 2 else 1)
     finally:

@@ -114,7 +114,9 @@ async def test_escrow_releases_what_is_not_disputed(repo: Repo) -> None:
 
     assert await sweeps.release_escrow(repo, due - timedelta(seconds=1)) == []
     released = await sweeps.release_escrow(repo, due)
-    assert [p.id for p in released] == [kept.payout.id]
+    assert [(r.payout.id, r.payout.status, r.ticket.id) for r in released] == [
+        (kept.payout.id, PayoutStatus.RELEASED, kept.ticket.id)  # type: ignore[union-attr]
+    ]
     assert (await repo.payouts.by_id(kept.payout.id)).status == PayoutStatus.RELEASED  # type: ignore[union-attr]
     assert await sweeps.release_escrow(repo, due + timedelta(days=30)) == []  # idempotent; the dispute holds
     assert (await repo.payouts.by_id(disputed.payout.id)).status == PayoutStatus.FROZEN  # type: ignore[union-attr]

@@ -87,7 +87,7 @@ class PayoutRepository:
             .where(Payout.status == PayoutStatus.HELD, Payout.release_at <= now)
             .values(status=PayoutStatus.RELEASED, released_at=now)
             .returning(Payout)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
         return list((await self.session.execute(statement)).scalars())
 

@@ -83,6 +83,13 @@ class SweepRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def tickets_of_orders(self, order_ids: Sequence[int]) -> dict[int, Ticket]:
+        """The tickets of these orders, by order id."""
+        if not order_ids:
+            return {}
+        query = select(Order.id, Ticket).join(Ticket, Ticket.id == Order.ticket_id).where(Order.id.in_(order_ids))
+        return {order_id: ticket for order_id, ticket in await self.session.execute(query)}
+
     async def users(self, user_ids: Sequence[int]) -> dict[int, User]:
         """Accounts by id (to tell them what a sweep did)."""
         if not user_ids:

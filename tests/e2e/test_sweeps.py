@@ -72,3 +72,24 @@ async def test_a_hold_runs_out_while_the_buyer_is_on_the_payment_screen(harness_
     assert declined.status == "declined" and "hold ran out" in (declined.error_message or "")
     assert (await statuses(h, ticket.id))[0] == TicketStatus.ACTIVE
     await seller.expect_nothing()
+
+
+async def test_the_seller_is_told_once_when_the_escrow_releases(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    seller, buyer = h.person(7721, "Sveta"), h.person(7722, "Boris")
+    for person in (seller, buyer):
+        await h.register(person)
+    (ticket,) = await list_tickets(h, seller, event_name="Кино", event_at=h.clock.now() + timedelta(days=2))
+    assert (await buyer.pay(await buy_from_feed(buyer))).paid
+    await seller.wait_text("sold")
+    assert h.app is not None
+
+    h.clock.move(timedelta(days=2, hours=h.settings.escrow_hours) - timedelta(seconds=1))
+    assert (await h.app.scheduler.sweeper.run_all()).payouts == 0
+    h.clock.move(timedelta(seconds=1))  # the event started ESCROW_HOURS ago, to the second
+    assert (await h.app.scheduler.sweeper.run_all()).payouts == 1
+    told = await seller.wait_text("is yours")
+    assert "Кино" in told.content and "⭐️" in told.content
+    assert (await h.app.scheduler.sweeper.run_all()).payouts == 0
+    await seller.expect_nothing()
+    assert (await statuses(h, ticket.id))[0] == TicketStatus.SOLD
