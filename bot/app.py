@@ -20,6 +20,7 @@ from db.repo import Repo
 from db.session_context import current_session
 from services.clock import Clock
 from services.crypto import Secrets, load_secrets
+from services.payouts import ManualPayoutGateway
 from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         notifier=notifier,
         secrets=secrets,
         photo_storage=photo_storage,
+        payout_gateway=ManualPayoutGateway(),
     )
     scheduler = SweepScheduler(Sweeper(sessionmaker, clock, notifier), settings.sweep_interval_seconds)
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)

@@ -24,7 +24,7 @@ from handlers.editing import edit_in_place
 from services import orders, payouts
 from services.clock import Clock
 from services.orders import Payment
-from services.payouts import ManualPayoutGateway, PayoutError, PayoutGateway
+from services.payouts import PayoutError, PayoutGateway
 
 router = Router(name=__name__)
 router.message.filter(IsAdmin())
@@ -32,7 +32,6 @@ router.callback_query.filter(IsAdmin())
 
 LIST_LIMIT = 20
 DISPUTES_LIMIT = 5
-MANUAL_GATEWAY = ManualPayoutGateway()
 
 
 class MoneyCD(CallbackData, prefix="money"):
@@ -82,7 +81,7 @@ async def mark_paid(
     clock: Clock,
     notifier: Notifier,
     user: User | None,
-    payout_gateway: PayoutGateway = MANUAL_GATEWAY,
+    payout_gateway: PayoutGateway,
 ) -> None:
     try:
         line = await payouts.mark_paid(repo, payout_gateway, clock.now(), callback_data.id, callback.from_user.id)
