@@ -21,6 +21,7 @@ from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.buy import amount_text, event_line, refund
 from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
+from handlers.feed import money
 from services import orders, payouts
 from services.clock import Clock
 from services.orders import Payment
@@ -58,6 +59,7 @@ def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKe
                 seller=hd.quote(line.seller.full_name),
                 phone=line.seller.phone_e164,
                 amount=amount_text(payout.amount, payout.currency, language),
+                price=money(line.ticket.price, line.ticket.currency, language),
                 event=hd.quote(event_line(line.ticket, language)),
             )
         )

@@ -105,7 +105,7 @@ async def test_dispute_then_release_and_payout(harness: Harness) -> None:
     await admin.send("/payouts")
     payouts_page = await admin.wait_text("Payouts to make")
     assert seller.phone is not None and seller.phone in payouts_page.content  # the one place a phone is shown
-    assert "⭐️ 1800" in payouts_page.content
+    assert "⭐️ 1800" in payouts_page.content and "listed at 3,000" in payouts_page.content  # Stars paid, roubles asked
     await admin.click(payouts_page, "Paid 1")
     await admin.wait_message(lambda m: "No released payouts" in m.content)
     paid = await seller.wait_text("You've been paid")
