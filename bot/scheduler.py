@@ -23,7 +23,8 @@ from bot.notifier import Notifier
 from db.models import Ticket
 from db.repo import Repo
 from db.session_context import current_session
-from handlers.buy import amount_text, event_line, tell_waiters
+from handlers.buy import tell_waiters
+from handlers.ticket_text import amount_text, event_line
 from services import sweeps
 from services.clock import Clock
 

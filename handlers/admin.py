@@ -26,10 +26,11 @@ from bot.settings import Settings
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
-from handlers.buy import amount_text, event_line, seat_text, tell_waiters
+from handlers.buy import tell_waiters
 from handlers.editing import edit_in_place
-from handlers.feed import EPOCH, MICROSECOND, event_type_label, money
 from handlers.menu import NOT_NAVIGATION
+from handlers.page_keys import from_micros, to_micros
+from handlers.ticket_text import amount_text, event_line, event_type_label, money, seat_text
 from services import admin
 from services.accounts import mask_phone
 from services.admin import AdminError, Moderation
@@ -56,11 +57,8 @@ class Moderate(StatesGroup):
 
 
 def _edge(at: int, key: int) -> OutdatedKey | None:
-    return OutdatedKey(EPOCH + at * MICROSECOND, key) if at > 0 and key > 0 else None
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - EPOCH) // MICROSECOND
+    moment = from_micros(at)
+    return OutdatedKey(moment, key) if moment is not None and key > 0 else None
 
 
 def _stamp(moment: datetime) -> str:
@@ -130,11 +128,11 @@ def _outdated_view(page: admin.OutdatedPage, language: str) -> tuple[str, Inline
         )
     if page.has_newer:
         first = page.first
-        data = AdminCD(action="out", id=page.number - 1, at=_micros(first.event_at), key=first.ticket_id, dir="n")
+        data = AdminCD(action="out", id=page.number - 1, at=to_micros(first.event_at), key=first.ticket_id, dir="n")
         builder.button(text=_("admin-button-newer"), callback_data=data)
     if page.has_older:
         last = page.last
-        data = AdminCD(action="out", id=page.number + 1, at=_micros(last.event_at), key=last.ticket_id, dir="o")
+        data = AdminCD(action="out", id=page.number + 1, at=to_micros(last.event_at), key=last.ticket_id, dir="o")
         builder.button(text=_("admin-button-older"), callback_data=data)
     return "\n\n".join(lines), builder.as_markup()
 

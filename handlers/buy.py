@@ -29,7 +29,8 @@ from bot.settings import Settings
 from db.models import Order, Refund, Ticket, User
 from db.repo import Repo
 from handlers.callback_ids import RowId
-from handlers.feed import BuyCD, city_name, event_time, money, page_ref, redraw
+from handlers.feed import BuyCD, page_ref, redraw
+from handlers.ticket_text import amount_text, city_name, event_line, seat_text
 from services import orders
 from services.barcodes import render_barcode_png
 from services.clock import Clock
@@ -59,23 +60,6 @@ class PurchaseCD(CallbackData, prefix="pur"):
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def amount_text(amount: int, currency: str, language: str) -> str:
-    """An amount in the payment currency's smallest unit, as people read it: "⭐️ 1 200", "2 100 ₽"."""
-    if currency == orders.STARS:
-        return f"⭐️ {amount}"
-    units = 10 ** orders.minor_units(currency)
-    whole, cents = divmod(amount, units)
-    return money(whole, currency, language) if not cents else f"{amount / units:.2f} {currency}"
-
-
-def event_line(ticket: Ticket, language: str) -> str:
-    return f"{ticket.event_name} — {event_time(ticket, language)}, {ticket.venue}"
-
-
-def seat_text(ticket: Ticket) -> str:
-    return ", ".join(part for part in (ticket.seat_section, ticket.seat_row, ticket.seat_number) if part)
 
 
 # --- the hold and the invoice ------------------------------------------------------------------------------

@@ -4,8 +4,6 @@ handlers/buy.py), except the viewer's own tickets."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
@@ -16,25 +14,23 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.markdown import html_decoration as hd
-from babel.numbers import format_currency
 
 from bot.i18n import texts_for
-from db.models import EventType, Ticket, User
+from db.models import EventType, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from handlers.callback_ids import RowId
 from handlers.city_picker import city_keyboard, picked_city
 from handlers.editing import edit_in_place
+from handlers.page_keys import from_micros, to_micros
+from handlers.ticket_text import city_name, event_time, event_type_label, money
 from services import feed
 from services.clock import Clock
 from services.feed import Direction, FeedCard, FeedPage, Filters, PageRef
-from services.listing_input import describe_local
 
 router = Router(name=__name__)
 
 FILTERS_KEY = "feed_filters"  # in the FSM data: the filters survive the pages and the pickers
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 
 
 class FeedCD(CallbackData, prefix="feed"):
@@ -62,17 +58,15 @@ class FeedInput(StatesGroup):
 def encode(key: Key | None) -> tuple[int, int]:
     if key is None:
         return 0, 0
-    return (key.created_at - EPOCH) // MICROSECOND, key.ticket_id
+    return to_micros(key.created_at), key.ticket_id
 
 
 def decode(at: int, ticket_id: int) -> Key | None:
     """The key a button carried; None for the first page, and for forged numbers (out of range)."""
-    if at <= 0 or not 0 < ticket_id < 2**63:
+    created_at = from_micros(at)
+    if created_at is None or not 0 < ticket_id < 2**63:
         return None
-    try:
-        return Key(EPOCH + at * MICROSECOND, ticket_id)
-    except OverflowError:
-        return None
+    return Key(created_at, ticket_id)
 
 
 def page_ref(at: int, ticket_id: int, direction: str = Direction.AT.value) -> PageRef:
@@ -90,29 +84,8 @@ async def save_filters(state: FSMContext, filters: Filters) -> None:
     await state.update_data({FILTERS_KEY: filters.to_data()})
 
 
-def event_type_label(kind: EventType) -> str:
-    return _(f"feed-type-{kind.value}")
-
-
-def money(amount: int, currency: str, language: str) -> str:
-    """Whole major units: "2 500 ₽", "RUB 2,500"."""
-    return format_currency(amount, currency, format="#,##0\u00a0¤", locale=language, currency_digits=False)
-
-
 def _language() -> str:
     return get_i18n().current_locale
-
-
-def city_name(city_id: int, language: str, stored: str | None = None) -> str:
-    """The city's name in the reader's language; the name stored with a ticket when the directory lacks the id."""
-    city = picked_city(city_id)
-    return city.display_name(language) if city else stored or str(city_id)
-
-
-def event_time(ticket: Ticket, language: str) -> str:
-    """When the event starts, in its city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
-    name = city_name(ticket.city_id, language, ticket.city_name)
-    return describe_local(ticket.event_at, ticket.city_tz, language, city_name=name)
 
 
 def _header(filters: Filters, page: FeedPage) -> str:

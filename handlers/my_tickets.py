@@ -16,10 +16,11 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import texts_for
 from db.models import Ticket, User
 from db.repo import Repo
-from handlers.buy import PurchaseCD, seat_text
+from handlers.buy import PurchaseCD
 from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
-from handlers.feed import decode, encode, event_type_label, money
+from handlers.feed import decode, encode
+from handlers.ticket_text import event_type_label, money, seat_text
 from services import listings
 from services.barcodes import render_barcode_png
 from services.clock import Clock

@@ -24,8 +24,8 @@ from bot.settings import Settings
 from db.models import EventType, User
 from db.repo import Repo
 from handlers.city_picker import city_keyboard, picked_city
-from handlers.feed import event_type_label, money
 from handlers.menu import NOT_NAVIGATION, main_menu
+from handlers.ticket_text import event_type_label, money
 from services import listings
 from services.clock import Clock
 from services.crypto import Secrets

@@ -1,0 +1,50 @@
+"""How tickets and money read to people, in every feature: the event type, amounts, the event's local time, the
+one-line event, the seat."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_currency
+
+from db.models import EventType, Ticket
+from handlers.city_picker import picked_city
+from services import orders
+from services.listing_input import describe_local
+
+
+def event_type_label(kind: EventType) -> str:
+    return _(f"feed-type-{kind.value}")
+
+
+def money(amount: int, currency: str, language: str) -> str:
+    """Whole major units: "2 500 ₽", "RUB 2,500"."""
+    return format_currency(amount, currency, format="#,##0\u00a0¤", locale=language, currency_digits=False)
+
+
+def amount_text(amount: int, currency: str, language: str) -> str:
+    """An amount in the payment currency's smallest unit, as people read it: "⭐️ 1 200", "2 100 ₽"."""
+    if currency == orders.STARS:
+        return f"⭐️ {amount}"
+    units = 10 ** orders.minor_units(currency)
+    whole, cents = divmod(amount, units)
+    return money(whole, currency, language) if not cents else f"{amount / units:.2f} {currency}"
+
+
+def city_name(city_id: int, language: str, stored: str | None = None) -> str:
+    """The city's name in the reader's language; the name stored with a ticket when the directory lacks the id."""
+    city = picked_city(city_id)
+    return city.display_name(language) if city else stored or str(city_id)
+
+
+def event_time(ticket: Ticket, language: str) -> str:
+    """When the event starts, in its city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
+    name = city_name(ticket.city_id, language, ticket.city_name)
+    return describe_local(ticket.event_at, ticket.city_tz, language, city_name=name)
+
+
+def event_line(ticket: Ticket, language: str) -> str:
+    return f"{ticket.event_name} — {event_time(ticket, language)}, {ticket.venue}"
+
+
+def seat_text(ticket: Ticket) -> str:
+    return ", ".join(part for part in (ticket.seat_section, ticket.seat_row, ticket.seat_number) if part)
