@@ -12,6 +12,7 @@ from handlers import (
     fallback,
     feed,
     my_tickets,
+    payments,
     profile,
     purchases,
     registration,
@@ -20,9 +21,10 @@ from handlers import (
 
 
 def feature_routers() -> list[Router]:
-    # common first: /cancel and /help must win over any wizard step; admin before the features so that its
-    # commands are never taken for wizard input; fallback last.
+    # payments first: a payment is recorded whatever step its payer is in; then common: /cancel and /help win over
+    # any wizard step; admin before the features so that its commands are never taken for wizard input; fallback last.
     return [
+        payments.router,
         common.router,
         admin.router,
         registration.router,

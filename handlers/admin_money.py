@@ -18,9 +18,9 @@ from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
-from handlers.buy import refund
 from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
+from handlers.payments import refund
 from handlers.ticket_text import amount_text, event_line, money
 from services import orders, payouts
 from services.clock import Clock

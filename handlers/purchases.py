@@ -19,8 +19,9 @@ from db.models import DisputeStatus, OrderStatus, PayoutStatus, User
 from db.repo import Repo
 from db.repositories.orders import Purchase
 from db.repositories.payouts import DisputeCase
-from handlers.buy import PurchaseCD, send_ticket, tell_admins
+from handlers.buy import PurchaseCD
 from handlers.callback_ids import RowId
+from handlers.payments import send_ticket, tell_admins
 from handlers.ticket_text import amount_text, event_line
 from services import payouts
 from services.clock import Clock

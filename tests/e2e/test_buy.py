@@ -295,3 +295,23 @@ async def test_payment_of_a_buyer_banned_after_pre_checkout_is_refunded(harness_
     assert state[0].status == TicketStatus.ACTIVE and state[0].buyer_id is None
     assert [order.status for order in state[1]] == [OrderStatus.REFUNDED] and state[2] == [] and state[4] == 0
     assert_only_buyer_got(h, SAMPLES[0].text, None)
+
+
+async def test_a_payment_is_recorded_whatever_step_the_buyer_is_in(harness_sqlite: Harness) -> None:
+    """Between Buy and paying, the buyer opened the name search of the feed (a step that wants text): the payment
+    still sells the ticket, and the step is left as it was."""
+    h = harness_sqlite
+    seller, buyer = h.person(7311, "Sveta"), h.person(7312, "Boris")
+    for person in (seller, buyer):
+        await h.register(person)
+    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    page = await open_feed(buyer)
+    invoice = await buy_on(buyer, page)
+    await buyer.click(page, "Name")
+    await buyer.wait_new()  # "type a word of the name"
+
+    assert (await buyer.pay(invoice)).paid
+    await buyer.wait_text("Paid")
+    await buyer.wait_text("Your ticket")
+    state = await ticket_state(h, ticket.id)
+    assert state[0].status == TicketStatus.SOLD and [o.status for o in state[1]] == [OrderStatus.PAID]
