@@ -2,9 +2,9 @@
 
 Rules (every refusal is a ListingError whose code is a text key):
   - the barcode's fingerprint (HMAC of symbology + text) is unique across every ticket ever listed, by anyone. The
-    one exception: the seller relisting their own ticket that is withdrawn or expired unsold (e.g. the date was
-    wrong): the fingerprint moves off the old row in the publishing transaction. Sold, blocked, on sale or
-    reserved: never again.
+    one exception: the seller relisting their own withdrawn ticket (e.g. the date was wrong): the fingerprint
+    moves off the old row in the publishing transaction. Sold, blocked, expired (its event has passed), on sale
+    or reserved: never again.
   - a photo that is a near-duplicate (pHash distance <= settings.phash_max_distance) of another seller's photo is
     refused, whatever barcode it shows;
   - the event is in the future and at most a year ahead, checked again at Publish (a wizard can be resumed days
@@ -36,7 +36,7 @@ from services.listing_input import InputError, Seat, check_price
 from services.storage import PhotoStorage
 
 MAX_AHEAD = timedelta(days=365)
-RELISTABLE = (TicketStatus.WITHDRAWN, TicketStatus.EXPIRED)
+RELISTABLE = (TicketStatus.WITHDRAWN,)  # an expired ticket's event has passed: its barcode is spent
 PAGE_SIZE = 5
 ACTOR = "seller"
 
