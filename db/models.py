@@ -260,12 +260,17 @@ class Dispute(Base):
 
 
 class Refund(Base):
-    """Money owed back to a buyer: done at once for Stars, an admin task for provider payments."""
+    """A payment owed back to its payer: done at once for Stars, an admin task for provider payments. One row per
+    payment (its Telegram charge id), so an order may have several (a double payment bounced, then a dispute), and a
+    payment for no known order has one too."""
 
     __tablename__ = "refunds"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    telegram_payment_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    provider_payment_charge_id: Mapped[str | None] = mapped_column(String(255))
+    payer_telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(64))

@@ -15,7 +15,7 @@ from bot.filters import IsAdmin
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
-from db.models import User
+from db.models import RefundStatus, User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.callback_ids import RowId
@@ -24,7 +24,6 @@ from handlers.payments import refund
 from handlers.ticket_text import amount_text, event_line, money
 from services import orders, payouts
 from services.clock import Clock
-from services.orders import Payment
 from services.payouts import PayoutError, PayoutGateway
 
 router = Router(name=__name__)
@@ -163,10 +162,8 @@ async def settle(
     await callback.answer(_("money-decided"))
     case = settlement.case
     if settlement.refund is not None:
-        order = case.order
-        payment = Payment(order.public_id, order.currency, order.amount, order.telegram_payment_charge_id or "")
-        await refund(bot, repo, clock, notifier, settings, case.buyer.telegram_id, payment, settlement.refund)
-    outcome = "refunded" if settlement.refund is not None else "released"
+        await refund(bot, repo, clock, notifier, settings, settlement.refund)
+    outcome = "refunded" if callback_data.action == "refund" else "released"
     for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
         event = hd.quote(event_line(case.ticket, person.language))
         await notifier.send(person.telegram_id, translate(key, person.language, event=event))
@@ -188,15 +185,15 @@ async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardM
     texts = [_("money-refunds-title")]
     buttons = []
     for number, task in enumerate(tasks, start=1):
-        refund_row, order = task.refund, task.order
+        refund_row, order, payer = task.refund, task.order, task.payer
         texts.append(
             _("money-refund-line").format(
                 number=number,
                 refund_id=refund_row.id,
-                order_id=order.public_id,
+                order_id=order.public_id if order else "—",
                 amount=amount_text(refund_row.amount, refund_row.currency, language),
-                buyer=hd.quote(task.buyer.full_name),
-                charge=hd.quote(order.provider_payment_charge_id or order.telegram_payment_charge_id or "—"),
+                buyer=hd.quote(payer.full_name if payer else str(refund_row.payer_telegram_id or "—")),
+                charge=hd.quote(refund_row.provider_payment_charge_id or refund_row.telegram_payment_charge_id or "—"),
                 reason=refund_row.reason,
             )
         )
@@ -219,14 +216,10 @@ async def mark_refunded(
 ) -> None:
     """A provider refund an admin did by hand; for Stars, the refund is asked of Telegram again."""
     task = await repo.orders.refund(callback_data.id)
-    order = await repo.orders.by_id(task.order_id) if task else None
-    if task is None or order is None or task.status != "pending":
+    if task is None or task.status != RefundStatus.PENDING:
         await callback.answer(_("money-refund-done-already"), show_alert=True)
     elif task.currency == orders.STARS:
-        buyer = await repo.users.by_id(order.buyer_id)
-        assert buyer is not None
-        payment = Payment(order.public_id, order.currency, task.amount, order.telegram_payment_charge_id or "")
-        done = await refund(bot, repo, clock, notifier, settings, buyer.telegram_id, payment, task)
+        done = await refund(bot, repo, clock, notifier, settings, task)
         await callback.answer(_("money-refund-sent" if done else "money-refund-failed"), show_alert=not done)
     else:
         await orders.complete_refund(repo, clock.now(), task.id, callback.from_user.id)

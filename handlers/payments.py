@@ -64,13 +64,15 @@ async def paid(
         total_amount=success.total_amount,
         telegram_charge_id=success.telegram_payment_charge_id,
         provider_charge_id=success.provider_payment_charge_id,
+        payer_telegram_id=message.from_user.id,
     )
     result = await orders.record_payment(repo, settings, clock.now(), user, payment)
     if result.outcome == Outcome.DUPLICATE:
         log.info("payment %s delivered again: nothing to do", payment.telegram_charge_id)
         return
     if result.outcome == Outcome.REFUND:
-        await refund(bot, repo, clock, notifier, settings, message.from_user.id, payment, result.refund)
+        assert result.refund is not None
+        await refund(bot, repo, clock, notifier, settings, result.refund)
         await message.answer(_(f"buy-refunded-{result.reason}"))
         return
     assert result.order is not None and result.ticket is not None and user is not None
@@ -81,35 +83,24 @@ async def paid(
         await _tell_seller(repo, notifier, result)
 
 
-async def refund(
-    bot: Bot,
-    repo: Repo,
-    clock: Clock,
-    notifier: Notifier,
-    settings: Settings,
-    payer_telegram_id: int,
-    payment: Payment,
-    task: Refund | None,
-) -> bool:
+async def refund(bot: Bot, repo: Repo, clock: Clock, notifier: Notifier, settings: Settings, task: Refund) -> bool:
     """Give a payment back. Stars: refundStarPayment now, and the refund row is done. A provider payment (or a
     Stars refund Telegram refused) stays a pending refund row: the admins are told to do it by hand."""
-    if payment.currency == orders.STARS:
+    charge = task.telegram_payment_charge_id
+    if task.currency == orders.STARS and charge and task.payer_telegram_id:
         try:
-            refunded = await bot.refund_star_payment(payer_telegram_id, payment.telegram_charge_id)
+            refunded = await bot.refund_star_payment(task.payer_telegram_id, charge)
         except TelegramBadRequest as error:  # done before (a retry after a lost answer) counts as done
             refunded = "CHARGE_ALREADY_REFUNDED" in error.message
             if not refunded:
-                log.error("Stars refund of %s refused: %s", payment.telegram_charge_id, error.message)
+                log.error("Stars refund of %s refused: %s", charge, error.message)
         except TelegramAPIError as error:
             refunded = False
-            log.error("Stars refund of %s failed: %s", payment.telegram_charge_id, error)
+            log.error("Stars refund of %s failed: %s", charge, error)
         if refunded:
-            if task is not None:
-                await orders.complete_refund(repo, clock.now(), task.id)
-                await repo.commit()
+            await orders.complete_refund(repo, clock.now(), task.id)
             return True
-    if task is not None:
-        await tell_admins(repo, notifier, settings, "money-refund-task", refund_id=task.id)
+    await tell_admins(repo, notifier, settings, "money-refund-task", refund_id=task.id)
     return False
 
 

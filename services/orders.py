@@ -209,6 +209,7 @@ class Payment:
     total_amount: int
     telegram_charge_id: str
     provider_charge_id: str | None = None
+    payer_telegram_id: int | None = None  # who paid: the one to give the money back to
 
 
 class Outcome(enum.StrEnum):
@@ -239,11 +240,12 @@ async def record_payment(
     seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
     if seen is not None:
         return PaymentResult(Outcome.DUPLICATE, order=seen)
+    if await repo.orders.refund_of_charge(payment.telegram_charge_id) is not None:  # bounced before
+        return PaymentResult(Outcome.DUPLICATE)
     order = await repo.orders.by_public_id(payment.payload)
     if order is None or payer is None or order.buyer_id != payer.id:
         log.error("payment %s for an order that isn't the payer's: refunding", payment.telegram_charge_id)
-        await repo.ledger.post(_bounce_postings(payment, None), now)
-        return PaymentResult(Outcome.REFUND, reason="unknown-order")
+        return await _refund_payment(repo, now, None, payment, "unknown-order")
     if (order.currency, order.amount) != (payment.currency, payment.total_amount):
         return await _bounce(repo, now, order, payment, "amount-mismatch")
     for _attempt in range(3):  # the hold sweep may expire the order between our reads: try its new status
@@ -324,7 +326,7 @@ def _bounce_postings(payment: Payment, order_id: int | None) -> list[Posting]:
 
 async def _bounce(repo: Repo, now: datetime, order: Order, payment: Payment, reason: str) -> PaymentResult:
     """The payer's money goes back: the order (unless another payment already paid it) is refunded with this
-    charge, a refund row is the task (done at once for Stars by the caller), the ledger shows both moves."""
+    charge, and the payment gets its refund row (done at once for Stars by the caller) and ledger rows."""
     charge = {
         "paid_at": now,
         "telegram_payment_charge_id": payment.telegram_charge_id,
@@ -343,19 +345,29 @@ async def _bounce(repo: Repo, now: datetime, order: Order, payment: Payment, rea
     # A pending order holds its ticket (one pending order per ticket): its end frees the ticket.
     if held and await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
         await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="system", at=now, reason=reason)
+    return await _refund_payment(repo, now, order, payment, reason)
+
+
+async def _refund_payment(
+    repo: Repo, now: datetime, order: Order | None, payment: Payment, reason: str
+) -> PaymentResult:
+    """The payment's refund row and its ledger rows (money in and straight back out), once per charge."""
     refund = await repo.orders.add_refund(
         Refund(
-            order_id=order.id,
+            order_id=order.id if order else None,
+            telegram_payment_charge_id=payment.telegram_charge_id,
+            provider_payment_charge_id=payment.provider_charge_id,
+            payer_telegram_id=payment.payer_telegram_id,
             amount=payment.total_amount,
             currency=payment.currency,
             reason=reason,
             created_at=now,
         )
     )
-    if refund is None:
-        log.error("order %s: a second refund (%s); the first refund row stands", order.id, reason)
-    await repo.ledger.post(_bounce_postings(payment, order.id), now)
-    fresh = await repo.orders.by_id(order.id)
+    if refund is None:  # a concurrent delivery of this very payment bounced it first
+        return PaymentResult(Outcome.DUPLICATE, order=order)
+    await repo.ledger.post(_bounce_postings(payment, order.id if order else None), now)
+    fresh = await repo.orders.by_id(order.id) if order else None
     return PaymentResult(Outcome.REFUND, order=fresh, refund=refund, reason=reason)
 
 

@@ -201,9 +201,20 @@ async def refund_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: i
         cancelled = await repo.payouts.move(payout.id, PayoutStatus.FROZEN, PayoutStatus.CANCELLED)
         if not (cancelled and await repo.orders.move(order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)):
             raise PayoutError("money-dispute-closed")
-    refund = await repo.orders.add_refund(
-        Refund(order_id=order.id, amount=order.amount, currency=order.currency, reason="dispute", created_at=now)
-    )
+        refund = await repo.orders.add_refund(
+            Refund(
+                order_id=order.id,
+                telegram_payment_charge_id=order.telegram_payment_charge_id,
+                provider_payment_charge_id=order.provider_payment_charge_id,
+                payer_telegram_id=case.buyer.telegram_id,
+                amount=order.amount,
+                currency=order.currency,
+                reason="dispute",
+                created_at=now,
+            )
+        )
+        if refund is None:  # the paying charge was given back already: nothing is refunded twice
+            raise PayoutError("money-dispute-closed")
     postings = [
         Posting("refund", "escrow", -payout.amount, order.currency, order_id=order.id, payout_id=payout.id),
         Posting("refund", "buyer", order.amount, order.currency, order_id=order.id),

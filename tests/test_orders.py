@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -227,6 +228,37 @@ async def test_payments_that_dont_match_are_refunded(repo: Repo) -> None:
     mismatch = await orders.record_payment(repo, STARS, NOW, anna, wrong)
     assert mismatch.outcome == Outcome.REFUND and mismatch.reason == "amount-mismatch"
     assert (await repo.orders.ticket(ticket.id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
+    assert await repo.ledger.balance("buyer", "XTR") == 0
+
+
+async def test_a_refund_per_payment(repo: Repo) -> None:
+    """Each payment is given back once, by its own charge: a second payment for a paid order bounces (and a
+    redelivery of it changes nothing), a later dispute refunds the first payment, a payment for no order of ours
+    has its refund row too."""
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    ticket = await make_ticket(repo, seller, NOW, event_at=NOW + timedelta(days=1))
+    hold = await orders.hold(repo, STARS, NOW, anna, ticket.id)
+    assert (await orders.record_payment(repo, STARS, NOW, anna, payment_for(hold, "a"))).outcome == Outcome.SOLD
+    second = replace(payment_for(hold, "b"), payer_telegram_id=anna.telegram_id)
+    bounced = await orders.record_payment(repo, STARS, NOW, anna, second)
+    assert bounced.outcome == Outcome.REFUND and bounced.reason == "double-payment" and bounced.refund is not None
+    assert (bounced.refund.telegram_payment_charge_id, bounced.refund.payer_telegram_id) == ("b", anna.telegram_id)
+    ledger_rows = len(await repo.ledger.of_order(hold.order.id))
+    assert (await orders.record_payment(repo, STARS, NOW, anna, second)).outcome == Outcome.DUPLICATE
+    assert len(await repo.ledger.of_order(hold.order.id)) == ledger_rows
+
+    case = await payouts.open_dispute(repo, NOW + timedelta(days=1, hours=1), anna, hold.order.id, "Didn't scan")
+    settled = await payouts.refund_dispute(repo, NOW + timedelta(days=1, hours=2), case.dispute.id, admin_id=1)
+    assert settled.refund is not None and settled.refund.telegram_payment_charge_id == "a"
+    assert settled.refund.payer_telegram_id == anna.telegram_id
+    refunds = (await repo.session.execute(select(Refund.order_id, Refund.telegram_payment_charge_id))).all()
+    assert sorted(refunds) == [(hold.order.id, "a"), (hold.order.id, "b")]
+
+    stray = Payment("no-such-order", "XTR", 500, "c", payer_telegram_id=boris.telegram_id)
+    unknown = await orders.record_payment(repo, STARS, NOW, boris, stray)
+    assert unknown.outcome == Outcome.REFUND and unknown.refund is not None and unknown.refund.order_id is None
+    assert (await orders.record_payment(repo, STARS, NOW, boris, stray)).outcome == Outcome.DUPLICATE
+    assert [task.refund.telegram_payment_charge_id for task in await repo.orders.pending_refunds(10)] == ["b", "c", "a"]
     assert await repo.ledger.balance("buyer", "XTR") == 0
 
 

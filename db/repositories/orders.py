@@ -43,8 +43,8 @@ class Purchase:
 @dataclass(frozen=True)
 class PendingRefund:
     refund: Refund
-    order: Order
-    buyer: User
+    order: Order | None  # None: a payment for no order of ours
+    payer: User | None  # None: the payer has no account
 
 
 class OrderRepository:
@@ -137,12 +137,21 @@ class OrderRepository:
 
     # --- refunds -------------------------------------------------------------------------------------------
     async def add_refund(self, refund: Refund) -> Refund | None:
-        """None when the order already has a refund (a refund row per order)."""
-        if await self.session.scalar(select(Refund.id).where(Refund.order_id == refund.order_id)) is not None:
+        """None when this payment (its charge id) already has a refund: a payment is given back once."""
+        if await self.refund_of_charge(refund.telegram_payment_charge_id) is not None:
             return None
-        self.session.add(refund)
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                self.session.add(refund)
+        except IntegrityError:  # a concurrent transaction wrote it first
+            return None
         return refund
+
+    async def refund_of_charge(self, telegram_payment_charge_id: str | None) -> Refund | None:
+        if telegram_payment_charge_id is None:
+            return None
+        query = select(Refund).where(Refund.telegram_payment_charge_id == telegram_payment_charge_id)
+        return await self.session.scalar(query)
 
     async def refund(self, refund_id: int) -> Refund | None:
         return await self.session.get(Refund, refund_id, populate_existing=True)
@@ -158,8 +167,8 @@ class OrderRepository:
     async def pending_refunds(self, limit: int) -> list[PendingRefund]:
         query = (
             select(Refund, Order, User)
-            .join(Order, Order.id == Refund.order_id)
-            .join(User, User.id == Order.buyer_id)
+            .outerjoin(Order, Order.id == Refund.order_id)
+            .outerjoin(User, User.telegram_id == Refund.payer_telegram_id)
             .where(Refund.status == RefundStatus.PENDING)
             .order_by(Refund.created_at, Refund.id)
             .limit(limit)
