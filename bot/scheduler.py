@@ -121,7 +121,7 @@ class Sweeper:
 def _expired_text(tickets: Sequence[Ticket], language: str) -> str:
     lines = [f"• {hd.quote(event_line(ticket, language))}" for ticket in tickets[:EVENTS_PER_MESSAGE]]
     if len(tickets) > EVENTS_PER_MESSAGE:
-        lines.append(translate("sweep-more", language, count=len(tickets) - EVENTS_PER_MESSAGE))
+        lines.append(translate("list-more", language, count=len(tickets) - EVENTS_PER_MESSAGE))
     return translate("sweep-listings-expired", language, events="\n".join(lines))
 
 

@@ -28,6 +28,7 @@ from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
 from handlers.buy import tell_waiters
 from handlers.editing import edit_in_place
+from handlers.long_text import clip, fit_blocks
 from handlers.menu import NOT_NAVIGATION
 from handlers.page_keys import from_micros, to_micros
 from handlers.ticket_text import amount_text, event_line, event_type_label, money, seat_text
@@ -68,7 +69,7 @@ def _stamp(moment: datetime) -> str:
 def _note(text: str | None) -> str:
     if not text:
         return ""
-    return ": " + hd.quote(text if len(text) <= NOTE_MAX else text[: NOTE_MAX - 1] + "…")
+    return ": " + hd.quote(clip(text, NOTE_MAX))
 
 
 # --- /admin ------------------------------------------------------------------------------------------------
@@ -222,13 +223,14 @@ def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyb
         )
         for entry in file.audit
     ]
-    parts.append(_("admin-audit-title") + "\n" + ("\n".join(audit) or "—"))
+    head = "\n\n".join([*parts, _("admin-audit-title")])
+    text, _shown = fit_blocks(head, audit or ["—"], lambda count: _("list-more").format(count=count), separator="\n")
     builder = InlineKeyboardBuilder()
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
         builder.button(text=_("admin-button-block"), callback_data=AdminCD(action="block", id=ticket.id))
     elif ticket.status == TicketStatus.BLOCKED:
         builder.button(text=_("admin-button-unblock"), callback_data=AdminCD(action="unblock", id=ticket.id))
-    return "\n\n".join(parts), builder.as_markup()
+    return text, builder.as_markup()
 
 
 async def _show_ticket(message: Message, repo: Repo, ticket_id: int, language: str) -> None:

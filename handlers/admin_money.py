@@ -20,6 +20,7 @@ from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
+from handlers.long_text import fit_blocks
 from handlers.payments import refund
 from handlers.ticket_text import amount_text, event_line, money
 from services import orders, payouts
@@ -47,24 +48,28 @@ def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
 def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKeyboardMarkup]:
     if not lines:
         return _("money-payouts-none"), InlineKeyboardMarkup(inline_keyboard=[])
-    texts = [_("money-payouts-title")]
-    buttons = []
-    for number, line in enumerate(lines, start=1):
-        payout = line.payout
-        texts.append(
-            _("money-payout-line").format(
-                number=number,
-                payout_id=payout.id,
-                seller=hd.quote(line.seller.full_name),
-                phone=line.seller.phone_e164,
-                amount=amount_text(payout.amount, payout.currency, language),
-                price=money(line.ticket.price, line.ticket.currency, language),
-                event=hd.quote(event_line(line.ticket, language)),
-            )
+    blocks = [
+        _("money-payout-line").format(
+            number=number,
+            payout_id=line.payout.id,
+            seller=hd.quote(line.seller.full_name),
+            phone=line.seller.phone_e164,
+            amount=amount_text(line.payout.amount, line.payout.currency, language),
+            price=money(line.ticket.price, line.ticket.currency, language),
+            event=hd.quote(event_line(line.ticket, language)),
         )
-        buttons.append(_button(_("money-mark-paid").format(number=number), MoneyCD(action="paid", id=payout.id)))
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    return "\n\n".join(texts), InlineKeyboardMarkup(inline_keyboard=rows)
+        for number, line in enumerate(lines, start=1)
+    ]
+    text, shown = fit_blocks(_("money-payouts-title"), blocks, _more)
+    buttons = [
+        _button(_("money-mark-paid").format(number=number), MoneyCD(action="paid", id=line.payout.id))
+        for number, line in enumerate(lines[:shown], start=1)
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
+
+
+def _more(count: int) -> str:
+    return _("list-more").format(count=count)
 
 
 @router.message(Command("payouts"))
@@ -182,11 +187,10 @@ async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardM
     tasks = await repo.orders.pending_refunds(LIST_LIMIT)
     if not tasks:
         return _("money-refunds-none"), InlineKeyboardMarkup(inline_keyboard=[])
-    texts = [_("money-refunds-title")]
-    buttons = []
+    blocks = []
     for number, task in enumerate(tasks, start=1):
         refund_row, order, payer = task.refund, task.order, task.payer
-        texts.append(
+        blocks.append(
             _("money-refund-line").format(
                 number=number,
                 refund_id=refund_row.id,
@@ -197,10 +201,12 @@ async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardM
                 reason=refund_row.reason,
             )
         )
-        buttons.append(_button(_("money-mark-refunded").format(number=number),
-                               MoneyCD(action="refunded", id=refund_row.id)))  # fmt: skip
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    return "\n\n".join(texts), InlineKeyboardMarkup(inline_keyboard=rows)
+    text, shown = fit_blocks(_("money-refunds-title"), blocks, _more)
+    buttons = [
+        _button(_("money-mark-refunded").format(number=number), MoneyCD(action="refunded", id=task.refund.id))
+        for number, task in enumerate(tasks[:shown], start=1)
+    ]
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
 @router.callback_query(MoneyCD.filter(F.action == "refunded"))

@@ -27,6 +27,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.callback_ids import RowId
 from handlers.feed import BuyCD, page_ref, redraw
+from handlers.long_text import clip
 from handlers.ticket_text import amount_text, event_line, seat_text
 from services import orders
 from services.clock import Clock
@@ -49,10 +50,6 @@ class PurchaseCD(CallbackData, prefix="pur"):
 
     action: str  # show | dispute | list
     id: RowId = 0  # order id
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --- the hold and the invoice ------------------------------------------------------------------------------
@@ -119,8 +116,8 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
     token = settings.payment_provider_token
     await bot.send_invoice(
         chat_id=user.telegram_id,
-        title=_clip(ticket.event_name, TITLE_MAX),
-        description=_clip(description, DESCRIPTION_MAX),
+        title=clip(ticket.event_name, TITLE_MAX),
+        description=clip(description, DESCRIPTION_MAX),
         payload=hold.order.public_id,
         currency=charge.currency,
         prices=prices,
