@@ -27,6 +27,7 @@ from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
 from handlers.buy import tell_waiters
+from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
 from handlers.long_text import clip, fit_blocks
 from handlers.menu import NOT_NAVIGATION
@@ -47,9 +48,9 @@ NOTE_MAX = 80  # characters of a reason shown in a history or audit line
 
 class AdminCD(CallbackData, prefix="adm"):
     action: str  # stats | out | block | unblock
-    id: int = 0  # ticket id; for out: the page number
+    id: RowId = 0  # ticket id; for out: the page number
     at: int = 0  # out: the edge's event time, microseconds since the epoch (0: from the top)
-    key: int = 0  # out: the edge's ticket id
+    key: RowId = 0  # out: the edge's ticket id
     dir: str = ""  # out: "o" older (after the edge) | "n" newer (before it)
 
 

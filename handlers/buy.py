@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import (
@@ -81,8 +81,8 @@ async def buy(
     await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
     try:
         await _send_invoice(bot, user, hold, settings)
-    except TelegramBadRequest as error:
-        log.warning("invoice for order %s refused: %s", hold.order.id, error.message)
+    except TelegramAPIError as error:  # refused, or lost on the way: the hold ends, the buyer may press Buy again
+        log.warning("invoice for order %s not sent: %s", hold.order.id, error.message)
         await orders.cancel_hold(repo, clock.now(), user, hold.order.id)
         await bot.send_message(user.telegram_id, _("buy-invoice-failed"))
 

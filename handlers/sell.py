@@ -23,6 +23,7 @@ from bot.i18n import texts_for
 from bot.settings import Settings
 from db.models import EventType, User
 from db.repo import Repo
+from handlers.callback_ids import RowId
 from handlers.city_picker import city_keyboard, picked_city
 from handlers.menu import NOT_NAVIGATION, main_menu
 from handlers.ticket_text import event_type_label, money
@@ -72,7 +73,7 @@ class SellCD(CallbackData, prefix="sell"):
     action: str  # type | city | skip | pick | back | cancel | publish | edit | goto
     step: str  # the step the button was drawn on: a button from an older step is stale
     value: str = ""  # type: the event type; goto: the step to edit
-    id: int = 0  # city: the city id; pick: the barcode's index
+    id: RowId = 0  # city: the city id; pick: the barcode's index
 
 
 def _language() -> str:

@@ -315,3 +315,23 @@ async def test_a_payment_is_recorded_whatever_step_the_buyer_is_in(harness_sqlit
     await buyer.wait_text("Your ticket")
     state = await ticket_state(h, ticket.id)
     assert state[0].status == TicketStatus.SOLD and [o.status for o in state[1]] == [OrderStatus.PAID]
+
+
+async def test_an_invoice_telegram_did_not_take_ends_the_hold(harness_sqlite: Harness) -> None:
+    """sendInvoice fails (a server error, or refused): the hold ends at once, so the ticket is not stuck for the
+    buyer's RESERVATION_MINUTES with no way to pay; pressing Buy again works."""
+    h = harness_sqlite
+    seller, buyer = h.person(7321, "Sveta"), h.person(7322, "Boris")
+    for person in (seller, buyer):
+        await h.register(person)
+    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    page = await open_feed(buyer)
+    for code in (500, 400):
+        h.emu.fail_next("sendInvoice", code)
+        await buyer.click(page, "Buy 1")
+        await buyer.wait_text("could not be prepared")
+        await h.emu.wait_idle()
+        state = await ticket_state(h, ticket.id)
+        assert state[0].status == TicketStatus.ACTIVE and {o.status for o in state[1]} == {OrderStatus.CANCELLED}
+        h.clock.move(timedelta(seconds=2))  # a person between two presses (the throttle runs on this clock)
+    assert (await buy_on(buyer, page)).invoice is not None
