@@ -288,8 +288,8 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))  # payment | escrow_hold | escrow_release | payout | refund | fee
-    account: Mapped[str] = mapped_column(String(32))  # buyer | escrow | seller | platform
+    kind: Mapped[str] = mapped_column(String(32))  # payment | escrow_hold | escrow_release | exchange | payout | refund
+    account: Mapped[str] = mapped_column(String(32))  # buyer | escrow | exchange | seller | platform | gateway
     amount: Mapped[int] = mapped_column(Integer)  # signed, smallest unit
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column()

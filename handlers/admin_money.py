@@ -22,7 +22,7 @@ from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
 from handlers.long_text import fit_blocks
 from handlers.payments import refund
-from handlers.ticket_text import amount_text, event_line, money
+from handlers.ticket_text import amount_text, event_line
 from services import orders, payouts
 from services.clock import Clock
 from services.payouts import PayoutError, PayoutGateway
@@ -55,7 +55,6 @@ def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKe
             seller=hd.quote(line.seller.full_name),
             phone=line.seller.phone_e164,
             amount=amount_text(line.payout.amount, line.payout.currency, language),
-            price=money(line.ticket.price, line.ticket.currency, language),
             event=hd.quote(event_line(line.ticket, language)),
         )
         for number, line in enumerate(lines, start=1)

@@ -292,11 +292,11 @@ async def _sell(repo: Repo, settings: Settings, now: datetime, order: Order, pay
     assert ticket is not None and fresh is not None
     net = fresh.amount - fresh.fee_amount
     payout = await repo.payouts.add(
-        Payout(
+        Payout(  # the seller is owed the asking price in the listing's currency, whatever the buyer paid in
             order_id=fresh.id,
             seller_id=ticket.seller_id,
-            amount=net,
-            currency=fresh.currency,
+            amount=ticket.price * 10 ** minor_units(ticket.currency),
+            currency=ticket.currency,
             status=PayoutStatus.HELD,
             release_at=ticket.event_at + timedelta(hours=settings.escrow_hours),
         )

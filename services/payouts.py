@@ -4,12 +4,13 @@ Payout states: held (in escrow until the event start + ESCROW_HOURS) -> released
 -> paid (an admin through the gateway); held -> frozen by a dispute, then released (the seller was right) or
 cancelled (the buyer is refunded).
 
-Ledger: every move of money is a set of postings that sums to zero, in the payment currency's smallest unit.
-Accounts: buyer (money from and back to buyers), escrow (held for sellers), platform (service fees), seller
-(released, owed to sellers), gateway (sent to sellers).
-  payment  buyer -A, escrow +net, platform +fee      (services.orders)
-  release  escrow -net, seller +net
-  payout   seller -net, gateway +net
+Ledger: every move of money is a set of postings that sums to zero in each currency, in its smallest unit.
+Accounts: buyer (money from and back to buyers), escrow (held for sellers), platform (service fees), exchange
+(payment currency into the listing's), seller (released, owed to sellers), gateway (sent to sellers).
+  payment  buyer -A, escrow +net, platform +fee      (services.orders; in the payment currency)
+  release  escrow -net, seller +price                (price: the asking price in the listing's currency; when the
+                                                      payment was in Stars: exchange +net XTR, exchange -price RUB)
+  payout   seller -price, gateway +price
   refund   escrow -net, platform -fee, buyer +A      (a dispute decided for the buyer)
 """
 
@@ -22,7 +23,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from db.models import Dispute, DisputeStatus, OrderStatus, Payout, PayoutStatus, Refund, User
+from db.models import Dispute, DisputeStatus, Order, OrderStatus, Payout, PayoutStatus, Refund, User
 from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.payouts import DisputeCase, PayoutLine
@@ -83,12 +84,19 @@ class ManualPayoutGateway:
 
 
 # --- escrow and payouts --------------------------------------------------------------------------------------
-def _release_postings(payout: Payout) -> list[Posting]:
+def _release_postings(payout: Payout, order: Order) -> list[Posting]:
+    """Escrow -> the seller. The escrow holds what the buyer paid less the fee, in the payment currency; the seller
+    is owed the asking price in the listing's currency. When the two differ (Telegram Stars), the release goes
+    through the exchange account, so that each currency's postings still sum to zero."""
     ids = {"order_id": payout.order_id, "payout_id": payout.id}
-    return [
-        Posting("escrow_release", "escrow", -payout.amount, payout.currency, **ids),
-        Posting("escrow_release", "seller", payout.amount, payout.currency, **ids),
-    ]
+    held = order.amount - order.fee_amount
+    postings = [Posting("escrow_release", "escrow", -held, order.currency, **ids)]
+    if order.currency != payout.currency:
+        postings += [
+            Posting("exchange", "exchange", held, order.currency, **ids),
+            Posting("exchange", "exchange", -payout.amount, payout.currency, **ids),
+        ]
+    return [*postings, Posting("escrow_release", "seller", payout.amount, payout.currency, **ids)]
 
 
 async def release_due(repo: Repo, now: datetime) -> list[Payout]:
@@ -96,7 +104,8 @@ async def release_due(repo: Repo, now: datetime) -> list[Payout]:
     transaction; the payouts this call released (for telling the sellers). Idempotent and set-based: the
     escrow sweep calls it."""
     payouts = await repo.payouts.release_due(now)
-    await repo.ledger.post([posting for payout in payouts for posting in _release_postings(payout)], now)
+    orders = await repo.orders.by_ids([payout.order_id for payout in payouts])
+    await repo.ledger.post([p for payout in payouts for p in _release_postings(payout, orders[payout.order_id])], now)
     return payouts
 
 
@@ -215,8 +224,9 @@ async def refund_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: i
         )
         if refund is None:  # the paying charge was given back already: nothing is refunded twice
             raise PayoutError("money-dispute-closed")
+    held = order.amount - order.fee_amount
     postings = [
-        Posting("refund", "escrow", -payout.amount, order.currency, order_id=order.id, payout_id=payout.id),
+        Posting("refund", "escrow", -held, order.currency, order_id=order.id, payout_id=payout.id),
         Posting("refund", "buyer", order.amount, order.currency, order_id=order.id),
     ]
     if order.fee_amount:
@@ -232,7 +242,7 @@ async def release_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: 
         case = await _settle(repo, now, dispute_id, admin_id, DisputeStatus.RELEASED)
         if not await repo.payouts.move(case.payout.id, PayoutStatus.FROZEN, PayoutStatus.RELEASED, released_at=now):
             raise PayoutError("money-dispute-closed")
-    await repo.ledger.post(_release_postings(case.payout), now)
+    await repo.ledger.post(_release_postings(case.payout, case.order), now)
     await repo.payouts.audit(admin_id, "dispute_release", "dispute", dispute_id, now)
     return Settlement((await repo.payouts.cases(dispute_ids=[dispute_id]))[0])
 

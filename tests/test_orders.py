@@ -160,7 +160,8 @@ async def test_payment_sells_and_holds_the_money(repo: Repo, settings: Settings)
                                                                                     paid_at)  # fmt: skip
     payout = result.payout
     assert (payout.status, payout.seller_id) == (PayoutStatus.HELD, seller.id)
-    assert payout.amount == hold.charge.price and payout.currency == hold.charge.currency
+    # The seller is owed the asking price in the listing's currency (kopecks), whatever the buyer paid in.
+    assert (payout.amount, payout.currency) == (ticket.price * 100, ticket.currency)
     assert payout.release_at == ticket.event_at + timedelta(hours=settings.escrow_hours)
     entries = [(e.kind, e.account, e.amount) for e in await repo.ledger.of_order(hold.order.id)]
     expected = [("payment", "buyer", -hold.charge.total), ("escrow_hold", "escrow", hold.charge.price)]

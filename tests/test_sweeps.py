@@ -124,7 +124,11 @@ async def test_escrow_releases_what_is_not_disputed(repo: Repo) -> None:
     assert [line.payout.id for line in await payouts.released(repo)] == [kept.payout.id]
     rows = (await repo.session.execute(LedgerEntry.__table__.select().where(
         LedgerEntry.payout_id == kept.payout.id, LedgerEntry.kind == "escrow_release"))).all()  # fmt: skip
-    assert sorted((row.account, row.amount) for row in rows) == [
-        ("escrow", -kept.payout.amount),
-        ("seller", kept.payout.amount),
+    held = kept.order.amount - kept.order.fee_amount  # type: ignore[union-attr]
+    assert sorted((row.account, row.amount, row.currency) for row in rows) == [
+        ("escrow", -held, "XTR"),  # paid in Stars...
+        ("seller", kept.payout.amount, "RUB"),  # ... owed in roubles: the asking price
     ]
+    exchange = (await repo.session.execute(LedgerEntry.__table__.select().where(
+        LedgerEntry.payout_id == kept.payout.id, LedgerEntry.kind == "exchange"))).all()  # fmt: skip
+    assert sorted((row.amount, row.currency) for row in exchange) == [(-kept.payout.amount, "RUB"), (held, "XTR")]

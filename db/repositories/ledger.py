@@ -11,8 +11,8 @@ from db.models import LedgerEntry
 
 @dataclass(frozen=True)
 class Posting:
-    kind: str  # payment | escrow_hold | escrow_release | payout | refund | fee
-    account: str  # buyer | escrow | seller | platform
+    kind: str  # payment | escrow_hold | escrow_release | exchange | payout | refund | fee
+    account: str  # buyer | escrow | exchange | seller | platform | gateway
     amount: int  # signed, smallest unit of the currency
     currency: str
     order_id: int | None = None

@@ -59,6 +59,11 @@ class OrderRepository:
     async def by_id(self, order_id: int) -> Order | None:
         return await self.session.get(Order, order_id, populate_existing=True)
 
+    async def by_ids(self, order_ids: Sequence[int]) -> dict[int, Order]:
+        if not order_ids:
+            return {}
+        return {order.id: order for order in await self.session.scalars(select(Order).where(Order.id.in_(order_ids)))}
+
     async def by_public_id(self, public_id: str) -> Order | None:
         query = select(Order).where(Order.public_id == public_id).execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalar_one_or_none()

@@ -82,14 +82,14 @@ async def test_buy_pay_and_receive_the_ticket(harness: Harness) -> None:
     assert photos[1].file("photo").data == sample.jpeg()  # the seller's photo as stored
 
     notice = await seller.wait_text("was sold")
-    assert "⭐️ 1200" in notice.content and "+7916" not in notice.content and "Boris" not in notice.content
+    assert "2,000\u00a0RUB" in notice.content and "+7916" not in notice.content and "Boris" not in notice.content
 
     sold, orders, payouts, refunds, ledger = await ticket_state(h, ticket.id)
     assert sold.status == TicketStatus.SOLD and sold.buyer_id is not None
     assert [order.status for order in orders] == [OrderStatus.PAID]
     assert orders[0].telegram_payment_charge_id == outcome.charge_id
-    assert [(p.status, p.amount, p.release_at) for p in payouts] == [
-        (PayoutStatus.HELD, 1200, sold.event_at + timedelta(hours=h.settings.escrow_hours))
+    assert [(p.status, p.amount, p.currency, p.release_at) for p in payouts] == [  # the asking price, in kopecks
+        (PayoutStatus.HELD, 200_000, "RUB", sold.event_at + timedelta(hours=h.settings.escrow_hours))
     ]
     assert (refunds, ledger) == (0, 0)
 
