@@ -225,7 +225,7 @@ def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyb
         for entry in file.audit
     ]
     head = "\n\n".join([*parts, _("admin-audit-title")])
-    text, _shown = fit_blocks(head, audit or ["—"], lambda count: _("list-more").format(count=count), separator="\n")
+    text, _shown = fit_blocks(head, audit or ["—"], separator="\n")
     builder = InlineKeyboardBuilder()
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
         builder.button(text=_("admin-button-block"), callback_data=AdminCD(action="block", id=ticket.id))

@@ -59,16 +59,12 @@ def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKe
         )
         for number, line in enumerate(lines, start=1)
     ]
-    text, shown = fit_blocks(_("money-payouts-title"), blocks, _more)
+    text, shown = fit_blocks(_("money-payouts-title"), blocks)
     buttons = [
         _button(_("money-mark-paid").format(number=number), MoneyCD(action="paid", id=line.payout.id))
         for number, line in enumerate(lines[:shown], start=1)
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
-
-
-def _more(count: int) -> str:
-    return _("list-more").format(count=count)
 
 
 @router.message(Command("payouts"))
@@ -200,7 +196,7 @@ async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardM
                 reason=refund_row.reason,
             )
         )
-    text, shown = fit_blocks(_("money-refunds-title"), blocks, _more)
+    text, shown = fit_blocks(_("money-refunds-title"), blocks)
     buttons = [
         _button(_("money-mark-refunded").format(number=number), MoneyCD(action="refunded", id=task.refund.id))
         for number, task in enumerate(tasks[:shown], start=1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from aiogram.utils.i18n import gettext as _
+
 MESSAGE_LIMIT = 4096  # characters of a message's text, as Telegram counts them (UTF-16 code units)
 
 
@@ -16,8 +18,18 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def left_out(count: int) -> str:
+    """The line under a cut list ("…and 12 more"), in the reader's language."""
+    return _("list-more").format(count=count)
+
+
 def fit_blocks(
-    head: str, blocks: Sequence[str], more: Callable[[int], str], *, limit: int = MESSAGE_LIMIT, separator: str = "\n\n"
+    head: str,
+    blocks: Sequence[str],
+    more: Callable[[int], str] = left_out,
+    *,
+    limit: int = MESSAGE_LIMIT,
+    separator: str = "\n\n",
 ) -> tuple[str, int]:
     """`head` and as many of `blocks` as fit in one message, in order, then `more(n)` when n were left out; and how
     many blocks were kept (the caller keeps their buttons only)."""

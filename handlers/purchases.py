@@ -21,6 +21,7 @@ from db.repositories.orders import Purchase
 from db.repositories.payouts import DisputeCase
 from handlers.buy import PurchaseCD
 from handlers.callback_ids import RowId
+from handlers.long_text import fit_blocks
 from handlers.payments import send_ticket, tell_admins
 from handlers.ticket_text import amount_text, event_line
 from services import payouts
@@ -57,18 +58,19 @@ def _status(purchase: Purchase) -> str:
 def _render(purchases: list[Purchase], user: User, now_ok: set[int]) -> tuple[str, InlineKeyboardMarkup]:
     if not purchases:
         return _("purchases-empty"), InlineKeyboardMarkup(inline_keyboard=[])
-    lines = [_("purchases-title")]
-    rows: list[list[InlineKeyboardButton]] = []
-    for number, purchase in enumerate(purchases, start=1):
-        order = purchase.order
-        lines.append(
-            _("purchases-line").format(
-                number=number,
-                event=hd.quote(event_line(purchase.ticket, user.language)),
-                paid=amount_text(order.amount, order.currency, user.language),
-                status=_status(purchase),
-            )
+    blocks = [
+        _("purchases-line").format(
+            number=number,
+            event=hd.quote(event_line(purchase.ticket, user.language)),
+            paid=amount_text(purchase.order.amount, purchase.order.currency, user.language),
+            status=_status(purchase),
         )
+        for number, purchase in enumerate(purchases, start=1)
+    ]
+    text, shown = fit_blocks(_("purchases-title"), blocks)
+    rows: list[list[InlineKeyboardButton]] = []
+    for number, purchase in enumerate(purchases[:shown], start=1):
+        order = purchase.order
         row = []
         if order.status == OrderStatus.PAID:
             row.append(_button(_("purchases-show").format(number=number), PurchaseCD(action="show", id=order.id)))
@@ -77,7 +79,7 @@ def _render(purchases: list[Purchase], user: User, now_ok: set[int]) -> tuple[st
                                PurchaseCD(action="dispute", id=order.id)))  # fmt: skip
         if row:
             rows.append(row)
-    return "\n\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
