@@ -181,8 +181,8 @@ async def check_daily_limit(repo: Repo, settings: Settings, seller: User, now: d
 
 
 # --- the barcode and the photo -----------------------------------------------------------------------------------
-def fingerprint(secrets: Secrets, barcode: Barcode) -> str:
-    return originality.fingerprint(secrets.fingerprint_key, barcode.format, barcode.text)
+def fingerprint_of(secrets: Secrets, barcode: Barcode) -> str:
+    return originality.fingerprint_of(secrets.fingerprint_key, barcode.format, barcode.text)
 
 
 def _relistable(ticket: Ticket, seller: User) -> bool:
@@ -199,7 +199,8 @@ def _refusal_for_listed(ticket: Ticket, seller: User) -> ListingError:
 
 
 async def check_barcode(repo: Repo, secrets: Secrets, seller: User, barcode: Barcode) -> None:
-    listed = await repo.listings.by_fingerprint(fingerprint(secrets, barcode))
+    print_ = fingerprint_of(secrets, barcode)
+    listed = await repo.listings.by_fingerprint(print_)
     if listed is not None and not _relistable(listed, seller):
         raise _refusal_for_listed(listed, seller)
 
@@ -276,7 +277,7 @@ async def publish(
         raise ListingError(f"sell-error-{error.code}", **error.params) from None
     await check_daily_limit(repo, settings, seller, now)
     barcode = draft.barcode.open(secrets)
-    print_ = fingerprint(secrets, barcode)
+    print_ = fingerprint_of(secrets, barcode)
     listed = await repo.listings.by_fingerprint(print_)
     relisted = listed is not None and _relistable(listed, seller)
     if listed is not None and not (

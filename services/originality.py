@@ -13,7 +13,7 @@ import zxingcpp
 from db.repo import Repo
 from db.repositories.originality import MAX_DISTANCE, phash_distance
 
-__all__ = ["MAX_DISTANCE", "find_near_duplicate", "fingerprint", "normalise", "phash_distance"]
+__all__ = ["MAX_DISTANCE", "find_near_duplicate", "fingerprint_of", "normalise", "phash_distance"]
 
 SEPARATOR = "\x1f"
 _EANUPC = zxingcpp.BarcodeFormat.EANUPC
@@ -41,7 +41,7 @@ def normalise(format: str, text: str) -> tuple[str, str]:
     return family.name, text
 
 
-def fingerprint(key: bytes, format: str, text: str) -> str:
+def fingerprint_of(key: bytes, format: str, text: str) -> str:
     """HMAC-SHA256 under `key` of the normalised symbology and text (see `normalise`), 64 hex characters: equal
     for one ticket however it was photographed, useless without the key."""
     family, text = normalise(format, text)

@@ -123,7 +123,7 @@ async def test_publish_writes_the_ticket_its_history_and_photo_bands(repo: Repo)
     assert ticket is not None and ticket.status == TicketStatus.ACTIVE and ticket.price == 2400
     assert ticket.currency == "RUB" and ticket.seat_section == "A" and ticket.event_name_folded == "splean"
     assert SECRETS.open_text(ticket.barcode_ciphertext) == "TICKET-0001"
-    assert ticket.barcode_fingerprint == listings.fingerprint(SECRETS, Barcode("QRCode", "TICKET-0001"))
+    assert ticket.barcode_fingerprint == listings.fingerprint_of(SECRETS, Barcode("QRCode", "TICKET-0001"))
     history = (await repo.session.execute(select(TicketStatusChange.status, TicketStatusChange.actor))).all()
     assert history == [(TicketStatus.ACTIVE, "seller")]
     bands = (await repo.session.execute(select(PhotoHashBand).where(PhotoHashBand.ticket_id == ticket_id))).all()

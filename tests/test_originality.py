@@ -14,7 +14,7 @@ from PIL import Image
 from db.models import User
 from db.repo import Repo
 from services.barcodes import scan_photo
-from services.originality import MAX_DISTANCE, find_near_duplicate, fingerprint, normalise, phash_distance
+from services.originality import MAX_DISTANCE, find_near_duplicate, fingerprint_of, normalise, phash_distance
 from tests.factories import BARCODE_CORPUS, make_ticket, make_user, require_corpus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -23,11 +23,11 @@ LIMIT = 10 * 1024 * 1024
 
 
 def test_fingerprint_is_stable_and_keyed() -> None:
-    print_ = fingerprint(KEY, "QRCode", "TICKET-1")
-    assert print_ == fingerprint(KEY, "QRCode", "TICKET-1")
+    print_ = fingerprint_of(KEY, "QRCode", "TICKET-1")
+    assert print_ == fingerprint_of(KEY, "QRCode", "TICKET-1")
     assert len(print_) == 64 and int(print_, 16) >= 0
-    assert fingerprint(b"another key", "QRCode", "TICKET-1") != print_
-    assert fingerprint(KEY, "QRCode", "TICKET-2") != print_
+    assert fingerprint_of(b"another key", "QRCode", "TICKET-1") != print_
+    assert fingerprint_of(KEY, "QRCode", "TICKET-2") != print_
     assert "TICKET" not in print_
 
 
@@ -42,7 +42,7 @@ def test_fingerprint_is_stable_and_keyed() -> None:
     ],
 )
 def test_fingerprint_normalises_one_ticket_to_one_print(a: tuple[str, str], b: tuple[str, str]) -> None:
-    assert fingerprint(KEY, *a) == fingerprint(KEY, *b)
+    assert fingerprint_of(KEY, *a) == fingerprint_of(KEY, *b)
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_fingerprint_normalises_one_ticket_to_one_print(a: tuple[str, str], b: t
     ],
 )
 def test_fingerprint_keeps_different_tickets_apart(a: tuple[str, str], b: tuple[str, str]) -> None:
-    assert fingerprint(KEY, *a) != fingerprint(KEY, *b)
+    assert fingerprint_of(KEY, *a) != fingerprint_of(KEY, *b)
 
 
 def test_normalise_rejects_unknown_formats() -> None:
