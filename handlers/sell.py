@@ -4,8 +4,10 @@ first step still unanswered, or to the summary (Publish / Edit / Cancel) when no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from io import BytesIO
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -270,14 +272,24 @@ async def type_chosen(
     await _advance(callback.message, state, draft, settings, secrets)
 
 
-@router.message(SellWizard.name, TYPED)
-async def name_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+# Steps whose typed answer needs only its parser: the state -> the parser and how its value goes into the draft.
+PARSED_STEPS: dict[str | None, tuple[Callable[[str], Any], Callable[[Draft, Any], Draft]]] = {
+    SellWizard.name.state: (parse_event_name, lambda draft, name: replace(draft, name=name)),
+    SellWizard.venue.state: (parse_venue, lambda draft, venue: replace(draft, venue=venue)),
+    SellWizard.seat.state: (parse_seat, lambda draft, seat: replace(draft, seat=seat, seat_done=True)),
+    SellWizard.face.state: (parse_amount, Draft.with_face_value),
+}
+
+
+@router.message(StateFilter(*PARSED_STEPS), TYPED)
+async def parsed_step_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    parse, apply = PARSED_STEPS[await state.get_state()]
     try:
-        name = parse_event_name(message.text or "")
+        value = parse(message.text or "")
     except InputError as error:
         await message.answer(_input_error(error, settings))
         return
-    await _advance(message, state, replace(await _draft(state), name=name), settings, secrets)
+    await _advance(message, state, apply(await _draft(state), value), settings, secrets)
 
 
 @router.message(SellWizard.city, TYPED)
@@ -307,16 +319,6 @@ async def city_chosen(
     await _advance(callback.message, state, draft, settings, secrets)
 
 
-@router.message(SellWizard.venue, TYPED)
-async def venue_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
-    try:
-        venue = parse_venue(message.text or "")
-    except InputError as error:
-        await message.answer(_input_error(error, settings))
-        return
-    await _advance(message, state, replace(await _draft(state), venue=venue), settings, secrets)
-
-
 @router.message(SellWizard.when, TYPED)
 async def when_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, clock: Clock) -> None:
     draft = await _draft(state)
@@ -331,32 +333,12 @@ async def when_typed(message: Message, state: FSMContext, settings: Settings, se
     await _advance(message, state, replace(draft, event_at=event_at), settings, secrets)
 
 
-@router.message(SellWizard.seat, TYPED)
-async def seat_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
-    try:
-        seat = parse_seat(message.text or "")
-    except InputError as error:
-        await message.answer(_input_error(error, settings))
-        return
-    await _advance(message, state, replace(await _draft(state), seat=seat, seat_done=True), settings, secrets)
-
-
 @router.callback_query(SellWizard.seat, SellCD.filter(F.action == "skip"))
 async def seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         draft = replace(await _draft(state), seat=None, seat_done=True)
         await _advance(callback.message, state, draft, settings, secrets)
-
-
-@router.message(SellWizard.face, TYPED)
-async def face_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
-    try:
-        face_value = parse_amount(message.text or "")
-    except InputError as error:
-        await message.answer(_input_error(error, settings))
-        return
-    await _advance(message, state, (await _draft(state)).with_face_value(face_value), settings, secrets)
 
 
 @router.message(SellWizard.price, TYPED)
