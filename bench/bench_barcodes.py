@@ -175,7 +175,7 @@ async def _lookups(count: int) -> None:
         await engine.dispose()
 
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "barcodes"  # shared/ lies beside the repository
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "barcodes"  # the corpus the tests read
 
 
 async def main() -> None:

@@ -21,6 +21,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.models import Base
 from db.repo import Repo
+from tests.factories import BarcodeSample, barcode_samples
 
 PG_ADMIN_URL = os.environ.get("STROBOSCOPE_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("STROBOSCOPE_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -159,3 +160,9 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def repo(session: AsyncSession) -> Repo:
     return Repo(session)
+
+
+@pytest.fixture(scope="session")
+def qr_samples() -> list[BarcodeSample]:
+    """The corpus's QR photos with their texts, read when a test first asks for them (never at import)."""
+    return barcode_samples("qr")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -102,20 +101,17 @@ async def make_ticket(
 
 
 # --- tickets with real barcodes ------------------------------------------------------------------------------
-# shared/ lies beside the repository, on the dev machines and in CI alike; STROBOSCOPE_BARCODES overrides it.
-BARCODE_CORPUS = Path(
-    os.environ.get("STROBOSCOPE_BARCODES") or Path(__file__).resolve().parents[2] / "shared" / "barcodes"
-)
+# The real barcode photos live in the repository (tests/data/barcodes, see its README): nothing outside it is read.
+BARCODE_CORPUS = Path(__file__).resolve().parent / "data" / "barcodes"
 
 
 def require_corpus() -> Path:
-    """The real barcode photos: a skip where they are absent, a failure in CI, where they must be."""
+    """The real barcode photos: one clear failure of the test that needs them where the folder is missing."""
     if not BARCODE_CORPUS.is_dir():
-        message = f"the barcode corpus is not at {BARCODE_CORPUS} (set STROBOSCOPE_BARCODES)"
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail(f"the barcode corpus is missing from the repository: {BARCODE_CORPUS}")
     return BARCODE_CORPUS
+
+
 ZXING_FORMATS = {"qr": "QRCode", "aztec": "Aztec", "pdf417": "PDF417", "datamatrix": "DataMatrix"}
 
 
@@ -136,7 +132,7 @@ class BarcodeSample:
 
 
 def barcode_samples(symbology: str = "qr") -> list[BarcodeSample]:
-    folder = BARCODE_CORPUS / symbology
+    folder = require_corpus() / symbology
     return [
         BarcodeSample(image, image.with_suffix(".txt").read_text(encoding="utf-8"), ZXING_FORMATS[symbology])
         for image in sorted(folder.iterdir())

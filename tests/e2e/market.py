@@ -17,13 +17,13 @@ from sandbox.users import SimulatedUser
 from tests.e2e.conftest import Harness
 from tests.factories import BarcodeSample, barcode_samples, make_listed_ticket
 
-SAMPLES = barcode_samples("qr")
-
 
 async def list_tickets(
-    harness: Harness, seller: SimulatedUser, samples: Sequence[BarcodeSample] = SAMPLES[:1], **fields: object
+    harness: Harness, seller: SimulatedUser, samples: Sequence[BarcodeSample] | None = None, **fields: object
 ) -> list[Ticket]:
-    """One ticket per sample, sold by `seller` (registered through the bot first)."""
+    """One ticket per sample (the first QR photo of the corpus by default), sold by `seller` (registered through
+    the bot first)."""
+    samples = barcode_samples("qr")[:1] if samples is None else samples
     app = harness.app
     assert app is not None
     async with app.sessionmaker() as session, session.begin():

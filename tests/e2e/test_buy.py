@@ -13,7 +13,6 @@ from handlers.buy import HoldCD, PurchaseCD
 from handlers.feed import BuyCD
 from tests.e2e.conftest import Harness
 from tests.e2e.market import (
-    SAMPLES,
     assert_only_buyer_got,
     buy_from_feed,
     buy_on,
@@ -22,6 +21,7 @@ from tests.e2e.market import (
     open_feed,
     payment_lands,
 )
+from tests.factories import BarcodeSample
 
 
 async def ticket_state(h: Harness, ticket_id: int) -> tuple[Ticket, list[Order], list[Payout], int, int]:
@@ -50,12 +50,12 @@ def summary(state: tuple[Ticket, list[Order], list[Payout], int, int]) -> tuple[
     )
 
 
-async def test_buy_pay_and_receive_the_ticket(harness: Harness) -> None:
+async def test_buy_pay_and_receive_the_ticket(harness: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness
     seller, buyer, other = h.person(7201, "Sveta"), h.person(7202, "Boris"), h.person(7203, "Olga")
     for person in (seller, buyer, other):
         await h.register(person)
-    sample = SAMPLES[2]
+    sample = qr_samples[2]
     (ticket,) = await list_tickets(h, seller, [sample], event_name="Сплин", price=2000, face_value=2000)
 
     invoice = await buy_from_feed(buyer)
@@ -114,12 +114,12 @@ async def test_buy_pay_and_receive_the_ticket(harness: Harness) -> None:
     assert_only_buyer_got(h, sample.text, buyer.id)
 
 
-async def test_provider_invoice_with_a_fee(harness_provider: Harness) -> None:
+async def test_provider_invoice_with_a_fee(harness_provider: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness_provider
     seller, buyer = h.person(7211, "Sveta"), h.person(7212, "Boris")
     await h.register(seller)
     await h.register(buyer)
-    await list_tickets(h, seller, [SAMPLES[3]], price=2500, face_value=2200)
+    await list_tickets(h, seller, [qr_samples[3]], price=2500, face_value=2200)
     invoice = await buy_from_feed(buyer)
     assert invoice.invoice is not None
     assert (invoice.invoice["currency"], invoice.invoice["total_amount"]) == ("RUB", 262_500)  # kopecks
@@ -134,7 +134,7 @@ async def test_provider_invoice_with_a_fee(harness_provider: Harness) -> None:
     assert "2,625" in details.content
     notice = await seller.wait_text("was sold")
     assert "2,500" in notice.content  # the fee is not the seller's
-    assert_only_buyer_got(h, SAMPLES[3].text, buyer.id)
+    assert_only_buyer_got(h, qr_samples[3].text, buyer.id)
 
 
 async def test_stars_fee_is_one_price_item(harness_sqlite: Harness) -> None:
@@ -177,12 +177,14 @@ async def test_pre_checkout_for_an_expired_hold(harness_sqlite: Harness) -> None
     assert (refunds, ledger) == (0, 0)
 
 
-async def test_payment_after_someone_else_took_the_ticket_is_refunded(harness: Harness) -> None:
+async def test_payment_after_someone_else_took_the_ticket_is_refunded(
+    harness: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     h = harness
     seller, first, second = h.person(7241, "Sveta"), h.person(7242, "Boris"), h.person(7243, "Olga")
     for person in (seller, first, second):
         await h.register(person)
-    (ticket,) = await list_tickets(h, seller, [SAMPLES[4]])
+    (ticket,) = await list_tickets(h, seller, [qr_samples[4]])
     page = await open_feed(second)
     late_invoice = await buy_from_feed(first)
     h.clock.move(timedelta(minutes=h.settings.reservation_minutes + 1))
@@ -197,15 +199,17 @@ async def test_payment_after_someone_else_took_the_ticket_is_refunded(harness: H
     assert sorted(order.status for order in orders) == [OrderStatus.PAID, OrderStatus.REFUNDED]
     assert (len(payouts), refunds, ledger) == (1, 1, 0)
     assert all(call.params["chat_id"] != first.id for call in h.emu.calls_to("sendPhoto"))
-    assert_only_buyer_got(h, SAMPLES[4].text, second.id)
+    assert_only_buyer_got(h, qr_samples[4].text, second.id)
 
 
-async def test_forged_and_stale_buttons_change_nothing(harness_sqlite: Harness) -> None:
+async def test_forged_and_stale_buttons_change_nothing(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     h = harness_sqlite
     seller, buyer, other = h.person(7251, "Sveta"), h.person(7252, "Boris"), h.person(7253, "Olga")
     for person in (seller, buyer, other):
         await h.register(person)
-    own, sold, withdrawn, passed, held = await list_tickets(h, seller, SAMPLES[5:10])
+    own, sold, withdrawn, passed, held = await list_tickets(h, seller, qr_samples[5:10])
     await open_feed(seller)
     answer = await seller.click_raw(BuyCD(action="buy", id=own.id).pack())
     assert answer is not None and answer.text == "That's your own ticket."
@@ -214,15 +218,11 @@ async def test_forged_and_stale_buttons_change_nothing(harness_sqlite: Harness) 
     assert page.content.count("Seller: Sveta") == 5
     assert h.app is not None
     async with h.app.sessionmaker() as session, session.begin():
-        await session.execute(
-            Ticket.__table__.update().where(Ticket.id == sold.id).values(status=TicketStatus.SOLD)
-        )
+        await session.execute(Ticket.__table__.update().where(Ticket.id == sold.id).values(status=TicketStatus.SOLD))
         await session.execute(
             Ticket.__table__.update().where(Ticket.id == withdrawn.id).values(status=TicketStatus.WITHDRAWN)
         )
-        await session.execute(
-            Ticket.__table__.update().where(Ticket.id == passed.id).values(event_at=h.clock.now())
-        )
+        await session.execute(Ticket.__table__.update().where(Ticket.id == passed.id).values(event_at=h.clock.now()))
     # Newest first (same time: by id): held, passed, withdrawn, sold, own; the buttons as drawn then.
     drawn = {button["text"]: button["callback_data"] for button in page.buttons}
     for n, text in ((4, "no longer on sale"), (3, "no longer on sale"), (2, "already started")):
@@ -275,13 +275,15 @@ async def only_order_id(h: Harness, ticket_id: int) -> int:
     return order.id
 
 
-async def test_payment_of_a_buyer_banned_after_pre_checkout_is_refunded(harness_sqlite: Harness) -> None:
+async def test_payment_of_a_buyer_banned_after_pre_checkout_is_refunded(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     """The money Telegram took is never dropped: banned between pre-checkout and payment, the buyer is refunded."""
     h = harness_sqlite
     seller, buyer = h.person(7301, "Sveta"), h.person(7302, "Boris")
     for person in (seller, buyer):
         await h.register(person)
-    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    (ticket,) = await list_tickets(h, seller, qr_samples[:1])
     invoice = await buy_from_feed(buyer)
     admin = await h.admin()
     await admin.send(f"/ban {buyer.id} fraud")
@@ -294,17 +296,19 @@ async def test_payment_of_a_buyer_banned_after_pre_checkout_is_refunded(harness_
     state = await ticket_state(h, ticket.id)
     assert state[0].status == TicketStatus.ACTIVE and state[0].buyer_id is None
     assert [order.status for order in state[1]] == [OrderStatus.REFUNDED] and state[2] == [] and state[4] == 0
-    assert_only_buyer_got(h, SAMPLES[0].text, None)
+    assert_only_buyer_got(h, qr_samples[0].text, None)
 
 
-async def test_a_payment_is_recorded_whatever_step_the_buyer_is_in(harness_sqlite: Harness) -> None:
+async def test_a_payment_is_recorded_whatever_step_the_buyer_is_in(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     """Between Buy and paying, the buyer opened the name search of the feed (a step that wants text): the payment
     still sells the ticket, and the step is left as it was."""
     h = harness_sqlite
     seller, buyer = h.person(7311, "Sveta"), h.person(7312, "Boris")
     for person in (seller, buyer):
         await h.register(person)
-    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    (ticket,) = await list_tickets(h, seller, qr_samples[:1])
     page = await open_feed(buyer)
     invoice = await buy_on(buyer, page)
     await buyer.click(page, "Name")
@@ -317,14 +321,16 @@ async def test_a_payment_is_recorded_whatever_step_the_buyer_is_in(harness_sqlit
     assert state[0].status == TicketStatus.SOLD and [o.status for o in state[1]] == [OrderStatus.PAID]
 
 
-async def test_an_invoice_telegram_did_not_take_ends_the_hold(harness_sqlite: Harness) -> None:
+async def test_an_invoice_telegram_did_not_take_ends_the_hold(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     """sendInvoice fails (a server error, or refused): the hold ends at once, so the ticket is not stuck for the
     buyer's RESERVATION_MINUTES with no way to pay; pressing Buy again works."""
     h = harness_sqlite
     seller, buyer = h.person(7321, "Sveta"), h.person(7322, "Boris")
     for person in (seller, buyer):
         await h.register(person)
-    (ticket,) = await list_tickets(h, seller, SAMPLES[:1])
+    (ticket,) = await list_tickets(h, seller, qr_samples[:1])
     page = await open_feed(buyer)
     for code in (500, 400):
         h.emu.fail_next("sendInvoice", code)

@@ -14,8 +14,8 @@ from db.repo import Repo
 from sandbox.messages import BotMessage, PaymentOutcome
 from sandbox.users import SimulatedUser
 from tests.e2e.conftest import Harness
-from tests.e2e.market import SAMPLES, assert_only_buyer_got, list_tickets, open_feed, payment_lands
-from tests.factories import make_user
+from tests.e2e.market import assert_only_buyer_got, list_tickets, open_feed, payment_lands
+from tests.factories import BarcodeSample, make_user
 
 BUYERS = 50
 PAYERS = 10
@@ -32,11 +32,11 @@ async def crowd(h: Harness, count: int) -> list[SimulatedUser]:
     return people
 
 
-async def test_fifty_press_buy_then_ten_pay_at_once(harness: Harness) -> None:
+async def test_fifty_press_buy_then_ten_pay_at_once(harness: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness
     seller = h.person(7401, "Sveta")
     await h.register(seller)
-    (ticket,) = await list_tickets(h, seller, [SAMPLES[14]])
+    (ticket,) = await list_tickets(h, seller, [qr_samples[14]])
     buyers = await crowd(h, BUYERS)
     pages = await asyncio.gather(*(open_feed(buyer, CROWD_WAIT) for buyer in buyers))
 
@@ -87,4 +87,4 @@ async def test_fifty_press_buy_then_ten_pay_at_once(harness: Harness) -> None:
         assert len(refund_rows) == len(refunded)
         assert sum(order.status == OrderStatus.REFUNDED for order in orders) == len(refunded)
         assert await repo.ledger.balance("escrow", "XTR") == paid[0].amount
-    assert_only_buyer_got(h, SAMPLES[14].text, winner.id)
+    assert_only_buyer_got(h, qr_samples[14].text, winner.id)

@@ -13,14 +13,15 @@ from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from services import payouts
 from tests.e2e.conftest import Harness
-from tests.e2e.market import SAMPLES, assert_only_buyer_got, buy_from_feed, list_tickets
+from tests.e2e.market import assert_only_buyer_got, buy_from_feed, list_tickets
+from tests.factories import BarcodeSample
 
 
-async def sold(h: Harness, seller: SimulatedUser, buyer: SimulatedUser, sample_index: int) -> BotMessage:
+async def sold(h: Harness, seller: SimulatedUser, buyer: SimulatedUser, sample: BarcodeSample) -> BotMessage:
     """Seller and buyer registered, one ticket listed, bought and paid; returns the buyer's ticket details."""
     await h.register(seller)
     await h.register(buyer)
-    await list_tickets(h, seller, [SAMPLES[sample_index]], event_name="Гамлет", price=3000, face_value=3000)
+    await list_tickets(h, seller, [sample], event_name="Гамлет", price=3000, face_value=3000)
     invoice = await buy_from_feed(buyer)
     assert (await buyer.pay(invoice)).paid
     details = await buyer.wait_text("Your ticket")
@@ -53,10 +54,10 @@ async def open_dispute(h: Harness, buyer: SimulatedUser, seller: SimulatedUser, 
     await seller.wait_text("Thank you")
 
 
-async def test_dispute_then_refund_in_stars(harness: Harness) -> None:
+async def test_dispute_then_refund_in_stars(harness: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness
     seller, buyer, stranger = h.person(7301, "Sveta"), h.person(7302, "Boris"), h.person(7303, "Olga")
-    details = await sold(h, seller, buyer, 10)
+    details = await sold(h, seller, buyer, qr_samples[10])
     admin = await h.admin()
     await h.register(stranger)
     await open_dispute(h, buyer, seller, details)
@@ -85,13 +86,13 @@ async def test_dispute_then_refund_in_stars(harness: Harness) -> None:
     assert len(h.emu.refunds) == 1
     await admin.send("/refunds")
     await admin.wait_text("No refunds are waiting")
-    assert_only_buyer_got(h, SAMPLES[10].text, buyer.id)
+    assert_only_buyer_got(h, qr_samples[10].text, buyer.id)
 
 
-async def test_dispute_then_release_and_payout(harness: Harness) -> None:
+async def test_dispute_then_release_and_payout(harness: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness
     seller, buyer = h.person(7311, "Sveta"), h.person(7312, "Boris")
-    details = await sold(h, seller, buyer, 11)
+    details = await sold(h, seller, buyer, qr_samples[11])
     admin = await h.admin()
     await open_dispute(h, buyer, seller, details)
     await admin.send("/disputes")
@@ -117,10 +118,10 @@ async def test_dispute_then_release_and_payout(harness: Harness) -> None:
         assert all(seller.phone not in message.content for message in person.messages)
 
 
-async def test_no_dispute_once_the_escrow_is_released(harness_sqlite: Harness) -> None:
+async def test_no_dispute_once_the_escrow_is_released(harness_sqlite: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness_sqlite
     seller, buyer = h.person(7321, "Sveta"), h.person(7322, "Boris")
-    details = await sold(h, seller, buyer, 12)
+    details = await sold(h, seller, buyer, qr_samples[12])
     admin = await h.admin()
     assert h.app is not None
     h.clock.move(timedelta(days=31, hours=h.settings.escrow_hours))  # the event is over, the escrow too
@@ -139,10 +140,10 @@ async def test_no_dispute_once_the_escrow_is_released(harness_sqlite: Harness) -
     assert "done" in listing.content and "Problem" not in " ".join(listing.button_texts)
 
 
-async def test_provider_refund_is_an_admin_task(harness_provider: Harness) -> None:
+async def test_provider_refund_is_an_admin_task(harness_provider: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness_provider
     seller, buyer = h.person(7331, "Sveta"), h.person(7332, "Boris")
-    details = await sold(h, seller, buyer, 13)
+    details = await sold(h, seller, buyer, qr_samples[13])
     admin = await h.admin()
     await open_dispute(h, buyer, seller, details)
     await admin.send("/disputes")
@@ -165,10 +166,12 @@ async def test_provider_refund_is_an_admin_task(harness_provider: Harness) -> No
         assert await payouts.open_disputes(Repo(session)) == []
 
 
-async def test_a_refused_stars_refund_waits_for_an_admin(harness_sqlite: Harness) -> None:
+async def test_a_refused_stars_refund_waits_for_an_admin(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     h = harness_sqlite
     seller, buyer = h.person(7341, "Sveta"), h.person(7342, "Boris")
-    details = await sold(h, seller, buyer, 15)
+    details = await sold(h, seller, buyer, qr_samples[15])
     admin = await h.admin()
     await open_dispute(h, buyer, seller, details)
     await admin.send("/disputes")

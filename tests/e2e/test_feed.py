@@ -8,8 +8,8 @@ from db.models import EventType
 from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from tests.e2e.conftest import Harness
-from tests.e2e.market import SAMPLES, list_tickets
-from tests.factories import SAINT_PETERSBURG, YEKATERINBURG
+from tests.e2e.market import list_tickets
+from tests.factories import SAINT_PETERSBURG, YEKATERINBURG, BarcodeSample
 
 FEED = "🎫 Tickets"
 
@@ -23,14 +23,14 @@ def card_count(message: BotMessage) -> int:
     return sum(1 for line in message.content.splitlines() if line[:2] in {f"{n}." for n in range(1, 6)})
 
 
-async def test_pages_cards_and_own_tickets(harness_sqlite: Harness) -> None:
+async def test_pages_cards_and_own_tickets(harness_sqlite: Harness, qr_samples: list[BarcodeSample]) -> None:
     h = harness_sqlite
     seller, buyer = h.person(7101, "Sveta"), h.person(7102, "Boris")
     await h.register(seller)
     await h.register(buyer)
     # Seven tickets, one a minute: the newest listing is "Show 6".
     for n in range(7):
-        await list_tickets(h, seller, SAMPLES[n : n + 1], event_name=f"Show {n}", price=2400, face_value=2000)
+        await list_tickets(h, seller, qr_samples[n : n + 1], event_name=f"Show {n}", price=2400, face_value=2000)
         h.clock.move(timedelta(minutes=1))
 
     page = await open_feed(buyer)
@@ -44,7 +44,7 @@ async def test_pages_cards_and_own_tickets(harness_sqlite: Harness) -> None:
     assert "Seller: Sveta · completed sales: 0" in page.content
     assert page.button_texts[:5] == [f"🛒 Buy {n}" for n in range(1, 6)]
     assert "Next ▶️" in page.button_texts and "◀️ Previous" not in page.button_texts
-    for sample in SAMPLES[:7]:  # never a barcode, never a phone
+    for sample in qr_samples[:7]:  # never a barcode, never a phone
         assert sample.text.strip() not in page.content
     assert "+7916" not in page.content and "7101" not in page.content
 

@@ -13,7 +13,8 @@ from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from services.barcodes import scan_photo
 from tests.e2e.conftest import Harness
-from tests.e2e.market import SAMPLES, list_tickets
+from tests.e2e.market import list_tickets
+from tests.factories import BarcodeSample
 
 
 async def open_my_tickets(harness: Harness, person: SimulatedUser) -> BotMessage:
@@ -37,17 +38,17 @@ async def statuses(harness: Harness) -> dict[int, TicketStatus]:
         return dict((await session.execute(select(Ticket.id, Ticket.status))).all())
 
 
-async def test_tabs_and_pages(harness_sqlite: Harness) -> None:
+async def test_tabs_and_pages(harness_sqlite: Harness, qr_samples: list[BarcodeSample]) -> None:
     harness = harness_sqlite
     anna = harness.person(7001, "Anna")
     await harness.register(anna)
     now = harness.clock.now()
     for number in range(7):
-        await list_tickets(harness, anna, SAMPLES[:1], event_name=f"Show {number}", created_at=now + timedelta(
+        await list_tickets(harness, anna, qr_samples[:1], event_name=f"Show {number}", created_at=now + timedelta(
             minutes=number))  # fmt: skip
     for status in (TicketStatus.RESERVED, TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN,
                    TicketStatus.BLOCKED):  # fmt: skip
-        await list_tickets(harness, anna, SAMPLES[:1], event_name=f"The {status.value} one", status=status)
+        await list_tickets(harness, anna, qr_samples[:1], event_name=f"The {status.value} one", status=status)
 
     page = await open_my_tickets(harness, anna)
     assert "On sale" in page.content and "Show 6" in page.content and "Show 2" in page.content
@@ -74,19 +75,21 @@ async def test_tabs_and_pages(harness_sqlite: Harness) -> None:
     assert "The blocked one" in page.content and "blocked by moderators" in page.content
 
 
-async def test_withdraw_with_confirmation_and_show_barcode(harness_sqlite: Harness) -> None:
+async def test_withdraw_with_confirmation_and_show_barcode(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
     harness = harness_sqlite
     anna = harness.person(7101, "Anna")
     await harness.register(anna)
-    [ticket] = await list_tickets(harness, anna, SAMPLES[:1], event_name="Splean")
+    [ticket] = await list_tickets(harness, anna, qr_samples[:1], event_name="Splean")
 
     page = await open_my_tickets(harness, anna)
     await click(harness, anna, page, "Barcode 1")
     shown = await anna.wait_message(lambda message: message.photo is not None)
-    assert shown.protected and "Splean" in shown.content and SAMPLES[0].text not in shown.content
+    assert shown.protected and "Splean" in shown.content and qr_samples[0].text not in shown.content
     png = harness.emu.files.get(shown.photo[-1]["file_id"])
     assert png is not None
-    assert [barcode.text for barcode in scan_photo(png.data, max_bytes=10**7).barcodes] == [SAMPLES[0].text]
+    assert [barcode.text for barcode in scan_photo(png.data, max_bytes=10**7).barcodes] == [qr_samples[0].text]
 
     confirm = await click(harness, anna, page, "Withdraw 1")
     assert "Withdraw Splean from sale?" in confirm.content
@@ -106,14 +109,14 @@ async def test_withdraw_with_confirmation_and_show_barcode(harness_sqlite: Harne
     assert history == [TicketStatus.WITHDRAWN]  # once
 
 
-async def test_forged_ids_change_nothing(harness_sqlite: Harness) -> None:
+async def test_forged_ids_change_nothing(harness_sqlite: Harness, qr_samples: list[BarcodeSample]) -> None:
     harness = harness_sqlite
     anna = harness.person(7201, "Anna")
     boris = harness.person(7202, "Boris")
     await harness.register(anna)
     await harness.register(boris)
-    [on_sale] = await list_tickets(harness, anna, SAMPLES[:1])
-    [reserved] = await list_tickets(harness, anna, SAMPLES[1:2], status=TicketStatus.RESERVED)
+    [on_sale] = await list_tickets(harness, anna, qr_samples[:1])
+    [reserved] = await list_tickets(harness, anna, qr_samples[1:2], status=TicketStatus.RESERVED)
     before = await statuses(harness)
     page = await open_my_tickets(harness, boris)
     photos_before = len(harness.emu.calls_to("sendPhoto"))
