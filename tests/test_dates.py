@@ -15,13 +15,6 @@ from services.errors import DomainError
 from tests.parsing import MSK, NOW, NYC, local, refused
 
 
-def test_error_codes_are_unique_and_namespaced() -> None:
-    assert len(ERROR_CODES) == len(set(ERROR_CODES))
-    for code in ERROR_CODES:
-        area, _, reason = code.partition(".")
-        assert area in {"date"} and reason
-
-
 @pytest.mark.parametrize(
     "text",
     [

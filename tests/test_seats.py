@@ -12,13 +12,6 @@ from services.seats import ERROR_CODES, Seat, parse_seat
 from tests.parsing import refused
 
 
-def test_error_codes_are_unique_and_namespaced() -> None:
-    assert len(ERROR_CODES) == len(set(ERROR_CODES))
-    for code in ERROR_CODES:
-        area, _, reason = code.partition(".")
-        assert area in {"seat"} and reason
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
