@@ -3,7 +3,7 @@ photos; near-duplicate photo lookup time at 10K and 1M stored hashes on SQLite.
 
 Scans go through `services.barcodes.scan_photo` exactly as the bot calls it (checks, normalisation, decoding,
 pHash, JPEG). The phone-sized photos are synthetic: a rendered barcode pasted on a textured scene, blurred, with
-sensor noise, saved as JPEG. The lookup goes through `OriginalityRepository.near_photos` on a bulk-loaded database
+sensor noise, saved as JPEG. The lookup goes through `services.originality.near_photos` on a bulk-loaded database
 (random 64-bit hashes, the query's near-duplicates planted among them).
 
 Run: python -m bench.bench_barcodes [--corpus DIR] [--sizes 10000 1000000]
@@ -33,8 +33,10 @@ from PIL import Image, ImageFilter
 from bench.bench_feed import TICKET_COLUMNS, USER_COLUMNS, _sqlite_value, _tickets, _users
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
-from db.repositories.originality import OriginalityRepository, phash_bands
+from db.repo import Repo
+from db.repositories.originality import phash_bands
 from services.barcodes import render_barcode_png, scan_photo
+from services.originality import near_photos
 
 LIMIT = 20 * 1024 * 1024
 REPEAT = 200
@@ -164,13 +166,13 @@ async def _lookups(count: int) -> None:
         print(f"Near-duplicate lookup, SQLite, {count:,} stored hashes (loaded in {loaded:.0f} s)")
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         async with create_sessionmaker(engine)() as session:
-            photos = OriginalityRepository(session)
+            photos = Repo(session)
             for max_distance in (6, 7):
-                near = await photos.near_photos(f"{query:016x}", max_distance, exclude_seller_id=0)
-                figure = await _time(lambda d=max_distance: photos.near_photos(f"{query:016x}", d, exclude_seller_id=0))
+                near = await near_photos(photos, f"{query:016x}", max_distance, exclude_seller_id=0)
+                figure = await _time(lambda d=max_distance: near_photos(photos, f"{query:016x}", d, 0))
                 print(f"  max distance {max_distance}, {len(near)} found: {figure}")
             fresh = f"{random.Random(4).getrandbits(64):016x}"
-            figure = await _time(lambda: photos.near_photos(fresh, 6, exclude_seller_id=0))
+            figure = await _time(lambda: near_photos(photos, fresh, 6, exclude_seller_id=0))
             print(f"  an original photo (none near), max distance 6: {figure}")
         await engine.dispose()
 

@@ -17,8 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from services.amounts import parse_amount
 from services.cities import CityDirectory
-from services.listing_input import parse_amount, parse_event_datetime, parse_seat
+from services.dates import parse_event_datetime
+from services.seats import parse_seat
 
 
 def _percentiles(samples: list[float]) -> str:

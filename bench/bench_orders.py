@@ -49,15 +49,17 @@ from bench._load import (
     tickets,
     users,
 )
+from bot.rules import payment_rules
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
 from db.models import Order, OrderStatus, Ticket, TicketStatus, User
 from db.repo import Repo
 from services import orders, sweeps
-from services.orders import OrderError, Outcome, Payment
+from services.errors import DomainError
+from services.orders import Outcome, Payment
 
-SETTINGS = Settings(  # type: ignore[call-arg]
-    _env_file=None, bot_token="123456789:" + "A" * 35, payment_provider_token=None, currency="RUB"
+SETTINGS = payment_rules(
+    Settings(_env_file=None, bot_token="123456789:" + "A" * 35, payment_provider_token=None, currency="RUB")  # type: ignore[call-arg]
 )
 LATENCY_TICKETS = 200
 BUYERS = 50
@@ -172,7 +174,7 @@ async def race_holds(market: Market, rounds: int) -> None:
         results, settled = await at_once(market, [*parties, (other_buyer, checkout(market, other_hold))])
         *presses, answered = results
         outcomes = Counter(
-            "hold" if isinstance(r, orders.Hold) else r.code if isinstance(r, OrderError) else repr(r)
+            "hold" if isinstance(r, orders.Hold) else r.code if isinstance(r, DomainError) else repr(r)
             for r in map(_result, presses)
         )
         assert outcomes == {"hold": 1, "buy-reserved": BUYERS - 1}, outcomes

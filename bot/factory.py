@@ -18,6 +18,7 @@ from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
+from bot.rules import rules_of
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
 from handlers import feature_routers
@@ -60,7 +61,12 @@ def create_dispatcher(
     # transaction commits, and a quick next message must see what the previous one did.
     isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
     dispatcher = Dispatcher(
-        storage=storage, events_isolation=isolation, settings=settings, sessionmaker=sessionmaker, **deps
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        sessionmaker=sessionmaker,
+        **rules_of(settings),
+        **deps,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dispatcher.update.outer_middleware(CurrentUserMiddleware())

@@ -105,10 +105,6 @@ class Settings(DatabaseSettings):
     def uses_stars(self) -> bool:
         return self.payment_provider_token is None
 
-    @property
-    def payment_currency(self) -> str:
-        return "XTR" if self.uses_stars else self.currency
-
     @cached_property
     def photo_dir(self) -> Path:
         return self.storage_dir or self.data_dir / "photos"

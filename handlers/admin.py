@@ -35,8 +35,9 @@ from handlers.page_keys import from_micros, to_micros
 from handlers.ticket_text import amount_text, event_line, event_type_label, money, seat_text
 from services import admin
 from services.accounts import mask_phone
-from services.admin import AdminError, Moderation
+from services.admin import Moderation
 from services.clock import Clock
+from services.errors import DomainError
 
 router = Router(name=__name__)
 router.message.filter(IsAdmin())
@@ -143,7 +144,7 @@ def _outdated_view(page: admin.OutdatedPage, language: str) -> tuple[str, Inline
 async def list_outdated(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
     try:
         page = await admin.outdated(repo, admin.parse_page(command.args))
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     text, markup = _outdated_view(page, user.language)
@@ -159,7 +160,7 @@ async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: R
             page = await admin.outdated(repo, number, before=edge)
         else:
             page = await admin.outdated(repo, number if edge else 1, after=edge)
-    except AdminError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer()
@@ -237,7 +238,7 @@ def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyb
 async def _show_ticket(message: Message, repo: Repo, ticket_id: int, language: str) -> None:
     try:
         file = await admin.ticket_file(repo, ticket_id)
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     text, markup = _ticket_view(file, language)
@@ -251,7 +252,7 @@ async def show_ticket(message: Message, command: CommandObject, repo: Repo, user
         return
     try:
         ticket_id = admin.parse_ticket_id(command.args)
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     await _show_ticket(message, repo, ticket_id, user.language)
@@ -288,7 +289,7 @@ async def moderate(
     decide = admin.block_ticket if action == "block" else admin.unblock_ticket
     try:
         outcome = await decide(repo, clock.now(), user.telegram_id, ticket_id, message.text or "")
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         if error.code not in ("admin-reason-empty", "admin-reason-invalid"):
             await state.clear()
@@ -344,7 +345,7 @@ async def ban(
         return
     try:
         outcome = await admin.ban(repo, clock.now(), user.telegram_id, settings.admin_ids, target, reason)
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     banned = outcome.user
@@ -369,7 +370,7 @@ async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clo
         return
     try:
         person = await admin.unban(repo, clock.now(), user.telegram_id, target, reason)
-    except AdminError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     await message.answer(_("admin-unbanned-done").format(person=_person(person)))

@@ -25,7 +25,8 @@ from handlers.payments import refund
 from handlers.ticket_text import amount_text, event_line
 from services import orders, payouts
 from services.clock import Clock
-from services.payouts import PayoutError, PayoutGateway
+from services.errors import DomainError
+from services.payouts import PayoutGateway
 
 router = Router(name=__name__)
 router.message.filter(IsAdmin())
@@ -86,7 +87,7 @@ async def mark_paid(
 ) -> None:
     try:
         line = await payouts.mark_paid(repo, payout_gateway, clock.now(), callback_data.id, callback.from_user.id)
-    except PayoutError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
     else:
         await callback.answer(_("money-marked-paid"))
@@ -156,7 +157,7 @@ async def settle(
     decide = payouts.refund_dispute if callback_data.action == "refund" else payouts.release_dispute
     try:
         settlement = await decide(repo, clock.now(), callback_data.id, callback.from_user.id)
-    except PayoutError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer(_("money-decided"))

@@ -31,7 +31,8 @@ from handlers.long_text import clip
 from handlers.ticket_text import amount_text, event_line, seat_text
 from services import orders
 from services.clock import Clock
-from services.orders import OrderError
+from services.errors import DomainError
+from services.rules import PaymentRules
 
 router = Router(name=__name__)
 log = logging.getLogger(__name__)
@@ -60,13 +61,14 @@ async def buy(
     bot: Bot,
     repo: Repo,
     settings: Settings,
+    payment_rules: PaymentRules,
     clock: Clock,
     state: FSMContext,
     user: User,
 ) -> None:
     try:
-        hold = await orders.hold(repo, settings, clock.now(), user, callback_data.id)
-    except OrderError as error:
+        hold = await orders.hold(repo, payment_rules, clock.now(), user, callback_data.id)
+    except DomainError as error:
         if error.code == "buy-reserved":
             await callback.answer()
             await _offer_wait(callback, callback_data.id)
@@ -132,7 +134,7 @@ async def cancel(
 ) -> None:
     try:
         order = await orders.cancel_hold(repo, clock.now(), user, callback_data.id)
-    except OrderError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer(_("buy-cancelled"))
@@ -156,7 +158,7 @@ async def _offer_wait(callback: CallbackQuery, ticket_id: int) -> None:
 async def wait(callback: CallbackQuery, callback_data: BuyCD, repo: Repo, clock: Clock, user: User) -> None:
     try:
         await orders.wait_for(repo, clock.now(), user, callback_data.id)
-    except OrderError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer(_("buy-wait-noted"), show_alert=True)

@@ -20,13 +20,14 @@ from handlers.buy import PurchaseCD
 from handlers.callback_ids import RowId
 from handlers.editing import edit_in_place
 from handlers.feed import decode, encode
+from handlers.shared.formatting import describe_local
 from handlers.ticket_text import event_type_label, money, seat_text
 from services import listings
 from services.barcodes import render_barcode_png
 from services.clock import Clock
 from services.crypto import Secrets
-from services.listing_input import describe_local
-from services.listings import ListingError, SellerPage, Tab
+from services.errors import DomainError
+from services.listings import SellerPage, Tab
 
 router = Router(name=__name__)
 
@@ -131,7 +132,7 @@ async def show_tab(callback: CallbackQuery, callback_data: MyCD, repo: Repo, use
 async def ask_withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo, user: User) -> None:
     try:
         ticket = await listings.withdrawable(repo, user, callback_data.id)
-    except ListingError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer()
@@ -151,7 +152,7 @@ async def ask_withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo,
 async def withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo, user: User, clock: Clock) -> None:
     try:
         await listings.withdraw(repo, user, callback_data.id, clock.now())
-    except ListingError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer(_("my-withdrawn"), show_alert=True)
@@ -162,7 +163,7 @@ async def withdraw(callback: CallbackQuery, callback_data: MyCD, repo: Repo, use
 async def show_barcode(callback: CallbackQuery, callback_data: MyCD, repo: Repo, user: User, secrets: Secrets) -> None:
     try:
         ticket, barcode = await listings.reveal_barcode(repo, secrets, user, callback_data.id)
-    except ListingError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer()

@@ -19,13 +19,15 @@ from bot.settings import Settings
 from db.models import Order, Refund, Ticket, User
 from db.repo import Repo
 from handlers.buy import PurchaseCD
+from handlers.shared.formatting import describe_local
 from handlers.ticket_text import amount_text, city_name, event_line, seat_text
 from services import orders
 from services.barcodes import render_barcode_png
 from services.clock import Clock
 from services.crypto import Secrets
-from services.listing_input import describe_local
-from services.orders import OrderError, Outcome, Payment
+from services.errors import DomainError
+from services.orders import Outcome, Payment
+from services.rules import PaymentRules
 from services.storage import PhotoNotFound, PhotoStorage
 
 router = Router(name=__name__)
@@ -38,7 +40,7 @@ async def pre_checkout(query: PreCheckoutQuery, repo: Repo, clock: Clock, user: 
     """Answered from one indexed read, well within Telegram's 10 seconds."""
     try:
         await orders.check_checkout(repo, clock.now(), user, query.invoice_payload, query.currency, query.total_amount)
-    except OrderError as error:
+    except DomainError as error:
         await query.answer(ok=False, error_message=_(error.code))
         return
     await query.answer(ok=True)
@@ -50,6 +52,7 @@ async def paid(
     bot: Bot,
     repo: Repo,
     settings: Settings,
+    payment_rules: PaymentRules,
     clock: Clock,
     user: User | None,
     notifier: Notifier,
@@ -66,7 +69,7 @@ async def paid(
         provider_charge_id=success.provider_payment_charge_id,
         payer_telegram_id=message.from_user.id,
     )
-    result = await orders.record_payment(repo, settings, clock.now(), user, payment)
+    result = await orders.record_payment(repo, payment_rules, clock.now(), user, payment)
     if result.outcome == Outcome.DUPLICATE:
         log.info("payment %s delivered again: nothing to do", payment.telegram_charge_id)
         return

@@ -19,6 +19,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.menu import NOT_NAVIGATION, main_menu
 from services import accounts
+from services.errors import DomainError
 
 router = Router(name=__name__)
 
@@ -69,7 +70,7 @@ async def ask_name(callback: CallbackQuery, state: FSMContext) -> None:
 async def save_name(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
     try:
         await accounts.rename(repo, user, message.text or "")
-    except accounts.AccountError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         return
     await state.clear()

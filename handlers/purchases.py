@@ -27,7 +27,7 @@ from handlers.ticket_text import amount_text, event_line
 from services import payouts
 from services.clock import Clock
 from services.crypto import Secrets
-from services.payouts import PayoutError
+from services.errors import DomainError
 from services.storage import PhotoStorage
 
 router = Router(name=__name__)
@@ -91,7 +91,7 @@ async def _disputable(repo: Repo, clock: Clock, user: User, purchases: list[Purc
     for purchase in purchases:
         try:
             await payouts.can_dispute(repo, clock.now(), user, purchase.order.id)
-        except PayoutError:
+        except DomainError:
             continue
         ok.add(purchase.order.id)
     return ok
@@ -142,7 +142,7 @@ async def ask_buyer_words(
 ) -> None:
     try:
         await payouts.can_dispute(repo, clock.now(), user, callback_data.id)
-    except PayoutError as error:
+    except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await state.set_state(DisputeInput.buyer_words)
@@ -165,7 +165,7 @@ async def buyer_words(
     order_id = int((await state.get_data()).get("dispute_order", 0))
     try:
         case = await payouts.open_dispute(repo, clock.now(), user, order_id, message.text or "")
-    except PayoutError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         if error.code != "dispute-text-empty":
             await state.set_state(None)
@@ -215,7 +215,7 @@ async def seller_words(message: Message, repo: Repo, state: FSMContext, user: Us
     dispute_id = int((await state.get_data()).get("dispute_id", 0))
     try:
         await payouts.add_seller_words(repo, user, dispute_id, message.text or "")
-    except PayoutError as error:
+    except DomainError as error:
         await message.answer(_(error.code))
         if error.code != "dispute-text-empty":
             await state.set_state(None)

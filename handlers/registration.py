@@ -16,6 +16,7 @@ from db.repo import Repo
 from handlers.menu import contact_keyboard, main_menu
 from services import accounts
 from services.clock import Clock
+from services.errors import DomainError
 
 router = Router(name=__name__)
 PUBLIC = {"public": True}
@@ -52,7 +53,7 @@ async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock:
     )
     try:
         account = await accounts.register(repo, share, clock.now())
-    except accounts.AccountError as error:
+    except DomainError as error:
         await message.answer(_(error.code), reply_markup=contact_keyboard())
         return
     await state.clear()

@@ -28,23 +28,20 @@ from db.repo import Repo
 from handlers.callback_ids import RowId
 from handlers.city_picker import city_keyboard, picked_city
 from handlers.menu import NOT_NAVIGATION, main_menu
+from handlers.shared.formatting import describe_local, seat_label
 from handlers.ticket_text import event_type_label, money
 from services import listings
+from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
-from services.listing_input import (
-    InputError,
-    check_price,
-    describe_local,
-    max_price,
-    parse_amount,
-    parse_event_datetime,
-    parse_event_name,
-    parse_seat,
-    parse_venue,
-)
-from services.listings import Draft, ListingError, Step
+from services.dates import parse_event_datetime
+from services.draft import STEPS, Draft, Step
+from services.errors import DomainError
+from services.pricing import check_price, max_price
+from services.rules import ListingRules
+from services.seats import parse_seat
 from services.storage import PhotoStorage
+from services.text import parse_event_name, parse_venue
 
 router = Router(name=__name__)
 
@@ -103,11 +100,11 @@ def _refusal(code: str, params: dict[str, object], settings: Settings) -> str:
     return _(code).format(**params)
 
 
-def _input_error(error: InputError, settings: Settings) -> str:
+def _input_error(error: DomainError, settings: Settings) -> str:
     return _refusal(f"sell-error-{error.code}", error.params, settings)
 
 
-def _listing_error(error: ListingError, settings: Settings) -> str:
+def _listing_error(error: DomainError, settings: Settings) -> str:
     return _refusal(error.code, error.params, settings)
 
 
@@ -124,7 +121,7 @@ def _summary(draft: Draft, secrets: Secrets, settings: Settings) -> str:
     assert draft.event_type and draft.event_at and draft.city_tz and draft.barcode
     language = _language()
     barcode = draft.barcode.open(secrets)
-    seat = draft.seat.label(language) if draft.seat else _("sell-seat-none")
+    seat = seat_label(draft.seat, language) if draft.seat else _("sell-seat-none")
     return _("sell-summary").format(
         type=event_type_label(draft.event_type),
         name=hd.quote(draft.name or ""),
@@ -229,7 +226,7 @@ async def back(
     elif step == Step.TYPE:
         previous = Step.TYPE
     else:
-        previous = listings.STEPS[listings.STEPS.index(Step(step)) - 1]
+        previous = STEPS[STEPS.index(Step(step)) - 1]
     await callback.answer()
     await _ask(callback.message, state, await _draft(state), previous, settings, secrets)
 
@@ -239,7 +236,7 @@ async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext
     if not await _current_step(callback, callback_data, state):
         return
     keyboard = InlineKeyboardBuilder()
-    for step in listings.STEPS:
+    for step in STEPS:
         keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action="goto", step=SUMMARY, value=step))
     keyboard.adjust(3)
     keyboard.row(*_navigation(SUMMARY, back=False))
@@ -286,7 +283,7 @@ async def parsed_step_typed(message: Message, state: FSMContext, settings: Setti
     parse, apply = PARSED_STEPS[await state.get_state()]
     try:
         value = parse(message.text or "")
-    except InputError as error:
+    except DomainError as error:
         await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, apply(await _draft(state), value), settings, secrets)
@@ -320,12 +317,14 @@ async def city_chosen(
 
 
 @router.message(SellWizard.when, TYPED)
-async def when_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, clock: Clock) -> None:
+async def when_typed(
+    message: Message, state: FSMContext, settings: Settings, listing_rules: ListingRules, secrets: Secrets, clock: Clock
+) -> None:
     draft = await _draft(state)
     assert draft.city_tz is not None
     try:
-        event_at = parse_event_datetime(message.text or "", draft.city_tz, clock.now(), max_ahead=listings.MAX_AHEAD)
-    except InputError as error:
+        event_at = parse_event_datetime(message.text or "", draft.city_tz, clock.now(), max_ahead=listing_rules.horizon)
+    except DomainError as error:
         await message.answer(_input_error(error, settings))
         return
     when = describe_local(event_at, draft.city_tz, _language(), city_name=draft.city_name)
@@ -347,7 +346,7 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
     try:
         price = parse_amount(message.text or "")
         check_price(draft.face_value or 0, price, settings.max_markup_percent)
-    except InputError as error:
+    except DomainError as error:
         await message.answer(_input_error(error, settings))
         return
     await _advance(message, state, replace(draft, price=price), settings, secrets)
@@ -360,6 +359,7 @@ async def photo_sent(
     state: FSMContext,
     repo: Repo,
     settings: Settings,
+    listing_rules: ListingRules,
     secrets: Secrets,
     photo_storage: PhotoStorage,
     user: User,
@@ -384,9 +384,9 @@ async def photo_sent(
     assert downloaded is not None
     try:
         draft = await listings.take_photo(
-            repo, settings, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
+            repo, listing_rules, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
         )
-    except ListingError as error:
+    except DomainError as error:
         await message.answer(_listing_error(error, settings))
         return
     await _save(state, draft)
@@ -402,7 +402,7 @@ async def barcode_picked(
         return
     try:
         draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.id)
-    except ListingError as error:
+    except DomainError as error:
         await callback.answer(_listing_error(error, settings), show_alert=True)
         return
     await callback.answer()
@@ -411,15 +411,15 @@ async def barcode_picked(
 
 @router.callback_query(SellWizard.summary, SellCD.filter(F.action == "publish"))
 async def publish(
-    callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, secrets: Secrets, clock: Clock,
-    user: User,
+    callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
+    secrets: Secrets, clock: Clock, user: User,
 ) -> None:  # fmt: skip
     if not isinstance(callback.message, Message):
         return
     draft = await _draft(state)
     try:
-        ticket = await listings.publish(repo, settings, secrets, user, draft, clock.now())
-    except ListingError as error:
+        ticket = await listings.publish(repo, listing_rules, secrets, user, draft, clock.now())
+    except DomainError as error:
         await callback.answer()
         await callback.message.answer(_listing_error(error, settings))
         redo = _REDO.get(error.code)

@@ -8,8 +8,8 @@ from babel.numbers import format_currency
 
 from db.models import EventType, Ticket
 from handlers.city_picker import picked_city
+from handlers.shared.formatting import describe_local
 from services import orders
-from services.listing_input import describe_local
 
 
 def event_type_label(kind: EventType) -> str:

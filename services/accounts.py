@@ -11,17 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from db.models import User
 from db.repo import Repo
+from services.errors import DomainError
 
 NAME_MAX = 128
 CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-
-
-class AccountError(Exception):
-    """A refusal the user is told about; `code` is the message key."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def normalise_phone(raw: str) -> str:
@@ -32,9 +25,9 @@ def normalise_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(digits, None)
     except phonenumbers.NumberParseException as error:
-        raise AccountError("reg-phone-invalid") from error
+        raise DomainError("reg-phone-invalid") from error
     if not phonenumbers.is_possible_number(number):
-        raise AccountError("reg-phone-invalid")
+        raise DomainError("reg-phone-invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -51,9 +44,9 @@ def mask_phone(e164: str) -> str:
 def clean_full_name(text: str) -> str:
     name = " ".join(text.split())
     if CONTROL_CHARS.search(name):
-        raise AccountError("profile-name-invalid")
+        raise DomainError("profile-name-invalid")
     if not 2 <= len(name) <= NAME_MAX:
-        raise AccountError("profile-name-length")
+        raise DomainError("profile-name-length")
     return name
 
 
@@ -71,13 +64,13 @@ class ContactShare:
 async def register(repo: Repo, share: ContactShare, now: datetime) -> User:
     """Create the account from the sender's own contact. Idempotent for the same sender and phone."""
     if share.contact_user_id != share.sender_id:
-        raise AccountError("reg-not-own-contact")
+        raise DomainError("reg-not-own-contact")
     phone = normalise_phone(share.phone)
     existing = await repo.users.by_telegram_id(share.sender_id)
     if existing is not None:
         return _same_phone(existing, phone)
     if await repo.users.by_phone(phone) is not None:
-        raise AccountError("reg-phone-taken")
+        raise DomainError("reg-phone-taken")
     full_name = " ".join(part for part in (share.first_name, share.last_name) if part).strip() or "—"
     account = User(
         telegram_id=share.sender_id,
@@ -94,12 +87,12 @@ async def register(repo: Repo, share: ContactShare, now: datetime) -> User:
         existing = await repo.users.by_telegram_id(share.sender_id)
         if existing is not None:  # the same person twice (a double press, a redelivered update)
             return _same_phone(existing, phone)
-        raise AccountError("reg-phone-taken") from error
+        raise DomainError("reg-phone-taken") from error
 
 
 def _same_phone(existing: User, phone: str) -> User:
     if existing.phone_e164 != phone:
-        raise AccountError("reg-already-registered-other-phone")
+        raise DomainError("reg-already-registered-other-phone")
     return existing
 
 
@@ -123,4 +116,3 @@ async def rename(repo: Repo, user: User, text: str) -> str:
     await repo.users.set_full_name(user.id, name)
     user.full_name = name
     return name
-

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from db.models import AuditEntry, Order, Ticket, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales, TicketCard
-from services.accounts import CONTROL_CHARS, AccountError, normalise_phone
+from services.accounts import CONTROL_CHARS, normalise_phone
+from services.errors import DomainError
 
 STATS_ZONE = ZoneInfo("Europe/Moscow")  # "today" is the marketplace's day, Moscow time
 OUTDATED_PAGE_SIZE = 10
@@ -32,15 +33,7 @@ AUDIT_SHOWN = 20
 USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 
 
-class AdminError(Exception):
-    """A refusal the admin is told about; `code` is the message key."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-# Every code an AdminError can carry (each has a text in admin.po).
+# Every code a refusal here can carry (each has a text in admin.po).
 ERROR_CODES = (
     "admin-page-invalid",
     "admin-page-missing",
@@ -67,9 +60,9 @@ def _digits(text: str) -> bool:
 def clean_reason(text: str | None) -> str:
     reason = " ".join((text or "").split())
     if not reason:
-        raise AdminError("admin-reason-empty")
+        raise DomainError("admin-reason-empty")
     if CONTROL_CHARS.search(reason):
-        raise AdminError("admin-reason-invalid")
+        raise DomainError("admin-reason-invalid")
     return reason[:REASON_MAX]
 
 
@@ -106,7 +99,7 @@ def parse_page(text: str | None) -> int:
         return 1
     value = text.strip()
     if not _digits(value) or not 1 <= int(value) <= 100_000:
-        raise AdminError("admin-page-invalid")
+        raise DomainError("admin-page-invalid")
     return int(value)
 
 
@@ -148,10 +141,10 @@ async def outdated(
     elif after is None and number > 1:
         after = await repo.admin.outdated_key_at((number - 1) * size - 1)
         if after is None:
-            raise AdminError("admin-page-missing")
+            raise DomainError("admin-page-missing")
     rows = await repo.admin.outdated_after(after, size + 1)
     if not rows and number > 1:
-        raise AdminError("admin-page-missing")
+        raise DomainError("admin-page-missing")
     return OutdatedPage(number, rows[:size], has_newer=number > 1, has_older=len(rows) > size)
 
 
@@ -166,7 +159,7 @@ class TicketFile:
 async def ticket_file(repo: Repo, ticket_id: int) -> TicketFile:
     card = await repo.admin.card(ticket_id)
     if card is None:
-        raise AdminError("admin-ticket-unknown")
+        raise DomainError("admin-ticket-unknown")
     history = await repo.history.of_ticket(ticket_id)
     audit = await repo.admin.audit_of([("ticket", ticket_id), ("user", card.seller.id)], AUDIT_SHOWN)
     return TicketFile(card, history, audit)
@@ -175,7 +168,7 @@ async def ticket_file(repo: Repo, ticket_id: int) -> TicketFile:
 def parse_ticket_id(text: str | None) -> int:
     value = (text or "").strip().lstrip("#")
     if not _digits(value) or not 1 <= int(value) < 2**31:
-        raise AdminError("admin-ticket-unknown")
+        raise DomainError("admin-ticket-unknown")
     return int(value)
 
 
@@ -193,7 +186,7 @@ async def block_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int,
     reason = clean_reason(reason_text)
     card = await repo.admin.card(ticket_id)
     if card is None:
-        raise AdminError("admin-ticket-unknown")
+        raise DomainError("admin-ticket-unknown")
     cancelled: Order | None = None
     if card.ticket.status == TicketStatus.RESERVED:
         cancelled = await repo.admin.pending_order_of(ticket_id)
@@ -201,7 +194,7 @@ async def block_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int,
             cancelled = None  # paid or expired a moment ago: the ticket move below decides
     blockable = [TicketStatus.ACTIVE, TicketStatus.RESERVED]
     if not await repo.admin.move_ticket(ticket_id, blockable, TicketStatus.BLOCKED, now, reason):
-        raise AdminError("admin-block-not-on-sale")
+        raise DomainError("admin-block-not-on-sale")
     await repo.history.record([ticket_id], TicketStatus.BLOCKED, actor=admin_actor(admin_id), at=now, reason=reason)
     await repo.admin.audit(admin_id, "ticket_block", "ticket", ticket_id, now, reason)
     buyer = await repo.users.by_id(cancelled.buyer_id) if cancelled else None
@@ -212,10 +205,10 @@ async def unblock_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: in
     reason = clean_reason(reason_text)
     card = await repo.admin.card(ticket_id)
     if card is None:
-        raise AdminError("admin-ticket-unknown")
+        raise DomainError("admin-ticket-unknown")
     status = TicketStatus.ACTIVE if card.ticket.event_at > now else TicketStatus.EXPIRED
     if not await repo.admin.move_ticket(ticket_id, [TicketStatus.BLOCKED], status, now, None):
-        raise AdminError("admin-unblock-not-blocked")
+        raise DomainError("admin-unblock-not-blocked")
     await repo.history.record([ticket_id], status, actor=admin_actor(admin_id), at=now, reason=reason)
     await repo.admin.audit(admin_id, "ticket_unblock", "ticket", ticket_id, now, reason)
     return Moderation(await _fresh(repo, ticket_id), card.seller, reason)
@@ -239,10 +232,10 @@ async def find_user(repo: Repo, text: str | None) -> User:
     if user is None and value and not value.startswith("@"):
         try:
             user = await repo.users.by_phone(normalise_phone(value))
-        except AccountError:
+        except DomainError:
             user = None
     if user is None:
-        raise AdminError("admin-user-unknown")
+        raise DomainError("admin-user-unknown")
     return user
 
 
@@ -258,9 +251,9 @@ async def ban(repo: Repo, now: datetime, admin_id: int, admin_ids: list[int], ta
     reason = clean_reason(reason_text)
     user = await find_user(repo, target)
     if user.telegram_id in admin_ids:
-        raise AdminError("admin-ban-admin")
+        raise DomainError("admin-ban-admin")
     if not await repo.admin.set_banned(user.id, True):
-        raise AdminError("admin-already-banned")
+        raise DomainError("admin-already-banned")
     cancelled = await repo.admin.cancel_orders_of(user.id)
     blocked = await repo.admin.block_listings_of(user.id, now, reason)
     actor = admin_actor(admin_id)
@@ -276,7 +269,7 @@ async def ban(repo: Repo, now: datetime, admin_id: int, admin_ids: list[int], ta
 async def unban(repo: Repo, now: datetime, admin_id: int, target: str, reason_text: str | None) -> User:
     user = await find_user(repo, target)
     if not await repo.admin.set_banned(user.id, False):
-        raise AdminError("admin-not-banned")
+        raise DomainError("admin-not-banned")
     reason = " ".join((reason_text or "").split())[:REASON_MAX] or None
     await repo.admin.audit(admin_id, "user_unban", "user", user.id, now, reason)
     return await _fresh_user(repo, user.id)

@@ -1,16 +1,16 @@
-"""Listing a ticket: the wizard's draft, the photo and barcode checks, publishing, withdrawing, the seller's lists.
+"""Listing a ticket: the photo and barcode checks, publishing, withdrawing, the seller's lists (the draft: draft.py).
 
-Rules (every refusal is a ListingError whose code is a text key):
+Rules (every refusal is a DomainError whose code is a text key; the numbers are ListingRules'):
   - the barcode's fingerprint (HMAC of symbology + text) is unique across every ticket ever listed, by anyone. The
     one exception: the seller relisting their own withdrawn ticket (e.g. the date was wrong): the fingerprint
     moves off the old row in the publishing transaction. Sold, blocked, expired (its event has passed), on sale
     or reserved: never again.
-  - a photo that is a near-duplicate (pHash distance <= settings.phash_max_distance) of another seller's photo is
+  - a photo that is a near-duplicate (pHash distance <= rules.phash_max_distance) of another seller's photo is
     refused, whatever barcode it shows;
-  - the event is in the future and at most a year ahead, checked again at Publish (a wizard can be resumed days
+  - the event is in the future and at most `rules.horizon` ahead, checked again at Publish (a wizard can be resumed days
     later); the price cap too;
-  - an account younger than settings.new_account_days lists at most settings.new_account_daily_listings tickets in
-    any 24 hours.
+  - an account younger than rules.new_account_days lists at most rules.new_account_daily_listings tickets in any
+    24 hours.
 The barcode text never rests in clear text outside the process: the draft keeps it sealed (Fernet), the ticket
 keeps it sealed, and no exception or log line carries it.
 """
@@ -18,166 +18,44 @@ keeps it sealed, and no exception or log line carries it.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.settings import Settings
-from db.models import EventType, Ticket, TicketStatus, User
+from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from services import originality
 from services.barcodes import Barcode, PhotoError, scan_photo_async
 from services.crypto import Secrets
+from services.draft import Draft, SealedBarcode
+from services.errors import DomainError
 from services.feed import fold
-from services.listing_input import InputError, Seat, check_price
+from services.pricing import check_price
+from services.rules import ListingRules
+from services.seats import Seat
 from services.storage import PhotoStorage
 
-MAX_AHEAD = timedelta(days=365)
 RELISTABLE = (TicketStatus.WITHDRAWN,)  # an expired ticket's event has passed: its barcode is spent
 PAGE_SIZE = 5
 ACTOR = "seller"
 
 
-class ListingError(Exception):
-    """A refusal; `code` is a text key, `params` fill it in. Never carries barcode text."""
-
-    def __init__(self, code: str, **params: Any) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-class Step(enum.StrEnum):
-    """The wizard's steps, in order; each fills one part of the draft."""
-
-    TYPE = "type"
-    NAME = "name"
-    CITY = "city"
-    VENUE = "venue"
-    WHEN = "when"
-    SEAT = "seat"
-    FACE = "face"
-    PRICE = "price"
-    PHOTO = "photo"
-
-
-STEPS = tuple(Step)
-
-
-@dataclass(frozen=True)
-class SealedBarcode:
-    """A decoded barcode as the draft keeps it: the symbology, and the text sealed with the app's key."""
-
-    format: str
-    sealed: str  # a Fernet token (URL-safe base64)
-
-    @classmethod
-    def seal(cls, barcode: Barcode, secrets: Secrets) -> SealedBarcode:
-        return cls(barcode.format, secrets.seal_text(barcode.text).decode("ascii"))
-
-    def open(self, secrets: Secrets) -> Barcode:
-        return Barcode(self.format, secrets.open_text(self.sealed.encode("ascii")))
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What the wizard has collected so far; JSON-safe through to_data/from_data (the FSM data survives restarts)."""
-
-    event_type: EventType | None = None
-    name: str | None = None
-    city_id: int | None = None
-    city_name: str | None = None
-    city_tz: str | None = None
-    venue: str | None = None
-    event_at: datetime | None = None
-    seat: Seat | None = None
-    seat_done: bool = False  # the seat step was answered (a seat, or skipped)
-    face_value: int | None = None
-    price: int | None = None
-    barcode: SealedBarcode | None = None
-    photo_key: str | None = None
-    photo_phash: str | None = None
-    choices: tuple[SealedBarcode, ...] = field(default=())  # several barcodes on the photo: which one?
-
-    def has(self, step: Step) -> bool:
-        return {
-            Step.TYPE: self.event_type is not None,
-            Step.NAME: self.name is not None,
-            Step.CITY: self.city_id is not None,
-            Step.VENUE: self.venue is not None,
-            Step.WHEN: self.event_at is not None,
-            Step.SEAT: self.seat_done,
-            Step.FACE: self.face_value is not None,
-            Step.PRICE: self.price is not None,
-            Step.PHOTO: self.barcode is not None and self.photo_key is not None,
-        }[step]
-
-    def next_step(self) -> Step | None:
-        """The first step not answered yet; None when the draft is complete (the summary)."""
-        return next((step for step in STEPS if not self.has(step)), None)
-
-    def with_city(self, city_id: int, name: str, tz: str) -> Draft:
-        """A new city has a new time zone: the date must be typed again in it."""
-        moved = tz != self.city_tz
-        return replace(self, city_id=city_id, city_name=name, city_tz=tz, event_at=None if moved else self.event_at)
-
-    def with_face_value(self, face_value: int) -> Draft:
-        """A new face value: the price is asked again against the new cap."""
-        return replace(self, face_value=face_value, price=None)
-
-    def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["event_type"] = self.event_type.value if self.event_type else None
-        data["event_at"] = self.event_at.isoformat() if self.event_at else None
-        data["choices"] = [asdict(choice) for choice in self.choices]
-        return data
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any] | None) -> Draft:
-        data = dict(data or {})
-        if not data:
-            return cls()
-        kind = data.get("event_type")
-        seat = data.get("seat")
-        barcode = data.get("barcode")
-        return cls(
-            event_type=EventType(kind) if kind in EventType._value2member_map_ else None,
-            name=data.get("name"),
-            city_id=data.get("city_id"),
-            city_name=data.get("city_name"),
-            city_tz=data.get("city_tz"),
-            venue=data.get("venue"),
-            event_at=datetime.fromisoformat(data["event_at"]) if data.get("event_at") else None,
-            seat=Seat(**seat) if seat else None,
-            seat_done=bool(data.get("seat_done")),
-            face_value=data.get("face_value"),
-            price=data.get("price"),
-            barcode=SealedBarcode(**barcode) if barcode else None,
-            photo_key=data.get("photo_key"),
-            photo_phash=data.get("photo_phash"),
-            choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
-        )
-
-
 # --- the event's date, the price, the daily limit ----------------------------------------------------------------
-def check_event_time(event_at: datetime, now: datetime) -> None:
+def check_event_time(rules: ListingRules, event_at: datetime, now: datetime) -> None:
     if event_at <= now:
-        raise ListingError("sell-error-date.past")
-    if event_at - now > MAX_AHEAD:
-        raise ListingError("sell-error-date.too_far", max_days=MAX_AHEAD.days)
+        raise DomainError("sell-error-date.past")
+    if event_at - now > rules.horizon:
+        raise DomainError("sell-error-date.too_far", max_days=rules.horizon.days)
 
 
-async def check_daily_limit(repo: Repo, settings: Settings, seller: User, now: datetime) -> None:
+async def check_daily_limit(repo: Repo, rules: ListingRules, seller: User, now: datetime) -> None:
     """A new account lists at most N tickets in any 24 hours."""
-    if now - seller.created_at >= timedelta(days=settings.new_account_days):
+    if now - seller.created_at >= timedelta(days=rules.new_account_days):
         return
-    if await repo.listings.listed_since(seller.id, now - timedelta(days=1)) >= settings.new_account_daily_listings:
-        raise ListingError(
-            "sell-daily-limit", limit=settings.new_account_daily_listings, days=settings.new_account_days
-        )
+    if await repo.listings.listed_since(seller.id, now - timedelta(days=1)) >= rules.new_account_daily_listings:
+        raise DomainError("sell-daily-limit", limit=rules.new_account_daily_listings, days=rules.new_account_days)
 
 
 # --- the barcode and the photo -----------------------------------------------------------------------------------
@@ -189,13 +67,13 @@ def _relistable(ticket: Ticket, seller: User) -> bool:
     return ticket.seller_id == seller.id and ticket.status in RELISTABLE
 
 
-def _refusal_for_listed(ticket: Ticket, seller: User) -> ListingError:
+def _refusal_for_listed(ticket: Ticket, seller: User) -> DomainError:
     """Why a barcode already on `ticket` can't be listed by `seller`."""
     if ticket.seller_id != seller.id:
-        return ListingError("sell-barcode-taken")
+        return DomainError("sell-barcode-taken")
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
-        return ListingError("sell-barcode-yours")
-    return ListingError("sell-barcode-closed")
+        return DomainError("sell-barcode-yours")
+    return DomainError("sell-barcode-closed")
 
 
 async def check_barcode(repo: Repo, secrets: Secrets, seller: User, barcode: Barcode) -> None:
@@ -205,14 +83,14 @@ async def check_barcode(repo: Repo, secrets: Secrets, seller: User, barcode: Bar
         raise _refusal_for_listed(listed, seller)
 
 
-async def check_photo_original(repo: Repo, settings: Settings, seller: User, phash: str) -> None:
-    if await originality.find_near_duplicate(repo, phash, seller.id, settings.phash_max_distance) is not None:
-        raise ListingError("sell-photo-duplicate")
+async def check_photo_original(repo: Repo, rules: ListingRules, seller: User, phash: str) -> None:
+    if await originality.find_near_duplicate(repo, phash, seller.id, rules.phash_max_distance) is not None:
+        raise DomainError("sell-photo-duplicate")
 
 
 async def take_photo(
     repo: Repo,
-    settings: Settings,
+    rules: ListingRules,
     secrets: Secrets,
     photo_storage: PhotoStorage,
     seller: User,
@@ -223,12 +101,12 @@ async def take_photo(
     draft holds its key and the sealed barcode, or several in `choices` to pick from (choose_barcode). The
     previous photo of the draft, if any, is deleted."""
     try:
-        scanned = await scan_photo_async(data, max_bytes=settings.max_photo_bytes)
+        scanned = await scan_photo_async(data, max_bytes=rules.max_photo_bytes)
     except PhotoError as error:
-        raise ListingError(f"sell-{error.code}", max_mb=settings.max_photo_bytes // (1024 * 1024)) from None
+        raise DomainError(f"sell-{error.code}", max_mb=rules.max_photo_mb) from None
     if not scanned.barcodes:
-        raise ListingError("sell-no-barcode")
-    await check_photo_original(repo, settings, seller, scanned.phash)
+        raise DomainError("sell-no-barcode")
+    await check_photo_original(repo, rules, seller, scanned.phash)
     if len(scanned.barcodes) == 1:
         await check_barcode(repo, secrets, seller, scanned.barcodes[0])
     key = await photo_storage.put(scanned.jpeg)
@@ -243,7 +121,7 @@ async def take_photo(
 async def choose_barcode(repo: Repo, secrets: Secrets, seller: User, draft: Draft, index: int) -> Draft:
     """The seller picked barcode `index` of the photo's several."""
     if not 0 <= index < len(draft.choices):
-        raise ListingError("sell-stale")
+        raise DomainError("sell-stale")
     chosen = draft.choices[index]
     await check_barcode(repo, secrets, seller, chosen.open(secrets))
     return replace(draft, barcode=chosen, choices=())
@@ -263,19 +141,19 @@ def choice_labels(secrets: Secrets, draft: Draft) -> tuple[str, ...]:
 
 # --- publishing --------------------------------------------------------------------------------------------------
 async def publish(
-    repo: Repo, settings: Settings, secrets: Secrets, seller: User, draft: Draft, now: datetime
+    repo: Repo, rules: ListingRules, secrets: Secrets, seller: User, draft: Draft, now: datetime
 ) -> Ticket:
     """Every check again, then the ticket, its history row and (when relisting) the old row's fingerprint released,
     in the caller's transaction. Two sellers publishing one barcode at once: one listing, the other refused."""
     if draft.next_step() is not None:
-        raise ListingError("sell-incomplete")
+        raise DomainError("sell-incomplete")
     assert draft.event_at and draft.face_value and draft.price and draft.barcode and draft.photo_key
-    check_event_time(draft.event_at, now)
+    check_event_time(rules, draft.event_at, now)
     try:
-        check_price(draft.face_value, draft.price, settings.max_markup_percent)
-    except InputError as error:
-        raise ListingError(f"sell-error-{error.code}", **error.params) from None
-    await check_daily_limit(repo, settings, seller, now)
+        check_price(draft.face_value, draft.price, rules.max_markup_percent)
+    except DomainError as error:
+        raise DomainError(f"sell-error-{error.code}", **error.params) from None
+    await check_daily_limit(repo, rules, seller, now)
     barcode = draft.barcode.open(secrets)
     print_ = fingerprint_of(secrets, barcode)
     listed = await repo.listings.by_fingerprint(print_)
@@ -284,7 +162,7 @@ async def publish(
         relisted and await repo.listings.release_fingerprint(listed.id, seller.id, RELISTABLE)
     ):
         raise _refusal_for_listed(listed, seller)
-    await check_photo_original(repo, settings, seller, draft.photo_phash or "")
+    await check_photo_original(repo, rules, seller, draft.photo_phash or "")
     seat = draft.seat or Seat(None, None, None)
     ticket = Ticket(
         seller_id=seller.id,
@@ -302,7 +180,7 @@ async def publish(
         standing=seat.standing,
         face_value=draft.face_value,
         price=draft.price,
-        currency=settings.currency,
+        currency=rules.currency,
         barcode_ciphertext=draft.barcode.sealed.encode("ascii"),
         barcode_format=barcode.format,
         barcode_fingerprint=print_,
@@ -316,7 +194,7 @@ async def publish(
         await repo.listings.add(ticket)
     except IntegrityError:  # the same barcode published a moment ago by a concurrent update
         listed = await repo.listings.by_fingerprint(print_)
-        raise (_refusal_for_listed(listed, seller) if listed else ListingError("sell-barcode-taken")) from None
+        raise (_refusal_for_listed(listed, seller) if listed else DomainError("sell-barcode-taken")) from None
     await repo.originality.add_photo_hash(ticket.id, ticket.photo_phash)
     await repo.history.record([ticket.id], TicketStatus.ACTIVE, actor=ACTOR, at=now)
     return ticket
@@ -356,12 +234,12 @@ async def seller_page(repo: Repo, seller: User, tab: Tab, after: Key | None, lim
 async def own_ticket(repo: Repo, seller: User, ticket_id: int) -> Ticket:
     ticket = await repo.listings.own(ticket_id, seller.id)
     if ticket is None:
-        raise ListingError("my-not-yours")
+        raise DomainError("my-not-yours")
     return ticket
 
 
-def _not_withdrawable(ticket: Ticket) -> ListingError:
-    return ListingError("my-withdraw-reserved" if ticket.status == TicketStatus.RESERVED else "my-not-on-sale")
+def _not_withdrawable(ticket: Ticket) -> DomainError:
+    return DomainError("my-withdraw-reserved" if ticket.status == TicketStatus.RESERVED else "my-not-on-sale")
 
 
 async def withdrawable(repo: Repo, seller: User, ticket_id: int) -> Ticket:
@@ -386,5 +264,5 @@ async def reveal_barcode(repo: Repo, secrets: Secrets, seller: User, ticket_id: 
     """The seller's own barcode, while the ticket is still theirs (not once sold, not when blocked)."""
     ticket = await own_ticket(repo, seller, ticket_id)
     if ticket.status in (TicketStatus.SOLD, TicketStatus.BLOCKED):
-        raise ListingError("my-barcode-closed")
+        raise DomainError("my-barcode-closed")
     return ticket, Barcode(ticket.barcode_format, secrets.open_text(ticket.barcode_ciphertext))

@@ -11,35 +11,30 @@ import enum
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 from sqlalchemy.exc import IntegrityError
 
-from bot.settings import Settings
 from db.models import Order, OrderStatus, Payout, PayoutStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.ledger import Posting
+from db.repositories.sweeps import LapsedHold
+from services.errors import DomainError
+from services.rules import PaymentRules
 
 log = logging.getLogger(__name__)
 
 STARS = "XTR"
 GONE = (TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN, TicketStatus.BLOCKED)
-
-
-class OrderError(Exception):
-    """A refusal the user is told about; `code` is the message key."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+HOLD_EXPIRED = "hold expired"  # the history reason of a ticket back on sale when its hold ran out
 
 
 # Why a payment goes back (Refund.reason; each but "dispute" has a text buy-refunded-<reason> in buy.po).
 REFUND_REASONS = ("ticket-gone", "double-payment", "amount-mismatch", "unknown-order")
 
-# Every code an OrderError can carry (each has a text in buy.po).
+# Every code a refusal here can carry (each has a text in buy.po).
 ERROR_CODES = (
     "buy-gone",
     "buy-own-ticket",
@@ -77,20 +72,20 @@ def minor_units(currency: str) -> int:
     return 0 if currency == STARS else get_currency_precision(currency)
 
 
-def charge_for(ticket: Ticket, settings: Settings) -> Charge:
+def charge_for(ticket: Ticket, rules: PaymentRules) -> Charge:
     """Provider: the price in the currency's smallest unit plus a fee line. Stars: the price converted with
     STARS_PER_UNIT and rounded up, the fee folded into one amount (a Stars invoice has one price item)."""
-    if ticket.currency != settings.currency:
-        raise OrderError("buy-currency")
-    percent = Decimal(settings.service_fee_percent)
-    if settings.uses_stars:
-        rate = Decimal(str(settings.stars_per_unit))
+    if ticket.currency != rules.currency:
+        raise DomainError("buy-currency")
+    percent = Decimal(rules.service_fee_percent)
+    if rules.uses_stars:
+        rate = rules.stars_per_unit
         price = max(1, int((ticket.price * rate).to_integral_value(ROUND_CEILING)))
         total = max(price, int((ticket.price * rate * (100 + percent) / 100).to_integral_value(ROUND_CEILING)))
         return Charge(STARS, price, total - price)
-    price = ticket.price * 10 ** minor_units(settings.currency)
+    price = ticket.price * 10 ** minor_units(rules.currency)
     fee = int((price * percent / 100).to_integral_value(ROUND_HALF_UP))
-    return Charge(settings.currency, price, fee)
+    return Charge(rules.currency, price, fee)
 
 
 # --- the hold ------------------------------------------------------------------------------------------------
@@ -102,27 +97,27 @@ class Hold:
     new: bool = True  # False: the buyer's own live hold, pressed for again
 
 
-async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticket_id: int) -> Hold:
-    """Reserve the ticket for the buyer for RESERVATION_MINUTES and open a pending order, in the caller's
+async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, ticket_id: int) -> Hold:
+    """Reserve the ticket for the buyer for `rules.reservation_minutes` and open a pending order, in the caller's
     transaction. Pressing Buy again during one's own hold gives the same order back."""
     ticket = await repo.orders.ticket(ticket_id)
     if ticket is None:
-        raise OrderError("buy-gone")
+        raise DomainError("buy-gone")
     if ticket.seller_id == buyer.id:
-        raise OrderError("buy-own-ticket")
+        raise DomainError("buy-own-ticket")
     own = await repo.orders.live_hold(ticket_id, buyer.id, now)
     if own is not None:
         return Hold(own, ticket, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount), new=False)
     if ticket.status in GONE:
-        raise OrderError("buy-gone")
+        raise DomainError("buy-gone")
     if ticket.event_at <= now:
-        raise OrderError("buy-event-passed")
-    charge = charge_for(ticket, settings)
-    if ticket.status == TicketStatus.RESERVED:
-        await _end_lapsed_hold(repo, ticket_id, now)
+        raise DomainError("buy-event-passed")
+    charge = charge_for(ticket, rules)
+    if ticket.status == TicketStatus.RESERVED:  # perhaps by a hold past its time that the sweep has not ended yet
+        await expire_hold(repo, now, ticket_id=ticket_id)
     if not await repo.orders.move_ticket(ticket_id, TicketStatus.ACTIVE, TicketStatus.RESERVED, now, buyer_id=buyer.id):
         ticket = await repo.orders.ticket(ticket_id)
-        raise OrderError(
+        raise DomainError(
             "buy-reserved" if ticket is not None and ticket.status == TicketStatus.RESERVED else "buy-gone"
         )
     order = await repo.orders.add(
@@ -135,7 +130,7 @@ async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticke
             currency=charge.currency,
             status=OrderStatus.PENDING,
             created_at=now,
-            expires_at=now + timedelta(minutes=settings.reservation_minutes),
+            expires_at=now + rules.hold_time,
         )
     )
     await repo.history.record([ticket_id], TicketStatus.RESERVED, actor="buyer", at=now)
@@ -144,22 +139,29 @@ async def hold(repo: Repo, settings: Settings, now: datetime, buyer: User, ticke
     return Hold(order, ticket, charge)
 
 
-async def _end_lapsed_hold(repo: Repo, ticket_id: int, now: datetime) -> None:
-    """What the hold sweep does, for one ticket, now: a hold past its time ends and the ticket is back on sale.
-    Only the transaction that expires the order puts the ticket back, so two buyers can't both take it over."""
-    if await repo.orders.expire_lapsed_holds(ticket_id, now) and await repo.orders.move_ticket(
-        ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now
-    ):
-        await repo.history.record([ticket_id], TicketStatus.ACTIVE, actor="system", at=now, reason="hold expired")
+@dataclass(frozen=True)
+class ExpiredHolds:
+    lapsed: list[LapsedHold]  # the pending orders this call expired
+    reopened: list[int]  # their tickets this call put back on sale
+
+
+async def expire_hold(repo: Repo, now: datetime, *, ticket_id: int | None = None) -> ExpiredHolds:
+    """A hold past its time ends: its pending order -> expired, its ticket -> back on sale, with a history row.
+    The hold sweep runs it for every hold due; Buy for one ticket (`ticket_id`) whose hold lapsed before the sweep
+    came. Only the transaction that expires the order puts the ticket back, so two buyers can't both take it."""
+    lapsed = await repo.sweeps.expire_holds(now, ticket_id=ticket_id)
+    reopened = await repo.sweeps.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
+    await repo.history.record(reopened, TicketStatus.ACTIVE, actor="system", at=now, reason=HOLD_EXPIRED)
+    return ExpiredHolds(lapsed, reopened)
 
 
 async def cancel_hold(repo: Repo, now: datetime, buyer: User, order_id: int) -> Order:
     """The buyer lets the ticket go before paying: the order is cancelled and the ticket back on sale."""
     order = await repo.orders.by_id(order_id)
     if order is None or order.buyer_id != buyer.id:
-        raise OrderError("buy-not-yours")
+        raise DomainError("buy-not-yours")
     if not await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.CANCELLED):
-        raise OrderError("buy-hold-over")
+        raise DomainError("buy-hold-over")
     if await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
         await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="buyer", at=now, reason="cancelled")
     return order
@@ -169,13 +171,13 @@ async def wait_for(repo: Repo, now: datetime, user: User, ticket_id: int) -> Non
     """Ask to be told when a ticket someone else holds is back on sale."""
     ticket = await repo.orders.ticket(ticket_id)
     if ticket is None or ticket.status in GONE or ticket.event_at <= now:
-        raise OrderError("buy-gone")
+        raise DomainError("buy-gone")
     if ticket.seller_id == user.id:
-        raise OrderError("buy-own-ticket")
+        raise DomainError("buy-own-ticket")
     if ticket.status == TicketStatus.ACTIVE:
-        raise OrderError("buy-wait-free-now")
+        raise DomainError("buy-wait-free-now")
     if await repo.orders.live_hold(ticket_id, user.id, now) is not None:
-        raise OrderError("buy-wait-yours")
+        raise DomainError("buy-wait-yours")
     await repo.orders.add_waiter(ticket_id, user.id, now)
 
 
@@ -184,18 +186,18 @@ async def check_checkout(
     repo: Repo, now: datetime, payer: User | None, payload: str, currency: str, total_amount: int
 ) -> Order:
     """Whether Telegram may take the money: the order is pending, its hold unexpired, it is the payer's, and
-    the amount and currency are the order's. Raises OrderError with the reason otherwise."""
+    the amount and currency are the order's. Raises DomainError with the reason otherwise."""
     order = await repo.orders.by_public_id(payload)
     if order is None:
-        raise OrderError("buy-pay-unknown")
+        raise DomainError("buy-pay-unknown")
     if payer is None or payer.is_banned or order.buyer_id != payer.id:
-        raise OrderError("buy-pay-not-yours")
+        raise DomainError("buy-pay-not-yours")
     if order.status == OrderStatus.EXPIRED or (order.status == OrderStatus.PENDING and order.expires_at <= now):
-        raise OrderError("buy-pay-expired")
+        raise DomainError("buy-pay-expired")
     if order.status != OrderStatus.PENDING:
-        raise OrderError("buy-pay-closed")
+        raise DomainError("buy-pay-closed")
     if (order.currency, order.amount) != (currency, total_amount):
-        raise OrderError("buy-pay-mismatch")
+        raise DomainError("buy-pay-mismatch")
     return order
 
 
@@ -233,7 +235,7 @@ class _NotSold(Exception):
 
 
 async def record_payment(
-    repo: Repo, settings: Settings, now: datetime, payer: User | None, payment: Payment
+    repo: Repo, rules: PaymentRules, now: datetime, payer: User | None, payment: Payment
 ) -> PaymentResult:
     """Record a successful payment in the caller's transaction: the sale, or the refund when the ticket can't
     go to this buyer any more. Idempotent on the Telegram charge id."""
@@ -251,7 +253,7 @@ async def record_payment(
     for _attempt in range(3):  # the hold sweep may expire the order between our reads: try its new status
         tried = order.status
         try:
-            return await _sell(repo, settings, now, order, payment)
+            return await _sell(repo, rules, now, order, payment)
         except (_NotSold, IntegrityError):  # IntegrityError: this charge or the ticket's paid order, recorded
             pass  # by a concurrent transaction
         seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
@@ -266,7 +268,7 @@ async def record_payment(
     return await _bounce(repo, now, order, payment, reason)
 
 
-async def _sell(repo: Repo, settings: Settings, now: datetime, order: Order, payment: Payment) -> PaymentResult:
+async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, payment: Payment) -> PaymentResult:
     paid = {
         "paid_at": now,
         "telegram_payment_charge_id": payment.telegram_charge_id,
@@ -298,7 +300,7 @@ async def _sell(repo: Repo, settings: Settings, now: datetime, order: Order, pay
             amount=ticket.price * 10 ** minor_units(ticket.currency),
             currency=ticket.currency,
             status=PayoutStatus.HELD,
-            release_at=ticket.event_at + timedelta(hours=settings.escrow_hours),
+            release_at=ticket.event_at + rules.escrow_time,
         )
     )
     postings = [

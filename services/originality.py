@@ -11,9 +11,9 @@ import hmac
 import zxingcpp
 
 from db.repo import Repo
-from db.repositories.originality import MAX_DISTANCE, phash_distance
+from db.repositories.originality import MAX_DISTANCE
 
-__all__ = ["MAX_DISTANCE", "find_near_duplicate", "fingerprint_of", "normalise", "phash_distance"]
+__all__ = ["MAX_DISTANCE", "find_near_duplicate", "fingerprint_of", "near_photos", "normalise", "phash_distance"]
 
 SEPARATOR = "\x1f"
 _EANUPC = zxingcpp.BarcodeFormat.EANUPC
@@ -48,9 +48,22 @@ def fingerprint_of(key: bytes, format: str, text: str) -> str:
     return hmac.new(key, f"{family}{SEPARATOR}{text}".encode(), hashlib.sha256).hexdigest()
 
 
+def phash_distance(a: str, b: str) -> int:
+    """Hamming distance of two 16-hex-character hashes."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+async def near_photos(repo: Repo, phash: str, max_distance: int, exclude_seller_id: int) -> list[int]:
+    """Ids of other sellers' tickets (any status) whose photo hash is within `max_distance` bits (at most
+    MAX_DISTANCE) of `phash`, nearest first."""
+    candidates = await repo.originality.candidates(phash, max_distance, exclude_seller_id)
+    near = sorted((phash_distance(phash, other), ticket_id) for ticket_id, other in candidates)
+    return [ticket_id for distance, ticket_id in near if distance <= max_distance]
+
+
 async def find_near_duplicate(repo: Repo, phash: str, seller_id: int, max_distance: int) -> int | None:
     """The id of another seller's ticket (any status: a sold ticket's photo counts too) whose photo hash is within
     `max_distance` bits (at most MAX_DISTANCE, 7) of `phash`, the nearest one; None when the photo is original. The
     seller's own photos never count: relisting one's own ticket is allowed."""
-    near = await repo.originality.near_photos(phash, max_distance, exclude_seller_id=seller_id)
+    near = await near_photos(repo, phash, max_distance, exclude_seller_id=seller_id)
     return near[0] if near else None

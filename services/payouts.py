@@ -27,21 +27,14 @@ from db.models import Dispute, DisputeStatus, Order, OrderStatus, Payout, Payout
 from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.payouts import DisputeCase, PayoutLine
+from services.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 DISPUTE_TEXT_MAX = 1000
 
 
-class PayoutError(Exception):
-    """A refusal the user (or admin) is told about; `code` is the message key."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-# Every code a PayoutError can carry (each has a text in buy.po or admin_money.po).
+# Every code a refusal here can carry (each has a text in buy.po or admin_money.po).
 ERROR_CODES = (
     "dispute-not-yours",
     "dispute-not-paid",
@@ -119,10 +112,10 @@ async def mark_paid(repo: Repo, gateway: PayoutGateway, now: datetime, payout_id
     payout = await repo.payouts.by_id(payout_id)
     seller = await repo.users.by_id(payout.seller_id) if payout else None
     if payout is None or seller is None:
-        raise PayoutError("money-payout-not-released")
+        raise DomainError("money-payout-not-released")
     async with repo.session.begin_nested():  # the gateway raising leaves the payout released
         if not await repo.payouts.move(payout_id, PayoutStatus.RELEASED, PayoutStatus.PAID, paid_at=now):
-            raise PayoutError("money-payout-not-released")
+            raise DomainError("money-payout-not-released")
         request = PayoutRequest(payout.id, payout.amount, payout.currency, seller.phone_e164, seller.full_name)
         await repo.payouts.set_reference(payout_id, await gateway.send(request, confirmed_by=admin_id))
     ids = {"order_id": payout.order_id, "payout_id": payout.id}
@@ -145,22 +138,22 @@ async def mark_paid(repo: Repo, gateway: PayoutGateway, now: datetime, payout_id
 def clean_words(text: str) -> str:
     words = text.strip()[:DISPUTE_TEXT_MAX]
     if not words:
-        raise PayoutError("dispute-text-empty")
+        raise DomainError("dispute-text-empty")
     return words
 
 
 async def can_dispute(repo: Repo, now: datetime, buyer: User, order_id: int) -> Payout:
-    """The payout a dispute of this order would freeze; raises PayoutError when the buyer can't dispute."""
+    """The payout a dispute of this order would freeze; raises DomainError when the buyer can't dispute."""
     order = await repo.orders.by_id(order_id)
     if order is None or order.buyer_id != buyer.id:
-        raise PayoutError("dispute-not-yours")
+        raise DomainError("dispute-not-yours")
     payout = await repo.payouts.of_order(order_id)
     if order.status != OrderStatus.PAID or payout is None:
-        raise PayoutError("dispute-not-paid")
+        raise DomainError("dispute-not-paid")
     if await repo.payouts.dispute_of_order(order_id) is not None:
-        raise PayoutError("dispute-exists")
+        raise DomainError("dispute-exists")
     if payout.status != PayoutStatus.HELD or payout.release_at <= now:
-        raise PayoutError("dispute-too-late")
+        raise DomainError("dispute-too-late")
     return payout
 
 
@@ -172,13 +165,13 @@ async def open_dispute(repo: Repo, now: datetime, buyer: User, order_id: int, te
     try:
         async with repo.session.begin_nested():
             if not await repo.payouts.move(payout.id, PayoutStatus.HELD, PayoutStatus.FROZEN, due_after=now):
-                raise PayoutError("dispute-too-late")
+                raise DomainError("dispute-too-late")
             dispute = Dispute(
                 order_id=order_id, opened_by=buyer.id, buyer_text=words, status=DisputeStatus.OPEN, opened_at=now
             )
             await repo.payouts.add_dispute(dispute)
     except IntegrityError as error:  # a second dispute of the same order at the same moment
-        raise PayoutError("dispute-exists") from error
+        raise DomainError("dispute-exists") from error
     return (await repo.payouts.cases(dispute_ids=[dispute.id]))[0]
 
 
@@ -186,9 +179,9 @@ async def add_seller_words(repo: Repo, seller: User, dispute_id: int, text: str)
     words = clean_words(text)
     cases = await repo.payouts.cases(dispute_ids=[dispute_id])
     if not cases or cases[0].seller.id != seller.id:
-        raise PayoutError("dispute-not-yours")
+        raise DomainError("dispute-not-yours")
     if not await repo.payouts.set_seller_text(dispute_id, words):
-        raise PayoutError("dispute-closed")
+        raise DomainError("dispute-closed")
     return (await repo.payouts.cases(dispute_ids=[dispute_id]))[0]
 
 
@@ -209,7 +202,7 @@ async def refund_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: i
         order, payout = case.order, case.payout
         cancelled = await repo.payouts.move(payout.id, PayoutStatus.FROZEN, PayoutStatus.CANCELLED)
         if not (cancelled and await repo.orders.move(order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)):
-            raise PayoutError("money-dispute-closed")
+            raise DomainError("money-dispute-closed")
         refund = await repo.orders.add_refund(
             Refund(
                 order_id=order.id,
@@ -223,7 +216,7 @@ async def refund_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: i
             )
         )
         if refund is None:  # the paying charge was given back already: nothing is refunded twice
-            raise PayoutError("money-dispute-closed")
+            raise DomainError("money-dispute-closed")
     held = order.amount - order.fee_amount
     postings = [
         Posting("refund", "escrow", -held, order.currency, order_id=order.id, payout_id=payout.id),
@@ -241,7 +234,7 @@ async def release_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: 
     async with repo.session.begin_nested():  # a refusal part-way leaves nothing behind
         case = await _settle(repo, now, dispute_id, admin_id, DisputeStatus.RELEASED)
         if not await repo.payouts.move(case.payout.id, PayoutStatus.FROZEN, PayoutStatus.RELEASED, released_at=now):
-            raise PayoutError("money-dispute-closed")
+            raise DomainError("money-dispute-closed")
     await repo.ledger.post(_release_postings(case.payout, case.order), now)
     await repo.payouts.audit(admin_id, "dispute_release", "dispute", dispute_id, now)
     return Settlement((await repo.payouts.cases(dispute_ids=[dispute_id]))[0])
@@ -250,5 +243,5 @@ async def release_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: 
 async def _settle(repo: Repo, now: datetime, dispute_id: int, admin_id: int, status: DisputeStatus) -> DisputeCase:
     cases = await repo.payouts.cases(dispute_ids=[dispute_id])
     if not cases or not await repo.payouts.settle_dispute(dispute_id, status, now, admin_id):
-        raise PayoutError("money-dispute-closed")
+        raise DomainError("money-dispute-closed")
     return cases[0]

@@ -2,7 +2,7 @@
 start-up (so hours of downtime are caught up at once):
 
 - listings: tickets on sale whose event has started -> expired (the brief's markTicketAsOutdated, done by time);
-- holds: pending orders past their hold -> expired, and their tickets back on sale (reserved -> active);
+- holds: pending orders past their hold -> expired, and their tickets back on sale (services.orders.expire_hold);
 - escrow: held payouts past their release time -> released (a dispute has frozen its payout, so a disputed payout is
   never held and never released here), for the payout gateway.
 
@@ -19,10 +19,9 @@ from datetime import datetime
 
 from db.models import Payout, Ticket, TicketStatus, User
 from db.repo import Repo
-from services import payouts
+from services import orders, payouts
 
 LISTING_EXPIRED = "event started"
-HOLD_EXPIRED = "hold expired"
 
 
 async def expire_listings(repo: Repo, now: datetime) -> list[Ticket]:
@@ -46,10 +45,9 @@ class HoldSweep:
 
 
 async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
-    """Pending orders past their hold -> expired; their tickets -> active, with history rows."""
-    lapsed = await repo.sweeps.expire_holds(now)
-    reopened = await repo.sweeps.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
-    await repo.history.record(reopened, TicketStatus.ACTIVE, actor="system", at=now, reason=HOLD_EXPIRED)
+    """Every hold past its time ends (services.orders.expire_hold); with the tickets, for telling the buyers."""
+    expired = await orders.expire_hold(repo, now)
+    lapsed, reopened = expired.lapsed, expired.reopened
     tickets = {ticket.id: ticket for ticket in await repo.sweeps.tickets(sorted({h.ticket_id for h in lapsed}))}
     ended = [EndedHold(hold.order_id, hold.buyer_id, tickets[hold.ticket_id]) for hold in lapsed]
     return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])

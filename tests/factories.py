@@ -11,11 +11,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.rules import listing_rules, payment_rules
 from bot.settings import Settings
 from db.models import EventType, Ticket, TicketStatus, User
 from db.repo import Repo
 from services.crypto import Secrets
 from services.feed import fold
+from services.rules import ListingRules, PaymentRules
 from services.storage import PhotoStorage
 
 _ids = itertools.count(1)
@@ -30,6 +32,16 @@ def make_settings(**overrides: object) -> Settings:
     """Settings as the tests need them, independent of any .env: Stars unless a provider token is given."""
     values: dict[str, object] = {"bot_token": TOKEN, "payment_provider_token": None, "currency": "RUB"}
     return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+
+def make_listing_rules(**overrides: object) -> ListingRules:
+    """The listing rules the bot would build from `make_settings(**overrides)`."""
+    return listing_rules(make_settings(**overrides))
+
+
+def make_payment_rules(**overrides: object) -> PaymentRules:
+    """The payment rules the bot would build from `make_settings(**overrides)`: Stars unless a provider token."""
+    return payment_rules(make_settings(**overrides))
 
 
 async def make_user(

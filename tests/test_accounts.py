@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_sessionmaker
 from db.repo import Repo
 from services import accounts
+from services.errors import DomainError
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -56,7 +57,7 @@ async def test_register_is_idempotent_for_the_same_sender(repo: Repo) -> None:
     ],
 )
 async def test_refusals_change_nothing(repo: Repo, the_share: accounts.ContactShare, code: str) -> None:
-    with pytest.raises(accounts.AccountError) as error:
+    with pytest.raises(DomainError) as error:
         await accounts.register(repo, the_share, NOW)
     assert error.value.code == code
     assert await repo.users.count() == 0
@@ -64,7 +65,7 @@ async def test_refusals_change_nothing(repo: Repo, the_share: accounts.ContactSh
 
 async def test_one_account_per_phone(repo: Repo) -> None:
     await accounts.register(repo, share(1), NOW)
-    with pytest.raises(accounts.AccountError, match="reg-phone-taken"):
+    with pytest.raises(DomainError, match="reg-phone-taken"):
         await accounts.register(repo, share(2), NOW)
     assert await repo.users.count() == 1
 
@@ -74,7 +75,7 @@ async def test_rename_rules(repo: Repo) -> None:
     assert await accounts.rename(repo, user, "  Анна   Петрова ") == "Анна Петрова"
     refusals = [("A", "profile-name-length"), ("x" * 129, "profile-name-length"), ("Ann\x00a", "profile-name-invalid")]
     for bad, code in refusals:
-        with pytest.raises(accounts.AccountError, match=code):
+        with pytest.raises(DomainError, match=code):
             await accounts.rename(repo, user, bad)
     assert (await repo.users.by_id(user.id)).full_name == "Анна Петрова"  # type: ignore[union-attr]
 
@@ -112,7 +113,7 @@ async def test_the_same_contact_twice_at_once_makes_one_account(engine: AsyncEng
 def test_any_phone_text_is_refused_or_normalised_to_e164(raw: str) -> None:
     try:
         phone = accounts.normalise_phone(raw)
-    except accounts.AccountError as error:
+    except DomainError as error:
         assert error.code == "reg-phone-invalid"
         return
     assert phone.startswith("+") and phone[1:].isdigit() and len(phone) <= 16
@@ -124,7 +125,7 @@ def test_any_phone_text_is_refused_or_normalised_to_e164(raw: str) -> None:
 def test_any_name_is_refused_or_cleaned(raw: str) -> None:
     try:
         name = accounts.clean_full_name(raw)
-    except accounts.AccountError as error:
+    except DomainError as error:
         assert error.code in {"profile-name-invalid", "profile-name-length"}
         return
     assert 2 <= len(name) <= accounts.NAME_MAX

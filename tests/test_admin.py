@@ -14,12 +14,11 @@ from db.models import AuditEntry, OrderStatus, TicketStatus
 from db.repo import Repo
 from db.repositories.feed import FeedQuery
 from services import admin, orders, payouts, sweeps
-from services.admin import AdminError
-from services.orders import OrderError
-from tests.factories import make_settings, make_ticket, make_user, make_users
+from services.errors import DomainError
+from tests.factories import make_payment_rules, make_ticket, make_user, make_users
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)  # 12:30 in Moscow
-SETTINGS = make_settings()
+SETTINGS = make_payment_rules()
 ADMIN = 900_001
 
 
@@ -73,7 +72,7 @@ async def test_outdated_pages_walk_by_keyset_and_jump_by_number(repo: Repo) -> N
     back = await admin.outdated(repo, 1, before=second.first)
     assert back.tickets == first.tickets and back.number == 1 and not back.has_newer
     assert (await admin.outdated(repo, 3)).tickets == third.tickets  # "/outdated 3"
-    with pytest.raises(AdminError, match="admin-page-missing"):
+    with pytest.raises(DomainError, match="admin-page-missing"):
         await admin.outdated(repo, 4)
 
 
@@ -81,18 +80,18 @@ async def test_blocking_a_ticket_on_sale_takes_it_off_the_feed_and_unblocking_pu
     seller = await make_user(repo, NOW)
     ticket = await make_ticket(repo, seller, NOW)
     feed = FeedQuery(now=NOW)
-    with pytest.raises(AdminError, match="admin-reason-empty"):
+    with pytest.raises(DomainError, match="admin-reason-empty"):
         await admin.block_ticket(repo, NOW, ADMIN, ticket.id, "   ")
     blocked = await admin.block_ticket(repo, NOW, ADMIN, ticket.id, "  Fake   barcode ")
     assert blocked.ticket.status == TicketStatus.BLOCKED and blocked.ticket.block_reason == "Fake barcode"
     assert blocked.seller.id == seller.id and blocked.cancelled is None
     assert await repo.feed.older(feed, None, 10) == []
-    with pytest.raises(AdminError, match="admin-block-not-on-sale"):  # a double click
+    with pytest.raises(DomainError, match="admin-block-not-on-sale"):  # a double click
         await admin.block_ticket(repo, NOW, ADMIN, ticket.id, "again")
     unblocked = await admin.unblock_ticket(repo, NOW, ADMIN, ticket.id, "checked with the venue")
     assert unblocked.ticket.status == TicketStatus.ACTIVE and unblocked.ticket.block_reason is None
     assert [t.id for t in await repo.feed.older(feed, None, 10)] == [ticket.id]
-    with pytest.raises(AdminError, match="admin-unblock-not-blocked"):
+    with pytest.raises(DomainError, match="admin-unblock-not-blocked"):
         await admin.unblock_ticket(repo, NOW, ADMIN, ticket.id, "again")
 
     file = await admin.ticket_file(repo, ticket.id)
@@ -104,7 +103,7 @@ async def test_blocking_a_ticket_on_sale_takes_it_off_the_feed_and_unblocking_pu
         (ADMIN, "ticket_block", "ticket", "Fake barcode"),
         (ADMIN, "ticket_unblock", "ticket", "checked with the venue"),
     ]
-    with pytest.raises(AdminError, match="admin-ticket-unknown"):
+    with pytest.raises(DomainError, match="admin-ticket-unknown"):
         await admin.ticket_file(repo, ticket.id + 1000)
 
 
@@ -116,7 +115,7 @@ async def test_blocking_a_reserved_ticket_ends_the_hold_and_a_sold_one_is_refuse
     assert blocked.cancelled is not None and blocked.cancelled.id == hold.order.id
     assert blocked.buyer is not None and blocked.buyer.id == buyer.id
     assert (await repo.orders.by_id(hold.order.id)).status == OrderStatus.CANCELLED  # type: ignore[union-attr]
-    with pytest.raises(OrderError, match="buy-pay-closed"):  # the invoice still on the buyer's screen
+    with pytest.raises(DomainError, match="buy-pay-closed"):  # the invoice still on the buyer's screen
         await orders.check_checkout(repo, NOW, buyer, hold.order.public_id, "XTR", hold.order.amount)
     # Unblocked after the event has started: expired, not back on sale.
     later = NOW + timedelta(hours=3)
@@ -124,7 +123,7 @@ async def test_blocking_a_reserved_ticket_ends_the_hold_and_a_sold_one_is_refuse
 
     sold = await sell(repo, NOW)
     assert sold.ticket is not None
-    with pytest.raises(AdminError, match="admin-block-not-on-sale"):
+    with pytest.raises(DomainError, match="admin-block-not-on-sale"):
         await admin.block_ticket(repo, NOW, ADMIN, sold.ticket.id, "too late")
     assert (await repo.orders.ticket(sold.ticket.id)).status == TicketStatus.SOLD  # type: ignore[union-attr]
 
@@ -137,7 +136,7 @@ async def test_users_are_found_by_id_username_or_phone(repo: Repo) -> None:
                  "+7 (916) 555-01-23"):  # fmt: skip
         assert (await admin.find_user(repo, text)).id == user.id, text
     for text in ("", "@nobody_here", "+1", "12345", "@", "-5", "😀"):
-        with pytest.raises(AdminError, match="admin-user-unknown"):
+        with pytest.raises(DomainError, match="admin-user-unknown"):
             await admin.find_user(repo, text)
 
 
@@ -160,7 +159,7 @@ async def test_a_ban_blocks_listings_and_cancels_holds_both_ways(repo: Repo) -> 
     for hold in (buyer_hold, villain_hold):
         assert (await repo.orders.by_id(hold.order.id)).status == OrderStatus.CANCELLED  # type: ignore[union-attr]
     assert banned.user.is_banned
-    with pytest.raises(AdminError, match="admin-already-banned"):
+    with pytest.raises(DomainError, match="admin-already-banned"):
         await admin.ban(repo, NOW, ADMIN, [ADMIN], villain.phone_e164, "again")
 
     file = await admin.ticket_file(repo, on_sale.id)  # the seller's ban shows on each of their tickets
@@ -168,7 +167,7 @@ async def test_a_ban_blocks_listings_and_cancels_holds_both_ways(repo: Repo) -> 
     assert [(c.status, c.reason) for c in file.history] == [(TicketStatus.BLOCKED, "selling fakes")]
 
     assert not (await admin.unban(repo, NOW, ADMIN, str(villain.telegram_id), "appeal accepted")).is_banned
-    with pytest.raises(AdminError, match="admin-not-banned"):
+    with pytest.raises(DomainError, match="admin-not-banned"):
         await admin.unban(repo, NOW, ADMIN, str(villain.telegram_id), None)
     assert (await repo.orders.ticket(on_sale.id)).status == TicketStatus.BLOCKED  # type: ignore[union-attr]
     actions = (await repo.session.execute(AuditEntry.__table__.select().order_by(AuditEntry.id))).all()
@@ -178,7 +177,7 @@ async def test_a_ban_blocks_listings_and_cancels_holds_both_ways(repo: Repo) -> 
 
 async def test_admins_cannot_be_banned(repo: Repo) -> None:
     boss = await make_user(repo, NOW, telegram_id=ADMIN)
-    with pytest.raises(AdminError, match="admin-ban-admin"):
+    with pytest.raises(DomainError, match="admin-ban-admin"):
         await admin.ban(repo, NOW, ADMIN, [ADMIN], str(ADMIN), "oops")
     assert not (await repo.admin.user(boss.id)).is_banned  # type: ignore[union-attr]
 
@@ -187,7 +186,7 @@ async def test_admins_cannot_be_banned(repo: Repo) -> None:
 def test_page_numbers_parse_or_are_refused_cleanly(text: str) -> None:
     try:
         page = admin.parse_page(text)
-    except AdminError as error:
+    except DomainError as error:
         assert error.code == "admin-page-invalid"
     else:
         assert page >= 1 and (not text.strip() or str(page) == text.strip().lstrip("0") or page == int(text))
@@ -202,7 +201,7 @@ def test_ticket_ids_round_trip(ticket_id: int) -> None:
 def test_ticket_ids_never_crash(text: str) -> None:
     try:
         assert admin.parse_ticket_id(text) >= 1
-    except AdminError as error:
+    except DomainError as error:
         assert error.code == "admin-ticket-unknown"
 
 
@@ -210,7 +209,7 @@ def test_ticket_ids_never_crash(text: str) -> None:
 def test_reasons_are_one_line_of_at_most_255_printable_characters(text: str) -> None:
     try:
         reason = admin.clean_reason(text)
-    except AdminError as error:
+    except DomainError as error:
         assert error.code in ("admin-reason-empty", "admin-reason-invalid")
     else:
         assert 1 <= len(reason) <= admin.REASON_MAX and reason == reason.strip() and "\n" not in reason

@@ -6,7 +6,6 @@ import io
 import logging
 import os
 import struct
-import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -148,9 +147,9 @@ def _png_header_claiming(width: int, height: int) -> bytes:
 @pytest.mark.parametrize("size", [(30_000, 30_000), (8_000, 6_000)])
 def test_decompression_bombs_are_refused_from_the_header(size: tuple[int, int]) -> None:
     assert size[0] * size[1] > MAX_PIXELS
-    started = time.perf_counter()
+    # The file holds one pixel's data: decoding it would fail as "photo-not-image", so this code proves the refusal
+    # came from the header, before any pixel was decoded (a time limit proved nothing: 1 s against 0.05 s measured).
     assert _refused(_png_header_claiming(*size)) == "photo-too-many-pixels"
-    assert time.perf_counter() - started < 1
 
 
 @pytest.mark.parametrize("kind", ["GIF", "BMP", "TIFF"])

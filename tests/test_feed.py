@@ -15,7 +15,7 @@ from db.repositories.feed import Key, like_contains
 from handlers.feed import encode, page_ref
 from services import orders
 from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
-from tests.factories import SAINT_PETERSBURG, make_settings, make_ticket, make_user
+from tests.factories import SAINT_PETERSBURG, make_payment_rules, make_ticket, make_user
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 NO_FILTERS = Filters()
@@ -142,7 +142,7 @@ async def test_card_shows_the_seller_first_name_and_completed_sales(repo: Repo) 
     other = await make_user(repo, NOW, first_name="Olga")
     buyer = await make_user(repo, NOW)
     sold = await make_ticket(repo, seller, NOW - timedelta(days=1))
-    settings = make_settings()
+    settings = make_payment_rules()
     hold = await orders.hold(repo, settings, NOW, buyer, sold.id)
     payment = orders.Payment(hold.order.public_id, hold.charge.currency, hold.charge.total, "charge-1")
     assert (await orders.record_payment(repo, settings, NOW, buyer, payment)).outcome == orders.Outcome.SOLD

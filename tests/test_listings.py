@@ -19,16 +19,18 @@ from bot.i18n import LANGUAGES, LOCALES_DIR, read_catalog
 from db.engine import create_sessionmaker
 from db.models import EventType, PhotoHashBand, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
-from services import listings
+from services import amounts, dates, listings, pricing, seats, text
 from services.barcodes import Barcode
 from services.crypto import Secrets
-from services.listing_input import ERROR_CODES, Seat
-from services.listings import STEPS, Draft, ListingError, SealedBarcode, Step, Tab
-from tests.factories import make_settings, make_ticket, make_user
+from services.draft import STEPS, Draft, SealedBarcode, Step
+from services.errors import DomainError
+from services.listings import Tab
+from services.seats import Seat
+from tests.factories import make_listing_rules, make_ticket, make_user
 
 SECRETS = Secrets(Fernet.generate_key(), b"f" * 32)
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SETTINGS = make_settings()
+RULES = make_listing_rules()
 PHASH = "abfa8569d40cd1c5"
 
 
@@ -58,13 +60,13 @@ def draft(text: str = "TICKET-0001", *, phash: str = PHASH, **changes: object) -
 
 
 async def publish(repo: Repo, seller: User, the_draft: Draft, now: datetime = NOW, **settings: object) -> int:
-    ticket = await listings.publish(repo, make_settings(**settings) if settings else SETTINGS, SECRETS, seller,
-                                    the_draft, now)  # fmt: skip
+    rules = make_listing_rules(**settings) if settings else RULES
+    ticket = await listings.publish(repo, rules, SECRETS, seller, the_draft, now)
     return ticket.id
 
 
 async def refusal(repo: Repo, seller: User, the_draft: Draft, now: datetime = NOW, **settings: object) -> str:
-    with pytest.raises(ListingError) as caught:
+    with pytest.raises(DomainError) as caught:
         await publish(repo, seller, the_draft, now, **settings)
     return caught.value.code
 
@@ -201,11 +203,11 @@ async def test_withdraw_only_ones_own_ticket_on_sale(repo: Repo) -> None:
         (reserved.id, anna, "my-withdraw-reserved"),
         (10**9, anna, "my-not-yours"),
     ):
-        with pytest.raises(ListingError) as caught:
+        with pytest.raises(DomainError) as caught:
             await listings.withdraw(repo, seller, ticket_id, NOW)
         assert caught.value.code == code
     assert (await listings.withdraw(repo, anna, on_sale.id, NOW)).status == TicketStatus.WITHDRAWN
-    with pytest.raises(ListingError) as caught:
+    with pytest.raises(DomainError) as caught:
         await listings.withdraw(repo, anna, on_sale.id, NOW)
     assert caught.value.code == "my-not-on-sale"
 
@@ -225,7 +227,7 @@ async def test_seller_pages_are_keyset_pages_per_tab(repo: Repo) -> None:
 
 # --- texts -------------------------------------------------------------------------------------------------------
 def test_every_refusal_has_a_text_in_both_languages() -> None:
-    codes = {f"sell-error-{code}" for code in ERROR_CODES}
+    codes = {f"sell-error-{code}" for module in (text, dates, amounts, pricing, seats) for code in module.ERROR_CODES}
     codes |= {
         f"sell-{code}" for code in ("photo-too-large", "photo-not-image", "photo-too-many-pixels", "photo-format")
     }
@@ -248,7 +250,7 @@ async def test_two_sellers_publishing_one_barcode_at_once(engine: AsyncEngine) -
         async with sessionmaker() as session:
             try:
                 await publish(Repo(session), seller, draft("THE-SAME-CODE"))
-            except ListingError as error:
+            except DomainError as error:
                 return error.code
             await asyncio.sleep(0.2)  # the other seller's insert arrives while this one is still open
             await session.commit()

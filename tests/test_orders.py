@@ -9,37 +9,43 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.settings import Settings
-from db.models import LedgerEntry, Order, OrderStatus, PayoutStatus, Refund, Ticket, TicketStatus
+from db.models import LedgerEntry, Order, OrderStatus, PayoutStatus, Refund, Ticket, TicketStatus, TicketWaiter
 from db.repo import Repo
 from services import orders, payouts
-from services.orders import OrderError, Outcome, Payment
-from tests.factories import make_settings, make_ticket, make_user, make_users
+from services.errors import DomainError
+from services.orders import Outcome, Payment
+from services.rules import PaymentRules
+from tests.factories import make_payment_rules, make_ticket, make_user, make_users
 from tests.test_i18n import catalogs
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-STARS = make_settings()
-PROVIDER = make_settings(payment_provider_token="381764678:TEST:100500", service_fee_percent=5)
+STARS = make_payment_rules()
+PROVIDER = make_payment_rules(payment_provider_token="381764678:TEST:100500", service_fee_percent=5)
 
 
 def payment_for(hold: orders.Hold, charge_id: str = "charge-1") -> Payment:
     return Payment(hold.order.public_id, hold.charge.currency, hold.charge.total, charge_id, f"provider-{charge_id}")
 
 
+async def waiters(repo: Repo, ticket_id: int) -> int:
+    query = select(func.count()).select_from(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id)
+    return int((await repo.session.execute(query)).scalar_one())
+
+
 async def ledger_sum(repo: Repo, order_id: int) -> int:
     return sum(entry.amount for entry in await repo.ledger.of_order(order_id))
 
 
-async def test_charges_stars_and_provider() -> None:
+def test_charges_stars_and_provider() -> None:
     ticket = Ticket(price=2500, currency="RUB")
     assert orders.charge_for(ticket, STARS) == orders.Charge("XTR", 1500, 0)
-    with_fee = make_settings(service_fee_percent=10, stars_per_unit=0.7)
+    with_fee = make_payment_rules(service_fee_percent=10, stars_per_unit=0.7)
     assert orders.charge_for(Ticket(price=999, currency="RUB"), with_fee) == orders.Charge("XTR", 700, 70)
-    assert orders.charge_for(Ticket(price=1, currency="RUB"), make_settings(stars_per_unit=0.01)).total == 1
+    assert orders.charge_for(Ticket(price=1, currency="RUB"), make_payment_rules(stars_per_unit=0.01)).total == 1
     assert orders.charge_for(ticket, PROVIDER) == orders.Charge("RUB", 250_000, 12_500)
-    jpy = make_settings(payment_provider_token="1:TEST:x", currency="JPY")
+    jpy = make_payment_rules(payment_provider_token="1:TEST:x", currency="JPY")
     assert orders.charge_for(Ticket(price=3000, currency="JPY"), jpy) == orders.Charge("JPY", 3000, 0)
-    with pytest.raises(OrderError, match="buy-currency"):
+    with pytest.raises(DomainError, match="buy-currency"):
         orders.charge_for(Ticket(price=10, currency="EUR"), PROVIDER)
 
 
@@ -55,9 +61,9 @@ async def test_hold_reserves_the_ticket_once(repo: Repo) -> None:
     again = await orders.hold(repo, STARS, NOW + timedelta(minutes=1), anna, ticket.id)
     assert again.order.id == hold.order.id  # pressing Buy again: the same order
     assert (hold.new, again.new) == (True, False)  # ... and no second invoice
-    with pytest.raises(OrderError, match="buy-reserved"):
+    with pytest.raises(DomainError, match="buy-reserved"):
         await orders.hold(repo, STARS, NOW, boris, ticket.id)
-    with pytest.raises(OrderError, match="buy-own-ticket"):
+    with pytest.raises(DomainError, match="buy-own-ticket"):
         await orders.hold(repo, STARS, NOW, seller, ticket.id)
     history = await repo.history.of_ticket(ticket.id)
     assert [change.status for change in history] == [TicketStatus.RESERVED]
@@ -68,12 +74,12 @@ async def test_hold_reserves_the_ticket_once(repo: Repo) -> None:
 async def test_no_hold_on_tickets_not_on_sale(repo: Repo, status: TicketStatus) -> None:
     seller, buyer = await make_user(repo, NOW), await make_user(repo, NOW)
     ticket = await make_ticket(repo, seller, NOW, status=status)
-    with pytest.raises(OrderError, match="buy-gone"):
+    with pytest.raises(DomainError, match="buy-gone"):
         await orders.hold(repo, STARS, NOW, buyer, ticket.id)
-    with pytest.raises(OrderError, match="buy-gone"):
+    with pytest.raises(DomainError, match="buy-gone"):
         await orders.hold(repo, STARS, NOW, buyer, 999_999)
     past = await make_ticket(repo, seller, NOW, event_at=NOW - timedelta(hours=1))
-    with pytest.raises(OrderError, match="buy-event-passed"):
+    with pytest.raises(DomainError, match="buy-event-passed"):
         await orders.hold(repo, STARS, NOW, buyer, past.id)
     assert await repo.session.scalar(select(func.count(Order.id))) == 0
 
@@ -95,11 +101,11 @@ async def test_cancel_hold_frees_the_ticket(repo: Repo) -> None:
     seller, anna, boris = await make_users(repo, NOW, 3)
     ticket = await make_ticket(repo, seller, NOW)
     hold = await orders.hold(repo, STARS, NOW, anna, ticket.id)
-    with pytest.raises(OrderError, match="buy-not-yours"):
+    with pytest.raises(DomainError, match="buy-not-yours"):
         await orders.cancel_hold(repo, NOW, boris, hold.order.id)
     await orders.cancel_hold(repo, NOW, anna, hold.order.id)
     assert (await repo.orders.ticket(ticket.id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
-    with pytest.raises(OrderError, match="buy-hold-over"):
+    with pytest.raises(DomainError, match="buy-hold-over"):
         await orders.cancel_hold(repo, NOW, anna, hold.order.id)
     assert (await orders.hold(repo, STARS, NOW, boris, ticket.id)).order.buyer_id == boris.id
 
@@ -107,16 +113,16 @@ async def test_cancel_hold_frees_the_ticket(repo: Repo) -> None:
 async def test_waiters_are_kept_once_and_handed_out_once(repo: Repo) -> None:
     seller, anna, boris, clara = await make_users(repo, NOW, 4)
     ticket = await make_ticket(repo, seller, NOW)
-    with pytest.raises(OrderError, match="buy-wait-free-now"):
+    with pytest.raises(DomainError, match="buy-wait-free-now"):
         await orders.wait_for(repo, NOW, boris, ticket.id)
     await orders.hold(repo, STARS, NOW, anna, ticket.id)
-    with pytest.raises(OrderError, match="buy-wait-yours"):
+    with pytest.raises(DomainError, match="buy-wait-yours"):
         await orders.wait_for(repo, NOW, anna, ticket.id)
-    with pytest.raises(OrderError, match="buy-own-ticket"):
+    with pytest.raises(DomainError, match="buy-own-ticket"):
         await orders.wait_for(repo, NOW, seller, ticket.id)
     for user in (boris, boris, clara):
         await orders.wait_for(repo, NOW, user, ticket.id)
-    assert await repo.orders.count_waiters(ticket.id) == 2
+    assert await waiters(repo, ticket.id) == 2
     taken = await repo.orders.take_waiters([ticket.id])
     assert sorted(user.id for _, user in taken) == [boris.id, clara.id]
     assert await repo.orders.take_waiters([ticket.id]) == []
@@ -137,15 +143,15 @@ async def test_pre_checkout_checks(repo: Repo) -> None:
         (anna, order.public_id, "RUB", 210_000, order.expires_at, "buy-pay-expired"),
     ]
     for payer, payload, currency, amount, at, code in refusals:
-        with pytest.raises(OrderError, match=code):
+        with pytest.raises(DomainError, match=code):
             await orders.check_checkout(repo, at, payer, payload, currency, amount)
     await orders.cancel_hold(repo, NOW, anna, order.id)
-    with pytest.raises(OrderError, match="buy-pay-closed"):
+    with pytest.raises(DomainError, match="buy-pay-closed"):
         await orders.check_checkout(repo, NOW, anna, order.public_id, "RUB", 210_000)
 
 
 @pytest.mark.parametrize("settings", [STARS, PROVIDER], ids=["stars", "provider"])
-async def test_payment_sells_and_holds_the_money(repo: Repo, settings: Settings) -> None:
+async def test_payment_sells_and_holds_the_money(repo: Repo, settings: PaymentRules) -> None:
     seller, buyer, waiter = await make_users(repo, NOW, 3)
     ticket = await make_ticket(repo, seller, NOW, event_at=NOW + timedelta(days=3))
     hold = await orders.hold(repo, settings, NOW, buyer, ticket.id)
@@ -169,7 +175,7 @@ async def test_payment_sells_and_holds_the_money(repo: Repo, settings: Settings)
         expected.append(("fee", "platform", hold.charge.fee))
     assert entries == expected
     assert await ledger_sum(repo, hold.order.id) == 0
-    assert await repo.orders.count_waiters(ticket.id) == 0  # sold: nobody waits any more
+    assert await waiters(repo, ticket.id) == 0  # sold: nobody waits any more
     # The same payment delivered again changes nothing.
     again = await orders.record_payment(repo, settings, paid_at + timedelta(seconds=5), buyer, payment_for(hold))
     assert again.outcome == Outcome.DUPLICATE and again.order and again.order.id == hold.order.id
@@ -190,14 +196,13 @@ async def test_payment_after_the_sweep_sells_if_the_ticket_is_free(repo: Repo) -
     ticket = await make_ticket(repo, seller, NOW)
     hold = await orders.hold(repo, STARS, NOW, buyer, ticket.id)
     late = hold.order.expires_at + timedelta(minutes=1)
-    await repo.orders.expire_lapsed_holds(ticket.id, late)  # what the hold sweep does
-    await repo.orders.move_ticket(ticket.id, TicketStatus.RESERVED, TicketStatus.ACTIVE, late)
+    await orders.expire_hold(repo, late, ticket_id=ticket.id)  # what the hold sweep does
     result = await orders.record_payment(repo, STARS, late, buyer, payment_for(hold))
     assert result.outcome == Outcome.SOLD and result.order and result.order.status == OrderStatus.PAID
 
 
 @pytest.mark.parametrize("settings", [STARS, PROVIDER], ids=["stars", "provider"])
-async def test_payment_for_a_ticket_someone_else_took_is_refunded(repo: Repo, settings: Settings) -> None:
+async def test_payment_for_a_ticket_someone_else_took_is_refunded(repo: Repo, settings: PaymentRules) -> None:
     seller, anna, boris = await make_users(repo, NOW, 3)
     ticket = await make_ticket(repo, seller, NOW)
     late_hold = await orders.hold(repo, settings, NOW, anna, ticket.id)

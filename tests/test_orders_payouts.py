@@ -9,11 +9,12 @@ import pytest
 from db.models import DisputeStatus, OrderStatus, PayoutStatus, RefundStatus, User
 from db.repo import Repo
 from services import orders, payouts
-from services.payouts import ManualPayoutGateway, PayoutError, PayoutGateway, PayoutRequest
-from tests.factories import make_settings, make_ticket, make_users
+from services.errors import DomainError
+from services.payouts import ManualPayoutGateway, PayoutGateway, PayoutRequest
+from tests.factories import make_payment_rules, make_ticket, make_users
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SETTINGS = make_settings(payment_provider_token="381764678:TEST:100500", service_fee_percent=10, escrow_hours=12)
+SETTINGS = make_payment_rules(payment_provider_token="381764678:TEST:100500", service_fee_percent=10, escrow_hours=12)
 ADMIN = 777
 
 
@@ -44,7 +45,7 @@ async def test_release_then_mark_paid(repo: Repo) -> None:
     assert [(line.payout.id, line.seller.phone_e164) for line in lines] == [(payout.id, seller.phone_e164)]
     line = await payouts.mark_paid(repo, ManualPayoutGateway(), NOW, payout.id, ADMIN)
     assert line.payout.status == PayoutStatus.PAID and line.payout.gateway_reference == f"manual:{ADMIN}"
-    with pytest.raises(PayoutError, match="money-payout-not-released"):
+    with pytest.raises(DomainError, match="money-payout-not-released"):
         await payouts.mark_paid(repo, ManualPayoutGateway(), NOW, payout.id, ADMIN)
     assert await payouts.released(repo) == []
     assert await balances(repo) == {"buyer": -330_000, "escrow": 0, "platform": 30_000, "seller": 0,
@@ -72,17 +73,17 @@ async def test_dispute_then_refund(repo: Repo) -> None:
     result, seller, buyer = await sold(repo)
     assert result.order and result.payout
     order_id = result.order.id
-    with pytest.raises(PayoutError, match="dispute-not-yours"):
+    with pytest.raises(DomainError, match="dispute-not-yours"):
         await payouts.open_dispute(repo, NOW, seller, order_id, "nope")
-    with pytest.raises(PayoutError, match="dispute-text-empty"):
+    with pytest.raises(DomainError, match="dispute-text-empty"):
         await payouts.open_dispute(repo, NOW, buyer, order_id, "   ")
     case = await payouts.open_dispute(repo, NOW, buyer, order_id, "The turnstile said <b>invalid</b>")
     assert case.payout.status == PayoutStatus.FROZEN and case.dispute.status == DisputeStatus.OPEN
-    with pytest.raises(PayoutError, match="dispute-exists"):
+    with pytest.raises(DomainError, match="dispute-exists"):
         await payouts.open_dispute(repo, NOW, buyer, order_id, "again")
     # A frozen payout is not released by the sweep.
     assert await payouts.release_due(repo, result.payout.release_at + timedelta(days=1)) == []
-    with pytest.raises(PayoutError, match="dispute-not-yours"):
+    with pytest.raises(DomainError, match="dispute-not-yours"):
         await payouts.add_seller_words(repo, buyer, case.dispute.id, "I am the seller")
     case = await payouts.add_seller_words(repo, seller, case.dispute.id, "It worked when I bought it")
     assert case.dispute.seller_text == "It worked when I bought it"
@@ -93,9 +94,9 @@ async def test_dispute_then_refund(repo: Repo) -> None:
     assert settlement.case.order.status == OrderStatus.REFUNDED
     assert settlement.refund and settlement.refund.status == RefundStatus.PENDING
     assert settlement.refund.amount == 330_000
-    with pytest.raises(PayoutError, match="money-dispute-closed"):
+    with pytest.raises(DomainError, match="money-dispute-closed"):
         await payouts.release_dispute(repo, NOW, case.dispute.id, ADMIN)
-    with pytest.raises(PayoutError, match="dispute-closed"):
+    with pytest.raises(DomainError, match="dispute-closed"):
         await payouts.add_seller_words(repo, seller, case.dispute.id, "late words")
     assert await payouts.open_disputes(repo) == []
     assert await balances(repo) == {"buyer": 0, "escrow": 0, "platform": 0, "seller": 0, "gateway": 0}
@@ -110,7 +111,7 @@ async def test_dispute_then_release(repo: Repo) -> None:
     assert settlement.case.payout.status == PayoutStatus.RELEASED
     assert settlement.case.payout.released_at == NOW + timedelta(hours=1)
     assert settlement.case.dispute.status == DisputeStatus.RELEASED
-    with pytest.raises(PayoutError, match="money-dispute-closed"):
+    with pytest.raises(DomainError, match="money-dispute-closed"):
         await payouts.refund_dispute(repo, NOW, case.dispute.id, ADMIN)
     assert (await balances(repo))["seller"] == 300_000
 
@@ -118,8 +119,8 @@ async def test_dispute_then_release(repo: Repo) -> None:
 async def test_no_dispute_once_the_money_is_released(repo: Repo) -> None:
     result, _, buyer = await sold(repo)
     assert result.order and result.payout
-    with pytest.raises(PayoutError, match="dispute-too-late"):
+    with pytest.raises(DomainError, match="dispute-too-late"):
         await payouts.open_dispute(repo, result.payout.release_at, buyer, result.order.id, "late")
     await payouts.release_due(repo, result.payout.release_at)
-    with pytest.raises(PayoutError, match="dispute-too-late"):
+    with pytest.raises(DomainError, match="dispute-too-late"):
         await payouts.open_dispute(repo, NOW, buyer, result.order.id, "late")

@@ -16,11 +16,12 @@ from db.engine import create_sessionmaker
 from db.models import Order, OrderStatus, Payout, Refund, TicketStatus, User
 from db.repo import Repo
 from services import orders
-from services.orders import OrderError, Outcome, Payment
-from tests.factories import make_settings, make_ticket, make_users
+from services.errors import DomainError
+from services.orders import Outcome, Payment
+from tests.factories import make_payment_rules, make_ticket, make_users
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-SETTINGS = make_settings()
+SETTINGS = make_payment_rules()
 T = TypeVar("T")
 
 
@@ -69,7 +70,7 @@ async def test_fifty_buyers_press_buy_at_once(engine: AsyncEngine) -> None:
 
     results = await in_parallel(engine, [press(buyer) for buyer in buyers])
     holds = [r for r in results if isinstance(r, orders.Hold)]
-    refusals = Counter(r.code for r in results if isinstance(r, OrderError))
+    refusals = Counter(r.code for r in results if isinstance(r, DomainError))
     assert len(holds) == 1
     assert refusals == {"buy-reserved": 49}, results
     statuses, _, _, ticket_status = await counts(engine, ticket_id)
@@ -90,8 +91,7 @@ async def test_ten_payments_land_at_once(engine: AsyncEngine) -> None:
         at += timedelta(minutes=SETTINGS.reservation_minutes)
 
     async def sweep(repo: Repo) -> None:
-        await repo.orders.expire_lapsed_holds(ticket_id, at)
-        await repo.orders.move_ticket(ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, at)
+        await orders.expire_hold(repo, at, ticket_id=ticket_id)
 
     await in_parallel(engine, [sweep])
 

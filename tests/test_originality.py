@@ -14,7 +14,14 @@ from PIL import Image
 from db.models import User
 from db.repo import Repo
 from services.barcodes import scan_photo
-from services.originality import MAX_DISTANCE, find_near_duplicate, fingerprint_of, normalise, phash_distance
+from services.originality import (
+    MAX_DISTANCE,
+    find_near_duplicate,
+    fingerprint_of,
+    near_photos,
+    normalise,
+    phash_distance,
+)
 from tests.factories import BARCODE_CORPUS, make_ticket, make_user, require_corpus
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -121,9 +128,9 @@ async def test_band_search_finds_exactly_what_a_full_scan_finds(repo: Repo) -> N
     await _listed(repo, seller, f"{query:016x}")  # the seller's own: never reported
     for max_distance in range(MAX_DISTANCE + 1):
         expected = {i for i, phash in stored.items() if phash_distance(phash, f"{query:016x}") <= max_distance}
-        found = await repo.originality.near_photos(f"{query:016x}", max_distance, exclude_seller_id=seller.id)
+        found = await near_photos(repo, f"{query:016x}", max_distance, exclude_seller_id=seller.id)
         assert set(found) == expected, max_distance
         distances = [phash_distance(stored[i], f"{query:016x}") for i in found]
         assert distances == sorted(distances)
     with pytest.raises(ValueError):
-        await repo.originality.near_photos(f"{query:016x}", MAX_DISTANCE + 1, exclude_seller_id=seller.id)
+        await near_photos(repo, f"{query:016x}", MAX_DISTANCE + 1, exclude_seller_id=seller.id)

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from bot.notifier import Notifier
-from bot.scheduler import Sweeper, SweepScheduler
+from bot.scheduler import SweepCounts, Sweeper, SweepScheduler
 from db.engine import create_engine, create_sessionmaker
 from db.models import LedgerEntry, OrderStatus, Ticket, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
@@ -25,10 +25,10 @@ from sandbox.emulator import BotApiEmulator
 from services import orders
 from services.clock import FrozenClock
 from tests.conftest import Backend, make_backend
-from tests.factories import TOKEN, make_settings, make_ticket, make_user
+from tests.factories import TOKEN, make_payment_rules, make_settings, make_ticket, make_user
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-SETTINGS = make_settings(reservation_minutes=15, escrow_hours=12)
+SETTINGS = make_payment_rules(reservation_minutes=15, escrow_hours=12)
 
 
 class Telegram:
@@ -111,7 +111,7 @@ async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
     assert (await sweeper.run_all()).listings == 1
     assert await status_of(maker, later.id) == TicketStatus.EXPIRED
     assert telegram.sends_to(gone.telegram_id) == 1  # skipped, not knocked on again
-    assert await sweeper.run_all() == (await sweeper.run_all())  # nothing left to do
+    assert await sweeper.run_all() == SweepCounts(holds=0, listings=0, payouts=0)  # nothing left to do
     assert telegram.texts_to(seller.telegram_id) == [told]
     assert await status_of(maker, first.id) == TicketStatus.EXPIRED
 

@@ -12,11 +12,11 @@ import pytest
 from db.models import LedgerEntry, OrderStatus, PayoutStatus, TicketStatus, TicketStatusChange
 from db.repo import Repo
 from services import orders, payouts, sweeps
-from services.orders import OrderError
-from tests.factories import MOSCOW, YEKATERINBURG, make_settings, make_ticket, make_users
+from services.errors import DomainError
+from tests.factories import MOSCOW, YEKATERINBURG, make_payment_rules, make_ticket, make_users
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-SETTINGS = make_settings(reservation_minutes=15, escrow_hours=12)
+SETTINGS = make_payment_rules(reservation_minutes=15, escrow_hours=12)
 NEW_YORK = (5128581, "New York City", "America/New_York")
 
 
@@ -72,10 +72,10 @@ async def test_a_hold_runs_out_at_its_time_and_the_ticket_is_back_on_sale(repo: 
     assert (await sweeps.expire_holds(repo, ends)).ended == []  # idempotent
     assert await history(repo, ticket.id) == [
         (TicketStatus.RESERVED, "buyer", None),
-        (TicketStatus.ACTIVE, "system", sweeps.HOLD_EXPIRED),
+        (TicketStatus.ACTIVE, "system", orders.HOLD_EXPIRED),
     ]
     # The buyer still on the payment screen: Telegram's pre-checkout is refused.
-    with pytest.raises(OrderError, match="buy-pay-expired"):
+    with pytest.raises(DomainError, match="buy-pay-expired"):
         await orders.check_checkout(repo, ends, buyer, hold.order.public_id, "XTR", hold.order.amount)
     # ... and someone else can buy it now.
     other = (await make_users(repo, NOW, 1))[0]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Update, delete, func, insert, select, update
+from sqlalchemy import Update, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,10 +82,6 @@ class OrderRepository:
         )
         return (await self.session.execute(query)).scalars().first()
 
-    async def paid_order_of_ticket(self, ticket_id: int) -> Order | None:
-        query = select(Order).where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PAID)
-        return (await self.session.execute(query)).scalar_one_or_none()
-
     async def purchases(self, buyer_id: int, limit: int) -> list[Purchase]:
         """The buyer's paid and refunded orders, newest first, with ticket, payout and dispute."""
         query = (
@@ -101,16 +97,6 @@ class OrderRepository:
         return [Purchase(*row) for row in (await self.session.execute(query)).all()]
 
     # --- holds ---------------------------------------------------------------------------------------------
-    async def expire_lapsed_holds(self, ticket_id: int, now: datetime) -> list[int]:
-        """Pending orders of this ticket past their hold -> expired; the ids of those this call expired."""
-        statement = (
-            bare_update(Order)
-            .where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PENDING, Order.expires_at <= now)
-            .values(status=OrderStatus.EXPIRED)
-            .returning(Order.id)
-        )
-        return list((await self.session.execute(statement)).scalars())
-
     async def move_ticket(
         self, ticket_id: int, before: TicketStatus, after: TicketStatus, now: datetime, *, buyer_id: int | None = None
     ) -> bool:
@@ -212,7 +198,3 @@ class OrderRepository:
 
     async def drop_waiters(self, ticket_id: int) -> None:
         await self.session.execute(delete(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id))
-
-    async def count_waiters(self, ticket_id: int) -> int:
-        query = select(func.count()).select_from(TicketWaiter).where(TicketWaiter.ticket_id == ticket_id)
-        return int((await self.session.execute(query)).scalar_one())

@@ -2,8 +2,8 @@
 
 A 64-bit pHash is cut into BANDS bands of 8 bits (its bytes). If two hashes differ in at most d bits, at most d
 bands hold a difference, so at least BANDS - d bands are equal: the candidates are the tickets sharing that many
-(band, value) pairs, found through an index; the exact distance is then checked on those few. This holds for
-d < BANDS (up to 7).
+(band, value) pairs, found through an index; services/originality.py then checks the exact distance on those few.
+This holds for d < BANDS (up to 7).
 """
 
 from __future__ import annotations
@@ -22,11 +22,6 @@ def phash_bands(phash: str) -> list[int]:
     return list(bytes.fromhex(phash))
 
 
-def phash_distance(a: str, b: str) -> int:
-    """Hamming distance of two 16-hex-character hashes."""
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 class OriginalityRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -36,9 +31,10 @@ class OriginalityRepository:
         rows = [{"ticket_id": ticket_id, "band": band, "value": value} for band, value in enumerate(phash_bands(phash))]
         await self.session.execute(insert(PhotoHashBand), rows)
 
-    async def near_photos(self, phash: str, max_distance: int, exclude_seller_id: int) -> list[int]:
-        """Ids of other sellers' tickets (any status) whose photo hash is within `max_distance` bits of `phash`,
-        nearest first. max_distance must be at most MAX_DISTANCE."""
+    async def candidates(self, phash: str, max_distance: int, exclude_seller_id: int) -> list[tuple[int, str]]:
+        """(ticket id, photo hash) of other sellers' tickets (any status) that share enough bands with `phash` to
+        be within `max_distance` bits of it: a superset of the near ones. max_distance must be at most
+        MAX_DISTANCE."""
         if not 0 <= max_distance <= MAX_DISTANCE:
             raise ValueError(f"max_distance must be within 0..{MAX_DISTANCE} for {BANDS} bands")
         shared = (
@@ -57,6 +53,4 @@ class OriginalityRepository:
         query = select(Ticket.id, Ticket.photo_phash).where(
             Ticket.id.in_(shared), Ticket.seller_id != exclude_seller_id
         )
-        candidates = (await self.session.execute(query)).all()
-        near = [(phash_distance(phash, other), ticket_id) for ticket_id, other in candidates]
-        return [ticket_id for distance, ticket_id in sorted(near) if distance <= max_distance]
+        return [(ticket_id, other) for ticket_id, other in (await self.session.execute(query)).all()]

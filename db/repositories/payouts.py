@@ -110,9 +110,6 @@ class PayoutRepository:
         await self.session.flush()
         return dispute
 
-    async def dispute(self, dispute_id: int) -> Dispute | None:
-        return await self.session.get(Dispute, dispute_id, populate_existing=True)
-
     async def dispute_of_order(self, order_id: int) -> Dispute | None:
         return await self.session.scalar(select(Dispute).where(Dispute.order_id == order_id))
 

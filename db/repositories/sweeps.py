@@ -42,13 +42,12 @@ class SweepRepository:
         )
         return sorted((await self.session.execute(statement)).scalars())
 
-    async def expire_holds(self, now: datetime) -> list[LapsedHold]:
-        """Pending orders past their hold -> expired; those this call expired."""
-        due = (
-            select(Order.id)
-            .where(Order.status == OrderStatus.PENDING, Order.expires_at <= now)
-            .with_for_update(skip_locked=True)
-        )
+    async def expire_holds(self, now: datetime, *, ticket_id: int | None = None) -> list[LapsedHold]:
+        """Pending orders past their hold (all, or this ticket's) -> expired; those this call expired."""
+        conditions = [Order.status == OrderStatus.PENDING, Order.expires_at <= now]
+        if ticket_id is not None:
+            conditions.append(Order.ticket_id == ticket_id)
+        due = select(Order.id).where(*conditions).with_for_update(skip_locked=True)
         statement = (
             bare_update(Order)
             .where(Order.id.in_(due), Order.status == OrderStatus.PENDING)

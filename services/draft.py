@@ -1,0 +1,126 @@
+"""The sell wizard's draft: the steps in order, what each has filled in, and the barcode kept sealed; JSON-safe, so
+a draft survives a restart in the FSM data."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from db.models import EventType
+from services.barcodes import Barcode
+from services.crypto import Secrets
+from services.seats import Seat
+
+
+class Step(enum.StrEnum):
+    """The wizard's steps, in order; each fills one part of the draft."""
+
+    TYPE = "type"
+    NAME = "name"
+    CITY = "city"
+    VENUE = "venue"
+    WHEN = "when"
+    SEAT = "seat"
+    FACE = "face"
+    PRICE = "price"
+    PHOTO = "photo"
+
+
+STEPS = tuple(Step)
+
+
+@dataclass(frozen=True)
+class SealedBarcode:
+    """A decoded barcode as the draft keeps it: the symbology, and the text sealed with the app's key."""
+
+    format: str
+    sealed: str  # a Fernet token (URL-safe base64)
+
+    @classmethod
+    def seal(cls, barcode: Barcode, secrets: Secrets) -> SealedBarcode:
+        return cls(barcode.format, secrets.seal_text(barcode.text).decode("ascii"))
+
+    def open(self, secrets: Secrets) -> Barcode:
+        return Barcode(self.format, secrets.open_text(self.sealed.encode("ascii")))
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What the wizard has collected so far; JSON-safe through to_data/from_data (the FSM data survives restarts)."""
+
+    event_type: EventType | None = None
+    name: str | None = None
+    city_id: int | None = None
+    city_name: str | None = None
+    city_tz: str | None = None
+    venue: str | None = None
+    event_at: datetime | None = None
+    seat: Seat | None = None
+    seat_done: bool = False  # the seat step was answered (a seat, or skipped)
+    face_value: int | None = None
+    price: int | None = None
+    barcode: SealedBarcode | None = None
+    photo_key: str | None = None
+    photo_phash: str | None = None
+    choices: tuple[SealedBarcode, ...] = field(default=())  # several barcodes on the photo: which one?
+
+    def has(self, step: Step) -> bool:
+        return {
+            Step.TYPE: self.event_type is not None,
+            Step.NAME: self.name is not None,
+            Step.CITY: self.city_id is not None,
+            Step.VENUE: self.venue is not None,
+            Step.WHEN: self.event_at is not None,
+            Step.SEAT: self.seat_done,
+            Step.FACE: self.face_value is not None,
+            Step.PRICE: self.price is not None,
+            Step.PHOTO: self.barcode is not None and self.photo_key is not None,
+        }[step]
+
+    def next_step(self) -> Step | None:
+        """The first step not answered yet; None when the draft is complete (the summary)."""
+        return next((step for step in STEPS if not self.has(step)), None)
+
+    def with_city(self, city_id: int, name: str, tz: str) -> Draft:
+        """A new city has a new time zone: the date must be typed again in it."""
+        moved = tz != self.city_tz
+        return replace(self, city_id=city_id, city_name=name, city_tz=tz, event_at=None if moved else self.event_at)
+
+    def with_face_value(self, face_value: int) -> Draft:
+        """A new face value: the price is asked again against the new cap."""
+        return replace(self, face_value=face_value, price=None)
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["event_type"] = self.event_type.value if self.event_type else None
+        data["event_at"] = self.event_at.isoformat() if self.event_at else None
+        data["choices"] = [asdict(choice) for choice in self.choices]
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any] | None) -> Draft:
+        data = dict(data or {})
+        if not data:
+            return cls()
+        kind = data.get("event_type")
+        seat = data.get("seat")
+        barcode = data.get("barcode")
+        return cls(
+            event_type=EventType(kind) if kind in EventType._value2member_map_ else None,
+            name=data.get("name"),
+            city_id=data.get("city_id"),
+            city_name=data.get("city_name"),
+            city_tz=data.get("city_tz"),
+            venue=data.get("venue"),
+            event_at=datetime.fromisoformat(data["event_at"]) if data.get("event_at") else None,
+            seat=Seat(**seat) if seat else None,
+            seat_done=bool(data.get("seat_done")),
+            face_value=data.get("face_value"),
+            price=data.get("price"),
+            barcode=SealedBarcode(**barcode) if barcode else None,
+            photo_key=data.get("photo_key"),
+            photo_phash=data.get("photo_phash"),
+            choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
+        )
