@@ -6,12 +6,14 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+import hypothesis
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from db.models import EventType, TicketStatus
+from db.models import EventType, OrderStatus, Ticket, TicketStatus
 from db.repo import Repo
-from db.repositories.feed import Key, like_contains
+from db.repositories.feed import RARE, Key, like_contains
 from handlers.feed import encode, page_ref
 from services import orders
 from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
@@ -156,6 +158,7 @@ async def test_card_shows_the_seller_first_name_and_completed_sales(repo: Repo) 
 def test_fold_and_like_escaping() -> None:
     assert fold("  ЁЖИК  в   Тумане ") == "ежик в тумане"
     assert fold("STRASSE Straße") == "strasse strasse"
+    assert fold("Beyoncé Motörhead Йошкар-Ола Ёлка") == "beyonce motorhead йошкар-ола елка"
     assert like_contains("50%_off\\") == "%50\\%\\_off\\\\%"
 
 
@@ -198,3 +201,59 @@ def test_any_page_numbers_in_a_button_give_a_page(at: int, ticket_id: int, direc
 def test_page_keys_survive_the_button(created_at: datetime, ticket_id: int, direction: Direction) -> None:
     key = Key(created_at, ticket_id)
     assert page_ref(*encode(key), direction.value) == PageRef(key, direction)
+
+
+NAME_ALPHABET = "abcéÉdeфёЁйЙиКк %_-"
+
+
+@hypothesis.settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(NAME_ALPHABET, min_size=1, max_size=20), min_size=1, max_size=6), st.data())
+async def test_a_search_finds_what_the_rule_finds(repo: Repo, names: list[str], data: st.DataObject) -> None:
+    """The search index (FTS5 on SQLite, pg_trgm on PostgreSQL) answers exactly as the rule: every folded word
+    inside the folded name. The names pile up over the examples; the rule reads them all back."""
+    seller = await make_user(repo, NOW)
+    for name in names:
+        await make_ticket(repo, seller, NOW, event_name=name)
+    inside = st.sampled_from(names).flatmap(lambda name: st.tuples(st.integers(0, len(name)), st.integers(0, 20)))
+    start, length = data.draw(inside)
+    query = data.draw(st.one_of(st.sampled_from(names).map(lambda name: name[start : start + length]),
+                                st.text(NAME_ALPHABET, max_size=12)))  # fmt: skip
+    words = Filters(text=query).words
+    every = (await repo.session.execute(select(Ticket.id, Ticket.event_name))).all()
+    expected = sorted((id_ for id_, name in every if all(word in fold(name) for word in words)), reverse=True)
+    assert sorted(await walk(repo, Filters(text=query)), reverse=True) == expected, query
+
+
+async def test_the_search_index_follows_every_write(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW, event_name="Уникальныйспектакль")
+    assert await walk(repo, Filters(text="спектакль")) == [ticket.id]
+    ticket.event_name, ticket.event_name_folded = "Beyoncé", fold("Beyoncé")
+    await repo.session.flush()
+    assert await walk(repo, Filters(text="спектакль")) == []
+    assert await walk(repo, Filters(text="BEYONCE")) == [ticket.id]  # diacritics and case folded
+    await repo.session.delete(ticket)
+    await repo.session.flush()
+    assert await walk(repo, Filters(text="beyonce")) == []
+
+
+async def test_a_rare_word_among_many_common_ones(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    common = [await make_ticket(repo, seller, NOW, event_name=f"Сплин тур {i}") for i in range(RARE + 5)]
+    rare = await make_ticket(repo, seller, NOW, event_name="Сплин Ёлочка")
+    assert await walk(repo, Filters(text="ёлоч")) == [rare.id]
+    first = await load_page(repo, Filters(text="сплин"), PageRef(), NOW)  # a common word: the feed order
+    assert ids(first) == [rare.id, *[ticket.id for ticket in reversed(common)][:4]]
+
+
+async def test_completed_sales_follow_the_order_status(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    buyer = await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW - timedelta(days=1))
+    settings = make_settings()
+    hold = await orders.hold(repo, settings, NOW, buyer, ticket.id)
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+    await repo.orders.move(hold.order.id, [OrderStatus.PENDING], OrderStatus.PAID)
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 1
+    await repo.orders.move(hold.order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)  # a dispute's refund
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
