@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import hypothesis
+from alembic import command
 from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import alembic_config, upgrade_to_head
 from db.models import EventType, OrderStatus, Ticket, TicketStatus
 from db.repo import Repo
 from db.repositories.feed import RARE, Key, like_contains
@@ -257,3 +261,39 @@ async def test_completed_sales_follow_the_order_status(repo: Repo) -> None:
     assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 1
     await repo.orders.move(hold.order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)  # a dispute's refund
     assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+
+
+async def test_migration_0006_indexes_and_counts_what_was_there(tmp_path: Path) -> None:
+    """A database from before 0006 (names folded the old way, a sale made): its search index and its sellers'
+    counters are filled from the rows."""
+    path = tmp_path / "before.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0004"))
+    database = sqlite3.connect(path)
+    when = lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  # as SQLAlchemy stores it
+    for user_id in (1, 2):
+        database.execute(
+            "INSERT INTO users (id, telegram_id, phone_e164, full_name, first_name, language, created_at) "
+            "VALUES (?, ?, ?, 'A B', 'A', 'en', ?)", (user_id, user_id, f"+7900000000{user_id}", when(NOW)),
+        )  # fmt: skip
+    for ticket_id, name, status in ((1, "Beyoncé live", "active"), (2, "Сплин", "sold")):
+        database.execute(
+            "INSERT INTO tickets (id, seller_id, event_name, event_name_folded, event_type, city_id, city_name, "
+            "city_tz, venue, event_at, face_value, price, currency, barcode_ciphertext, barcode_format, photo_key, "
+            "photo_phash, status, created_at, updated_at) VALUES (?, 1, ?, ?, 'concert', 1, 'Moscow', "
+            "'Europe/Moscow', 'Hall', ?, 100, 100, 'RUB', x'00', 'QRCode', 'k', '0', ?, ?, ?)",
+            (ticket_id, name, name.casefold(), when(NOW + timedelta(days=9)), status, when(NOW), when(NOW)),
+        )  # fmt: skip
+    database.execute(
+        "INSERT INTO orders (id, public_id, ticket_id, buyer_id, amount, fee_amount, currency, status, created_at, "
+        "expires_at) VALUES (1, 'p1', 2, 2, 100, 0, 'RUB', 'paid', ?, ?)", (when(NOW), when(NOW)),
+    )  # fmt: skip
+    database.commit()
+    database.close()
+    await upgrade_to_head(engine)
+    async with create_sessionmaker(engine)() as session:
+        repo = Repo(session)
+        assert await walk(repo, Filters(text="beyonce")) == [1]  # refolded, then indexed
+        assert (await repo.feed.sellers([1]))[1].completed_sales == 1
+    await engine.dispose()
