@@ -89,7 +89,9 @@ def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] |
         region = region_ru = ""
         if country == "US" and us_states and state in us_states:
             region, region_ru = us_states[state], US_STATES_RU.get(state, us_states[state])
-        names = dict.fromkeys(line for line in folded[i].split("\n") if line and any(c.isalpha() for c in line))
+        known = (normalize_query(name), normalize_query(name_ru))  # first in their script: the names readers know
+        lines = (*known, *folded[i].split("\n"))
+        names = dict.fromkeys(line for line in lines if line and any(c.isalpha() for c in line))
         city = City(int(record["geonameid"]), name, name_ru, country, zone, int(record.get("population") or 0),
                     region, region_ru)  # fmt: skip
         out.append(Entry(city, tuple(n for n in names if not is_cyrillic(n)), tuple(filter(is_cyrillic, names))))

@@ -81,7 +81,8 @@ class City:
 
 
 class Entry(NamedTuple):
-    """A city and its folded names, by script, the English one first."""
+    """A city and its folded names, by script: the English name first of the Latin ones, the Russian name first of
+    the Cyrillic ones."""
 
     city: City
     latin: tuple[str, ...]
@@ -203,10 +204,10 @@ class _Ranking(NamedTuple):
 
 
 class _Names(NamedTuple):
-    """The names starting with one letter, for the fuzzy tier (a typo seldom hits the first letter), and name by
-    name the city's index."""
+    """The names starting with one letter, for the fuzzy tier (a typo seldom hits the first letter), one a line
+    (split when asked: a list of str objects would hold megabytes more), and name by name the city's index."""
 
-    names: list[str]
+    lines: str
     owners: array
 
 
@@ -244,7 +245,15 @@ class CityDirectory:
                 names, owners = by_initial.setdefault(name[0], ([], array("I")))
                 names.append(name)
                 owners.append(i)
-        self._by_initial = {initial: _Names(*lists) for initial, lists in by_initial.items()}
+        self._by_initial = {
+            initial: _Names("\n".join(names), owners) for initial, (names, owners) in by_initial.items()
+        }
+        # The names a reader knows each city by (see `_known_by`), folded.
+        self._english = [entry.latin[0] if entry.latin else "" for entry in ordered]
+        self._russian = [
+            entry.cyrillic[0] if entry.cyrillic and entry.city.name_ru != entry.city.name else english
+            for entry, english in zip(ordered, self._english, strict=True)
+        ]
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> CityDirectory:
@@ -300,16 +309,18 @@ class CityDirectory:
 
     def _known_by(self, index: int, language: str) -> tuple[str, ...]:
         """The folded names a reader knows a city by: English, and for Russian readers the Russian one too."""
-        city = self._cities[index]
-        names = (city.name_ru, city.name) if _language(language) == "ru" else (city.name,)
-        return tuple(map(normalize_query, names))
+        if _language(language) == "ru":
+            return (self._russian[index], self._english[index])
+        return (self._english[index],)
 
     def _fuzzy(self, q: str, ranking: _Ranking, found: list[int], seen: set[int], limit: int) -> None:
         """The cities with a name closest to `q` by edit distance, closest first, then by rank."""
         candidates = self._by_initial.get(q[0])
         if candidates is None:
             return
-        close = process.extract(q, candidates.names, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=4 * limit)
+        close = process.extract(
+            q, candidates.lines.split("\n"), scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, limit=4 * limit
+        )
         best: dict[int, float] = {}
         for _, score, at in close:
             index = candidates.owners[at]
