@@ -33,7 +33,7 @@ def amount_text(amount: int, currency: str, language: str) -> str:
 def city_name(city_id: int, language: str, stored: str | None = None) -> str:
     """The city's name in the reader's language; the name stored with a ticket when the directory lacks the id."""
     city = picked_city(city_id)
-    return city.label(language) if city else stored or str(city_id)
+    return city.display_name(language) if city else stored or str(city_id)
 
 
 def event_time(ticket: Ticket, language: str) -> str:
