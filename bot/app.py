@@ -18,6 +18,7 @@ from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.repo import Repo
 from db.session_context import current_session
+from services.cities import load_directory
 from services.clock import Clock
 from services.crypto import Secrets, load_secrets
 from services.payouts import ManualPayoutGateway
@@ -69,6 +70,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     photo_storage = create_photo_storage(settings, secrets)
     engine = create_engine(settings.database_url)
     await upgrade_to_head(engine)
+    await load_directory()  # before the first update, off the event loop
     sessionmaker = create_sessionmaker(engine)
     bot = create_bot(settings)
 

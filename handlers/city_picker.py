@@ -22,7 +22,7 @@ def city_keyboard(
 ) -> InlineKeyboardMarkup | None:
     """Buttons for the cities matching `query` ("Москва, RU"), two a row, then `extra_rows`; None when no city
     matches (the caller asks to type again)."""
-    found = get_directory().search(query, limit=CITY_CHOICES)
+    found = get_directory().search(query, limit=CITY_CHOICES, language=language)
     if not found:
         return None
     keyboard = InlineKeyboardBuilder()

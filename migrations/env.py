@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from bot.settings import DatabaseSettings
 from db.engine import create_engine
+from db.migrate import include_name
 from db.models import Base, UTCDateTime
 
 config = context.config
@@ -33,6 +34,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

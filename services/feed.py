@@ -4,6 +4,8 @@ type, city and words of the event name."""
 from __future__ import annotations
 
 import enum
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,9 +18,14 @@ PAGE_SIZE = 5
 QUERY_MAX = 60
 
 
+_MARKS = re.compile("[\u0300-\u036f]")
+
+
 def fold(text: str) -> str:
-    """The folding of tickets.event_name_folded: case-folded, ё -> е, runs of spaces -> one space."""
-    return " ".join(text.casefold().replace("ё", "е").split())
+    """The folding of tickets.event_name_folded: case-folded, ё -> е, diacritics dropped (é -> e, but й stays й),
+    runs of spaces -> one space."""
+    text = unicodedata.normalize("NFKD", text.casefold().replace("ё", "е").replace("й", "\x00"))
+    return " ".join(_MARKS.sub("", text).replace("\x00", "й").split())
 
 
 class Direction(enum.StrEnum):

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from hypothesis import given
+import hypothesis
+from alembic import command
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from db.models import EventType, TicketStatus
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import alembic_config, upgrade_to_head
+from db.models import EventType, OrderStatus, Ticket, TicketStatus
 from db.repo import Repo
-from db.repositories.feed import Key, like_contains
+from db.repositories.feed import RARE, Key, like_contains
 from handlers.feed import encode, page_ref
 from services import orders
 from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
@@ -156,6 +162,7 @@ async def test_card_shows_the_seller_first_name_and_completed_sales(repo: Repo) 
 def test_fold_and_like_escaping() -> None:
     assert fold("  ЁЖИК  в   Тумане ") == "ежик в тумане"
     assert fold("STRASSE Straße") == "strasse strasse"
+    assert fold("Beyoncé Motörhead Йошкар-Ола Ёлка") == "beyonce motorhead йошкар-ола елка"
     assert like_contains("50%_off\\") == "%50\\%\\_off\\\\%"
 
 
@@ -198,3 +205,95 @@ def test_any_page_numbers_in_a_button_give_a_page(at: int, ticket_id: int, direc
 def test_page_keys_survive_the_button(created_at: datetime, ticket_id: int, direction: Direction) -> None:
     key = Key(created_at, ticket_id)
     assert page_ref(*encode(key), direction.value) == PageRef(key, direction)
+
+
+NAME_ALPHABET = "abcéÉdeфёЁйЙиКк %_-"
+
+
+@hypothesis.settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(NAME_ALPHABET, min_size=1, max_size=20), min_size=1, max_size=6), st.data())
+async def test_a_search_finds_what_the_rule_finds(repo: Repo, names: list[str], data: st.DataObject) -> None:
+    """The search index (FTS5 on SQLite, pg_trgm on PostgreSQL) answers exactly as the rule: every folded word
+    inside the folded name. The names pile up over the examples; the rule reads them all back."""
+    seller = await make_user(repo, NOW)
+    for name in names:
+        await make_ticket(repo, seller, NOW, event_name=name)
+    inside = st.sampled_from(names).flatmap(lambda name: st.tuples(st.integers(0, len(name)), st.integers(0, 20)))
+    start, length = data.draw(inside)
+    query = data.draw(st.one_of(st.sampled_from(names).map(lambda name: name[start : start + length]),
+                                st.text(NAME_ALPHABET, max_size=12)))  # fmt: skip
+    words = Filters(text=query).words
+    every = (await repo.session.execute(select(Ticket.id, Ticket.event_name))).all()
+    expected = sorted((id_ for id_, name in every if all(word in fold(name) for word in words)), reverse=True)
+    assert sorted(await walk(repo, Filters(text=query)), reverse=True) == expected, query
+
+
+async def test_the_search_index_follows_every_write(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW, event_name="Уникальныйспектакль")
+    assert await walk(repo, Filters(text="спектакль")) == [ticket.id]
+    ticket.event_name, ticket.event_name_folded = "Beyoncé", fold("Beyoncé")
+    await repo.session.flush()
+    assert await walk(repo, Filters(text="спектакль")) == []
+    assert await walk(repo, Filters(text="BEYONCE")) == [ticket.id]  # diacritics and case folded
+    await repo.session.delete(ticket)
+    await repo.session.flush()
+    assert await walk(repo, Filters(text="beyonce")) == []
+
+
+async def test_a_rare_word_among_many_common_ones(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    common = [await make_ticket(repo, seller, NOW, event_name=f"Сплин тур {i}") for i in range(RARE + 5)]
+    rare = await make_ticket(repo, seller, NOW, event_name="Сплин Ёлочка")
+    assert await walk(repo, Filters(text="ёлоч")) == [rare.id]
+    first = await load_page(repo, Filters(text="сплин"), PageRef(), NOW)  # a common word: the feed order
+    assert ids(first) == [rare.id, *[ticket.id for ticket in reversed(common)][:4]]
+
+
+async def test_completed_sales_follow_the_order_status(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    buyer = await make_user(repo, NOW)
+    ticket = await make_ticket(repo, seller, NOW - timedelta(days=1))
+    settings = make_settings()
+    hold = await orders.hold(repo, settings, NOW, buyer, ticket.id)
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+    await repo.orders.move(hold.order.id, [OrderStatus.PENDING], OrderStatus.PAID)
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 1
+    await repo.orders.move(hold.order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)  # a dispute's refund
+    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+
+
+async def test_migration_0006_indexes_and_counts_what_was_there(tmp_path: Path) -> None:
+    """A database from before 0006 (names folded the old way, a sale made): its search index and its sellers'
+    counters are filled from the rows."""
+    path = tmp_path / "before.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "0004"))
+    database = sqlite3.connect(path)
+    when = lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  # as SQLAlchemy stores it
+    for user_id in (1, 2):
+        database.execute(
+            "INSERT INTO users (id, telegram_id, phone_e164, full_name, first_name, language, created_at) "
+            "VALUES (?, ?, ?, 'A B', 'A', 'en', ?)", (user_id, user_id, f"+7900000000{user_id}", when(NOW)),
+        )  # fmt: skip
+    for ticket_id, name, status in ((1, "Beyoncé live", "active"), (2, "Сплин", "sold")):
+        database.execute(
+            "INSERT INTO tickets (id, seller_id, event_name, event_name_folded, event_type, city_id, city_name, "
+            "city_tz, venue, event_at, face_value, price, currency, barcode_ciphertext, barcode_format, photo_key, "
+            "photo_phash, status, created_at, updated_at) VALUES (?, 1, ?, ?, 'concert', 1, 'Moscow', "
+            "'Europe/Moscow', 'Hall', ?, 100, 100, 'RUB', x'00', 'QRCode', 'k', '0', ?, ?, ?)",
+            (ticket_id, name, name.casefold(), when(NOW + timedelta(days=9)), status, when(NOW), when(NOW)),
+        )  # fmt: skip
+    database.execute(
+        "INSERT INTO orders (id, public_id, ticket_id, buyer_id, amount, fee_amount, currency, status, created_at, "
+        "expires_at) VALUES (1, 'p1', 2, 2, 100, 0, 'RUB', 'paid', ?, ?)", (when(NOW), when(NOW)),
+    )  # fmt: skip
+    database.commit()
+    database.close()
+    await upgrade_to_head(engine)
+    async with create_sessionmaker(engine)() as session:
+        repo = Repo(session)
+        assert await walk(repo, Filters(text="beyonce")) == [1]  # refolded, then indexed
+        assert (await repo.feed.sellers([1]))[1].completed_sales == 1
+    await engine.dispose()

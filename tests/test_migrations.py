@@ -7,13 +7,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.migrate import alembic_config
+from db.migrate import alembic_config, include_name
 from db.models import Base
 
 
 async def test_models_match_migrations(engine: AsyncEngine) -> None:
     def diff(connection):  # type: ignore[no-untyped-def]
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         return compare_metadata(context, Base.metadata)
 
     async with engine.connect() as connection:

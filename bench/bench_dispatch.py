@@ -1,0 +1,308 @@
+"""The cost of a click: the real Dispatcher (bot.app.build_app: every middleware and router, a real SQLite or
+PostgreSQL database bulk-loaded with 10K and 1M listings) against a bare aiogram echo Dispatcher, both fed through
+`Dispatcher.feed_update` with a Bot whose session answers Bot API calls locally, interleaved update by update in
+one run.
+
+The updates: /start of a registered user, open the feed, Next page, a type filter, a search (a rare word), Buy ->
+hold + invoice, a sell wizard text step (the event name). The steps that only lead up to the measured one (the
+search button before the search words, /sell and the type before the name) are fed untimed, and so are two
+warm-up rounds. Each round takes a fresh registered user, so throttling never steps in. Printed per update:
+updates/s, p50 / p95 of the product and of echo, and the ratio of their rates.
+
+Run: python -m bench.bench_dispatch [--sizes 10000 1000000] [--rounds 200] [--postgresql URL] [--profile FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import itertools
+import json
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
+
+from bench._load import (
+    NOW,
+    RARE_WORD,
+    TICKET_COLUMNS,
+    USER_COLUMNS,
+    Table,
+    load_postgresql,
+    load_sqlite,
+    percentiles,
+    scratch_postgresql,
+    telegram_id,
+    tickets,
+    users,
+)
+from bot.app import App, build_app
+from bot.factory import create_bot
+from bot.i18n import i18n
+from bot.middlewares.db import CommitBeforeSpeaking
+from bot.settings import Settings
+from services.clock import FrozenClock
+
+TOKEN = "123456789:AAbenchdispatchbenchdispatchbench0000"
+LANGUAGE = "ru"  # the loaded users' language
+WARM_UP = 2  # untimed rounds first
+
+
+class LocalSession(BaseSession):
+    """Answers every Bot API call at once, as Telegram would (a message for the methods that send one, True for
+    the others), through aiogram's own response parsing; keeps the reply markups a chat was sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(1000)
+        self.markups: dict[int, InlineKeyboardMarkup] = {}
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:  # noqa: ASYNC109
+        returning = method.__returning__
+        if Message in (returning, *get_args(returning)):
+            chat_id = int(getattr(method, "chat_id", None) or 0)
+            markup = getattr(method, "reply_markup", None)
+            if isinstance(markup, InlineKeyboardMarkup):
+                self.markups[chat_id] = markup
+            result: Any = {
+                "message_id": next(self._ids),
+                "date": int(NOW.timestamp()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": getattr(method, "text", None) or "-",
+            }
+        elif returning is User:
+            result = {"id": bot.id, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+        else:
+            result = True
+        content = json.dumps({"ok": True, "result": result})
+        return self.check_response(bot=bot, method=method, status_code=200, content=content).result
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncIterator[bytes]:
+        yield b""
+
+    async def close(self) -> None:
+        return None
+
+
+def echo_dispatcher() -> Dispatcher:
+    """The floor: a bare aiogram Dispatcher that echoes a message and answers a button, one Bot API call each."""
+    router = Router()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "-")
+
+    @router.callback_query()
+    async def press(callback: CallbackQuery) -> None:
+        await callback.answer()
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    return dispatcher
+
+
+@dataclass
+class Chatter:
+    """Updates from one registered user, as Telegram would send them."""
+
+    user_id: int
+    session: LocalSession
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def telegram_id(self) -> int:
+        return telegram_id(self.user_id)
+
+    def _user(self) -> User:
+        return User(id=self.telegram_id, is_bot=False, first_name=f"Seller{self.user_id}", language_code=LANGUAGE)
+
+    def _message(self, text: str) -> Message:
+        chat = Chat(id=self.telegram_id, type="private")
+        return Message(message_id=next(self._ids), date=NOW, chat=chat, from_user=self._user(), text=text)
+
+    def text(self, text: str) -> Update:
+        return Update(update_id=next(self._ids), message=self._message(text))
+
+    def press(self, key: str, **params: object) -> Update:
+        """A press of the button the bot last drew in this chat whose text is the message `key`'s."""
+        wanted = i18n.gettext(key, locale=LANGUAGE).format(**params)
+        markup = self.session.markups.get(self.telegram_id)
+        buttons = [button for row in markup.inline_keyboard for button in row] if markup else []
+        data = next((button.callback_data for button in buttons if button.text == wanted), None)
+        if data is None:
+            raise LookupError(f"no button {wanted!r} ({key}) among {[button.text for button in buttons]}")
+        query = CallbackQuery(
+            id=str(next(self._ids)), from_user=self._user(), chat_instance="bench", data=data,
+            message=self._message("-"),
+        )  # fmt: skip
+        return Update(update_id=next(self._ids), callback_query=query)
+
+
+Step = Callable[[Chatter, Callable[[Update], Awaitable[None]]], Awaitable[Update]]
+
+
+async def _start(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    return chatter.text("/start")
+
+
+async def _feed(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    return chatter.text("/feed")
+
+
+async def _next(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    await feed(chatter.text("/feed"))
+    return chatter.press("feed-next")
+
+
+async def _type_filter(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    await feed(chatter.text("/feed"))
+    await feed(chatter.press("feed-filter-type"))
+    return chatter.press("feed-type-theatre")
+
+
+async def _search(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    await feed(chatter.text("/feed"))
+    await feed(chatter.press("feed-filter-search"))
+    return chatter.text(RARE_WORD)
+
+
+async def _buy(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    await feed(chatter.text("/feed"))  # the first card is on sale: the ones held before have left the feed
+    return chatter.press("feed-buy", number=1)
+
+
+async def _wizard_step(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
+    await feed(chatter.text("/sell"))
+    await feed(chatter.press("feed-type-concert"))
+    return chatter.text("Гамлет")
+
+
+STEPS: dict[str, Step] = {
+    "/start (registered)": _start,
+    "open the feed": _feed,
+    "Next page": _next,
+    "type filter": _type_filter,
+    "search (rare word)": _search,
+    "Buy -> invoice": _buy,
+    "sell wizard text step": _wizard_step,
+}
+
+
+@dataclass
+class Timings:
+    product: dict[str, list[float]] = field(default_factory=dict)
+    echo: dict[str, list[float]] = field(default_factory=dict)
+
+
+async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
+    started = time.perf_counter()
+    await dispatcher.feed_update(bot, update)
+    return time.perf_counter() - started
+
+
+async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None) -> Timings:
+    """`rounds` times every step, each by a fresh registered user; echo is fed the same update right after."""
+    session = LocalSession()
+    session.middleware(CommitBeforeSpeaking())
+    bot = Bot(TOKEN, session=session, default=create_bot(app.settings).default)
+    echo, echo_bot = echo_dispatcher(), Bot(TOKEN, session=LocalSession())
+    timings = Timings()
+    users_ = itertools.count(1)
+
+    async def feed(update: Update) -> None:
+        await app.dispatcher.feed_update(bot, update)
+
+    for _ in range(WARM_UP):  # aiogram and pydantic build their per-type models on first use
+        for step in STEPS.values():
+            chatter = Chatter(next(users_), session)
+            await feed(await step(chatter, feed))
+            await echo.feed_update(echo_bot, chatter.text("warm"))
+    for _ in range(rounds):
+        for label, step in STEPS.items():
+            chatter = Chatter(next(users_), session)
+            update = await step(chatter, feed)
+            if profile is not None:
+                profile.enable()
+            took = await _timed(app.dispatcher, bot, update)
+            if profile is not None:
+                profile.disable()
+            timings.product.setdefault(label, []).append(took)
+            timings.echo.setdefault(label, []).append(await _timed(echo, echo_bot, update))
+    await echo_bot.session.close()
+    return timings
+
+
+def report(timings: Timings) -> None:
+    print(f"    {'update':<24} {'product/s':>9} {'p50':>6} {'p95':>6}   {'echo/s':>7} {'p50':>5} {'p95':>5}   ratio")
+    for label, samples in timings.product.items():
+        echo = timings.echo[label]
+        rate, echo_rate = len(samples) / sum(samples), len(echo) / sum(echo)
+        p50, p95 = percentiles(samples)
+        e50, e95 = percentiles(echo)
+        print(f"    {label:<24} {rate:9.0f} {p50:6.2f} {p95:6.2f}   {echo_rate:7.0f} {e50:5.2f} {e95:5.2f}   "
+              f"{rate / echo_rate:.3f}")  # fmt: skip
+
+
+@asynccontextmanager
+async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
+    settings = Settings(
+        _env_file=None, bot_token=TOKEN, database_url=database_url, data_dir=data_dir, payment_provider_token=None,
+        redis_url=None,
+    )  # type: ignore[call-arg]  # fmt: skip
+    app = await build_app(settings, clock=FrozenClock(NOW))
+    try:
+        yield app
+    finally:
+        await app.close()
+
+
+def _market(count: int) -> list[Table]:
+    return [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))]
+
+
+async def _run(database_url: str, folder: Path, rounds: int, profile_to: str | None) -> None:
+    async with bot_on(database_url, folder) as app:
+        profile = cProfile.Profile() if profile_to else None
+        report(await measure(app, rounds, profile))
+        if profile is not None and profile_to:
+            profile.dump_stats(profile_to)
+            print(f"    profile written to {profile_to} (python -m pstats {profile_to})")
+
+
+async def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--rounds", type=int, default=200, help="times each update is measured")
+    parser.add_argument("--postgresql", help="an admin URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--profile", help="write a cProfile of the product's measured updates to this file")
+    args = parser.parse_args(argv)
+    for count in args.sizes:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bench.db"
+            started = time.perf_counter()
+            await load_sqlite(path, _market(count))
+            print(f"SQLite, {count:,} listings (loaded in {time.perf_counter() - started:.0f} s)")
+            await _run(f"sqlite+aiosqlite:///{path}", Path(folder), args.rounds, args.profile)
+            if args.postgresql:
+                async with scratch_postgresql(args.postgresql, "bench_dispatch") as url:
+                    started = time.perf_counter()
+                    await load_postgresql(url, _market(count))
+                    print(f"PostgreSQL, {count:,} listings (loaded in {time.perf_counter() - started:.0f} s)")
+                    await _run(url, Path(folder), args.rounds, None)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
