@@ -254,8 +254,7 @@ async def test_completed_sales_follow_the_order_status(repo: Repo) -> None:
     seller = await make_user(repo, NOW)
     buyer = await make_user(repo, NOW)
     ticket = await make_ticket(repo, seller, NOW - timedelta(days=1))
-    settings = make_settings()
-    hold = await orders.hold(repo, settings, NOW, buyer, ticket.id)
+    hold = await orders.hold(repo, make_payment_rules(), NOW, buyer, ticket.id)
     assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
     await repo.orders.move(hold.order.id, [OrderStatus.PENDING], OrderStatus.PAID)
     assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 1
