@@ -29,8 +29,9 @@ from db.models import EventType, Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from services import originality
-from services.barcodes import Barcode, PhotoError, scan_photo_async
+from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
+from services.errors import DomainError
 from services.feed import fold
 from services.listing_input import InputError, Seat, check_price
 from services.storage import PhotoStorage
@@ -224,7 +225,7 @@ async def take_photo(
     previous photo of the draft, if any, is deleted."""
     try:
         scanned = await scan_photo_async(data, max_bytes=settings.max_photo_bytes)
-    except PhotoError as error:
+    except DomainError as error:
         raise ListingError(f"sell-{error.code}", max_mb=settings.max_photo_bytes // (1024 * 1024)) from None
     if not scanned.barcodes:
         raise ListingError("sell-no-barcode")
