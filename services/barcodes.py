@@ -152,6 +152,12 @@ def _zxing(view: Image.Image, binarizer: zxingcpp.Binarizer) -> tuple[tuple[Barc
     return valid, len(valid) < len(found)
 
 
+def quick_read(gray: Image.Image) -> tuple[Barcode, ...]:
+    """One zxing-cpp pass for a clean, upright picture (a rendered PDF page): no rotated or inverted search."""
+    found = zxingcpp.read_barcodes(gray, text_mode=zxingcpp.TextMode.Plain, try_rotate=False, try_invert=False)
+    return tuple(dict.fromkeys(Barcode(result.format.name, result.text) for result in found if result.valid))
+
+
 def _zbar(gray: Image.Image) -> tuple[Barcode, ...]:
     return tuple(dict.fromkeys(Barcode(format, text) for format, text in zbar_engine.read_linear(gray)))
 

@@ -1,5 +1,5 @@
 """PDF e-tickets: every barcode on every page (pypdfium2), the page rendered at a resolution that suits barcodes and
-the page's embedded images read as they are; refusals for encrypted, broken, empty and overlong PDFs."""
+the page's embedded images read as they are; refusals for encrypted, broken or empty, and overlong PDFs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from services.barcodes import Barcode, check_budget, decode, jpeg_of
+from services.barcodes import Barcode, check_budget, decode, jpeg_of, quick_read
 from services.errors import DomainError
 
 RENDER_DPI = 150  # a 2 cm QR code of 33 modules gets 3.6 pixels a module: enough for zxing-cpp, and fast
@@ -20,15 +20,16 @@ MIN_IMAGE_SIDE = 64  # embedded images smaller than this are logos and rules, no
 def _open(data: bytes, max_pages: int) -> pdfium.PdfDocument:
     try:
         document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as error:  # a PDF with an empty user password opens: only a real password refuses
-        raise DomainError("pdf-encrypted" if "password" in str(error).lower() else "pdf-broken") from None
-    pages = len(document)
-    if pages == 0:
+    except pdfium.PdfiumError as error:
+        # An empty user password opens (permissions only): only a real password refuses. pdfium's error code is the
+        # thread's last one and stays stale where a load fails without one (an empty page tree), so a password
+        # error counts only in a file that has an encryption dictionary.
+        locked = error.err_code == pdfium_c.FPDF_ERR_PASSWORD and b"/Encrypt" in data
+        raise DomainError("pdf-encrypted" if locked else "pdf-broken") from None
+    if not 0 < len(document) <= max_pages:
+        pages = len(document)
         document.close()
-        raise DomainError("pdf-no-pages")
-    if pages > max_pages:
-        document.close()
-        raise DomainError("pdf-too-many-pages", max_pages=max_pages)
+        raise DomainError("pdf-too-many-pages", max_pages=max_pages) if pages else DomainError("pdf-broken")
     return document
 
 
@@ -57,9 +58,12 @@ def _embedded(page: pdfium.PdfPage, max_decoded_bytes: int) -> Iterator[Image.Im
             continue
 
 
-def _page_barcodes(page: pdfium.PdfPage, max_decoded_bytes: int) -> tuple[Barcode, ...]:
-    found = decode(_rendered(page, max_decoded_bytes))
-    if found:
+def _page_barcodes(page: pdfium.PdfPage, max_decoded_bytes: int, *, thorough: bool) -> tuple[Barcode, ...]:
+    """The quick read of the rendered page, or (thorough) the whole cascade on it and then on its images."""
+    rendered = _rendered(page, max_decoded_bytes)
+    if not thorough:
+        return quick_read(rendered)
+    if found := decode(rendered):
         return found
     for image in _embedded(page, max_decoded_bytes):
         if found := decode(image):
@@ -67,19 +71,26 @@ def _page_barcodes(page: pdfium.PdfPage, max_decoded_bytes: int) -> tuple[Barcod
     return ()
 
 
-def barcodes_by_page(data: bytes, *, max_pages: int, max_decoded_bytes: int) -> list[tuple[int, Barcode]]:
-    """(page number from 1, barcode) for every barcode of the PDF, page by page, each once. Raises DomainError
-    (pdf-encrypted, pdf-broken, pdf-no-pages, pdf-too-many-pages)."""
-    document = _open(data, max_pages)
+def _scan(document: pdfium.PdfDocument, max_decoded_bytes: int, *, thorough: bool) -> dict[Barcode, int]:
     found: dict[Barcode, int] = {}
+    for index in range(len(document)):
+        page = document[index]
+        try:
+            for barcode in _page_barcodes(page, max_decoded_bytes, thorough=thorough):
+                found.setdefault(barcode, index + 1)
+        finally:
+            page.close()
+    return found
+
+
+def barcodes_by_page(data: bytes, *, max_pages: int, max_decoded_bytes: int) -> list[tuple[int, Barcode]]:
+    """(page number from 1, barcode) for every barcode of the PDF, each once. A rendered e-ticket is clean and
+    upright: every page gets the quick read first, and only a PDF where that finds nothing gets the whole cascade
+    on every page and its embedded images. Raises DomainError (pdf-encrypted, pdf-broken: damaged or no page,
+    pdf-too-many-pages)."""
+    document = _open(data, max_pages)
     try:
-        for index in range(len(document)):
-            page = document[index]
-            try:
-                for barcode in _page_barcodes(page, max_decoded_bytes):
-                    found.setdefault(barcode, index + 1)
-            finally:
-                page.close()
+        found = _scan(document, max_decoded_bytes, thorough=False) or _scan(document, max_decoded_bytes, thorough=True)
     except pdfium.PdfiumError:
         raise DomainError("pdf-broken") from None
     finally:
