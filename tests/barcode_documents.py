@@ -157,7 +157,7 @@ def encrypted_pdf() -> bytes:
     xref = body.index(b"xref\n")
     objects = body[:xref] + b"%d 0 obj\n" % number + encrypt + b"\nendobj\n"
     new_xref = len(objects)
-    entries = body[xref:trailer].split(b"\n")[2:-1] + [b"%010d 00000 n " % xref]
+    entries = [*body[xref:trailer].split(b"\n")[2:-1], b"%010d 00000 n " % xref]
     table = b"xref\n0 %d\n" % (number + 1) + b"\n".join(entries) + b"\n"
     tail = b"trailer\n<< /Size %d /Root 1 0 R /Encrypt %d 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
         number + 1, number, b"ab" * 16, b"ab" * 16, new_xref)  # fmt: skip
