@@ -31,6 +31,9 @@ MAX_DECODED_BYTES = 64 * 1024 * 1024
 SCANS_AT_ONCE = 2  # images decoded at the same time by the async callers; the rest wait their turn
 MAX_TEXT = 2048  # characters: longer than any ticket code in use (JWT-signed QR tickets are under 1,000)
 MAX_SIDE = 2048  # the long side of the stored photo
+# libjpeg scales by 1/2, 1/4 or 1/8 while decoding: a 12 MP photo (4000 px) decodes straight to 2000 px rather
+# than at full size and then resized, 4x less memory and a third of the time for a barely smaller picture
+DRAFT_SIDE = 1536
 JPEG_QUALITY = 85
 PHASH_BASE = 128  # box-shrunk to this square before pHash's own Lanczos to 32x32: same hash, 50x faster
 SMALL_SIDE = 1024  # photos up to this long side get a second look, upscaled, when nothing was found
@@ -100,7 +103,7 @@ def _open(data: bytes, max_bytes: int, max_decoded_bytes: int) -> Image.Image:
     check_budget("L", image.size, max_decoded_bytes)
     if image.format in JPEG_FORMATS:  # let libjpeg scale down while decoding: less memory and time for huge photos
         width, height = image.size
-        ratio = min(1.0, MAX_SIDE / max(width, height))
+        ratio = min(1.0, DRAFT_SIDE / max(width, height))
         image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))
     check_budget(image.mode, image.size, max_decoded_bytes)
     try:

@@ -15,6 +15,7 @@ import zxingcpp
 from PIL import Image, ImageEnhance, ImageFilter
 
 from services.barcodes import render_barcode_png
+from services.errors import DomainError
 
 TELEGRAM_SIDE = 1280  # Telegram stores a sent photo at most this long on its long side, as JPEG
 TELEGRAM_QUALITY = 87
@@ -77,7 +78,7 @@ def perspective(image: Image.Image, pull: float = 0.15) -> Image.Image:
 
 
 def low_contrast(image: Image.Image) -> Image.Image:
-    return ImageEnhance.Contrast(image).enhance(0.25)
+    return ImageEnhance.Contrast(image).enhance(0.35)
 
 
 def blurred(image: Image.Image, radius: float = 1.5) -> Image.Image:
