@@ -8,6 +8,7 @@ import io
 import json
 import random
 import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,6 @@ import zxingcpp
 from PIL import Image, ImageEnhance, ImageFilter
 
 from services.barcodes import render_barcode_png
-from services.errors import DomainError
 
 TELEGRAM_SIDE = 1280  # Telegram stores a sent photo at most this long on its long side, as JPEG
 TELEGRAM_QUALITY = 87
@@ -142,6 +142,24 @@ def vector_pdf(pages: list[tuple[str, str] | None], *, words: str = "E-TICKET") 
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     return _pdf(objects)
+
+
+def pdf_with_tiny_picture(picture: Image.Image, side_points: float) -> bytes:
+    """One A4 page showing `picture` (kept at its own resolution in the file) only `side_points` wide: too small to
+    read once rendered, readable as the embedded image."""
+    grey = picture.convert("L")
+    pixels = zlib.compress(grey.tobytes())
+    content = b"q %.2f 0 0 %.2f 60 600 cm /Im1 Do Q" % (side_points, side_points * grey.height / grey.width)
+    return _pdf([
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >>"
+        b" >> >>" % A4_POINTS,
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n" % (grey.width, grey.height, len(pixels)) + pixels
+        + b"\nendstream",
+    ])  # fmt: skip
 
 
 def empty_pdf() -> bytes:

@@ -8,10 +8,12 @@ import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from services.barcodes import MAX_TEXT, Barcode
+from services import tickets_pdf
+from services.barcodes import MAX_DECODED_BYTES, MAX_TEXT, Barcode, quick_read
 from services.errors import DomainError
 from services.ticket_upload import DocumentKind, Found, ScanLimits, kind_of, scan_upload, scan_upload_async
 from services.wallet_pass import MAX_INFLATED, Prefill
@@ -43,6 +45,21 @@ def test_pdf_of_page_images_is_read_from_the_picture() -> None:
     ticket = docs.on_scene(docs.code_image("QRCode", "TICKET-SCANNED-2"), (1240, 1754), 0.05)
     result = scan_upload(docs.pdf_of_images([cover, ticket]), limits=LIMITS)
     assert result.found == (Found(Barcode("QRCode", "TICKET-SCANNED-2"), page=2),)
+
+
+def test_a_code_too_small_once_rendered_is_read_from_the_embedded_image() -> None:
+    pdf = docs.pdf_with_tiny_picture(docs.code_image("QRCode", "TICKET-TINY-1"), side_points=20)
+    document = pdfium.PdfDocument(pdf)
+    assert quick_read(tickets_pdf._rendered(document[0], MAX_DECODED_BYTES)) == ()  # the page alone reads nothing
+    document.close()
+    assert scan_upload(pdf, limits=LIMITS).found == (Found(Barcode("QRCode", "TICKET-TINY-1"), page=1),)
+
+
+def test_the_page_a_code_came_from_as_a_jpeg_for_the_buyer() -> None:
+    pdf = docs.vector_pdf([None, ("QRCode", "TICKET-PAGE-2")])
+    page = Image.open(io.BytesIO(tickets_pdf.page_jpeg(pdf, 2, max_decoded_bytes=MAX_DECODED_BYTES)))
+    assert page.format == "JPEG" and page.height > page.width > 500
+    assert scan_upload(docs.jpeg(page), limits=LIMITS).found == (Found(Barcode("QRCode", "TICKET-PAGE-2")),)
 
 
 def test_every_code_on_every_page_and_three_pages_under_400_ms() -> None:
