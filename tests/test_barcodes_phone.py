@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from services.errors import DomainError
 from services.ticket_upload import ScanLimits, scan_upload
 from tests import barcode_documents as docs
 from tests.factories import require_corpus
@@ -74,7 +75,7 @@ def test_a_miss_costs_at_most_3x_a_hit() -> None:
     hit = docs.jpeg(docs.on_scene(code, (800, 600), SHARE))
     miss = docs.jpeg(docs.on_scene(Image.new("L", code.size, 255), (800, 600), SHARE))
     assert _texts(hit)
-    with pytest.raises(docs.DomainError):
+    with pytest.raises(DomainError):
         _texts(miss)
     ratio = _median(lambda: _refusal(miss)) / _median(lambda: _texts(hit))
     assert ratio <= 3, f"a miss costs {ratio:.1f}x a hit"
@@ -83,6 +84,6 @@ def test_a_miss_costs_at_most_3x_a_hit() -> None:
 def _refusal(data: bytes) -> str:
     try:
         scan_upload(data, limits=LIMITS)
-    except docs.DomainError as error:
+    except DomainError as error:
         return error.code
     return ""
