@@ -27,7 +27,7 @@ from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from services import originality
-from services.barcodes import Barcode, PhotoError, scan_photo_async
+from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
 from services.draft import Draft, SealedBarcode
 from services.errors import DomainError
@@ -102,7 +102,7 @@ async def take_photo(
     previous photo of the draft, if any, is deleted."""
     try:
         scanned = await scan_photo_async(data, max_bytes=rules.max_photo_bytes)
-    except PhotoError as error:
+    except DomainError as error:
         raise DomainError(f"sell-{error.code}", max_mb=rules.max_photo_mb) from None
     if not scanned.barcodes:
         raise DomainError("sell-no-barcode")

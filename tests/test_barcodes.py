@@ -1,4 +1,5 @@
-"""Barcode photos: decode rates on the real corpus, refused inputs, normalisation, and clean re-renders."""
+"""Barcode photos: decode rates on the real corpus (zxing-cpp alone and with pyzbar), usable texts, refused inputs,
+normalisation, the cascade's cost, and clean re-renders."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from services import zbar_engine
 from services.barcodes import (
     MAX_PIXELS,
     Barcode,
-    PhotoError,
-    ScannedPhoto,
+    decode,
+    normalised_photo,
     render_barcode_png,
     scan_photo,
     scan_photo_async,
+    usable,
 )
+from services.errors import DomainError
 from tests.factories import BARCODE_CORPUS, require_corpus
 
 LIMIT = 10 * 1024 * 1024
@@ -31,6 +35,8 @@ LIMIT = 10 * 1024 * 1024
 # ean13 misses are read correctly but disagree with arguable expected texts (ean13-2_23, ean13-2_28).
 FLOORS = {"aztec": 0.96, "code128": 0.93, "code39": 0.9, "datamatrix": 0.97, "ean13": 0.77, "itf": 0.92,
           "pdf417": 0.97, "qr": 0.92}  # fmt: skip
+# With pyzbar as the second engine (measured with libzbar 0.23): ean13 37/40, all 226/230.
+ZBAR_EAN13_FLOOR, ZBAR_OVERALL_FLOOR = 0.9, 0.97
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,12 @@ def _samples() -> list[Sample]:
 
 
 @pytest.fixture(scope="module")
-def corpus() -> list[tuple[Sample, ScannedPhoto]]:
-    """Every corpus image scanned once."""
+def corpus() -> list[tuple[Sample, tuple[Barcode, ...]]]:
+    """Every corpus image decoded once, as the bot decodes it (before the usable-text filter: the corpus holds
+    books in QR codes and NULs in Aztec, which are decoded right and refused as tickets)."""
     require_corpus()
-    return [(sample, scan_photo(sample.path.read_bytes(), max_bytes=LIMIT)) for sample in _samples()]
+    return [(sample, decode(normalised_photo(sample.path.read_bytes(), max_bytes=LIMIT).convert("L")))
+            for sample in _samples()]  # fmt: skip
 
 
 def _png(image: Image.Image) -> bytes:
@@ -75,23 +83,43 @@ def _code(format: str, text: str) -> Image.Image:
 
 
 def _refused(data: bytes, max_bytes: int = LIMIT) -> str:
-    with pytest.raises(PhotoError) as caught:
+    with pytest.raises(DomainError) as caught:
         scan_photo(data, max_bytes=max_bytes)
     return caught.value.code
 
 
-def test_decode_rate_per_symbology(corpus: list[tuple[Sample, ScannedPhoto]]) -> None:
+def _rates(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> dict[str, float]:
     hits: dict[str, list[bool]] = {}
-    for sample, scanned in corpus:
-        hits.setdefault(sample.symbology, []).append(any(sample.matches(b) for b in scanned.barcodes))
-    rates = {symbology: sum(found) / len(found) for symbology, found in hits.items()}
+    for sample, barcodes in corpus:
+        hits.setdefault(sample.symbology, []).append(any(sample.matches(b) for b in barcodes))
+    return {symbology: sum(found) / len(found) for symbology, found in hits.items()}
+
+
+def test_decode_rate_per_symbology(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
+    rates = _rates(corpus)
     assert set(rates) == set(FLOORS)
     below = {symbology: round(rate, 3) for symbology, rate in rates.items() if rate < FLOORS[symbology]}
     assert not below, f"decode rate below the floor: {below}"
 
 
-def test_scanned_photo_is_normalised(corpus: list[tuple[Sample, ScannedPhoto]]) -> None:
-    for _, scanned in corpus:
+@pytest.mark.skipif(not zbar_engine.AVAILABLE, reason="libzbar0 and the zbar extra are not installed")
+def test_pyzbar_reads_the_blurred_ean13_that_zxing_misses(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
+    assert _rates(corpus)["ean13"] >= ZBAR_EAN13_FLOOR
+    overall = sum(any(sample.matches(b) for b in barcodes) for sample, barcodes in corpus) / len(corpus)
+    assert overall >= ZBAR_OVERALL_FLOOR
+
+
+def test_no_misread_where_the_symbology_has_a_check_digit(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
+    """Read wrong with a valid check digit: only the corpus's two arguable EAN-13 samples; and, without libzbar,
+    ean13-1_35, which zxing-cpp misreads beside failed checksums and libzbar reads right."""
+    misread = {sample.path.stem for sample, barcodes in corpus if barcodes and not any(map(sample.matches, barcodes))
+               and sample.symbology in {"ean13", "itf"}}  # fmt: skip
+    assert misread <= {"ean13-2_23", "ean13-2_28"} | (set() if zbar_engine.AVAILABLE else {"ean13-1_35"})
+
+
+def test_scanned_photo_is_normalised(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
+    for sample, _ in corpus[::10]:
+        scanned = scan_photo(sample.path.read_bytes(), max_bytes=LIMIT)
         assert len(scanned.phash) == 16 and int(scanned.phash, 16) >= 0
         stored = Image.open(io.BytesIO(scanned.jpeg))
         assert (stored.format, stored.mode, stored.size) == ("JPEG", "RGB", (scanned.width, scanned.height))
@@ -99,8 +127,8 @@ def test_scanned_photo_is_normalised(corpus: list[tuple[Sample, ScannedPhoto]]) 
         assert len(set(scanned.barcodes)) == len(scanned.barcodes)
 
 
-def test_render_round_trips_every_decoded_format(corpus: list[tuple[Sample, ScannedPhoto]]) -> None:
-    decoded = {barcode for sample, scanned in corpus for barcode in scanned.barcodes if sample.matches(barcode)}
+def test_render_round_trips_every_decoded_format(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
+    decoded = {barcode for sample, barcodes in corpus for barcode in usable(barcodes) if sample.matches(barcode)}
     assert {barcode.format for barcode in decoded} >= {"QRCode", "Aztec", "PDF417", "DataMatrix", "EAN13", "Code128"}
     for barcode in decoded:
         rendered = scan_photo(render_barcode_png(barcode.format, barcode.text), max_bytes=LIMIT)

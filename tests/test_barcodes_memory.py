@@ -1,0 +1,96 @@
+"""Images within a memory budget: decompression-bomb PNGs (150 KB declaring 6300x6300), one and twelve at once,
+measured as the peak RSS (VmHWM) of a fresh process."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SIDE = 6300  # 39.7 MP: under the 40 MP cap, so only the decoded-size budget stands in the way
+PEAK_LIMIT = 500 * 1024 * 1024
+KEPT_LIMIT = 100 * 1024 * 1024  # what may stay allocated after the burst, above the idle size
+
+CHILD = """
+import asyncio, json, os, sys
+sys.path.insert(0, sys.argv[1])
+from services.errors import DomainError
+from services.ticket_upload import ScanLimits, scan_upload_async
+
+def status(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith(field + ":"))
+
+def rss():
+    return status("VmRSS")
+
+async def scan(data):
+    try:
+        await scan_upload_async(data, limits=ScanLimits(max_bytes=10 * 1024 * 1024))
+    except DomainError as error:
+        return error.code
+    return "read"
+
+async def main(paths):
+    uploads = [open(path, "rb").read() for path in paths]
+    idle = rss()
+    codes = await asyncio.gather(*(scan(data) for data in uploads))
+    # VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across exec, so it would count the forking pytest
+    peak = status("VmHWM")
+    print(json.dumps({"codes": codes, "idle": idle, "peak": peak, "after": rss()}))
+
+asyncio.run(main(sys.argv[2:]))
+"""
+
+
+def _bomb(path: Path, color_type: int) -> Path:
+    """A white SIDE x SIDE PNG (0: grey, 2: RGB) written row by row: about 150 KB on disk, 40 or 159 MB decoded."""
+    channels = 3 if color_type == 2 else 1
+    squeeze = zlib.compressobj(9)
+    row = b"\0" + b"\xff" * (SIDE * channels)
+    idat = b"".join(squeeze.compress(row) for _ in range(SIDE)) + squeeze.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", SIDE, SIDE, 8, color_type, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    return {"grey": _bomb(folder / "grey.png", 0), "rgb": _bomb(folder / "rgb.png", 2)}
+
+
+def _run(paths: list[Path]) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(ROOT), *map(str, paths)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_bombs_are_small_files(bombs: dict[str, Path]) -> None:
+    assert all(path.stat().st_size < 200 * 1024 for path in bombs.values())
+
+
+def test_one_rgb_bomb_is_refused_before_decoding(bombs: dict[str, Path]) -> None:
+    measured = _run([bombs["rgb"]])
+    assert measured["codes"] == ["photo-too-many-pixels"]
+    assert measured["peak"] - measured["idle"] < 16 * 1024 * 1024  # decoding it would take 159 MB  # type: ignore[operator]
+
+
+def test_twelve_bombs_at_once_stay_under_500_mb(bombs: dict[str, Path]) -> None:
+    measured = _run([bombs["grey"]] * 6 + [bombs["rgb"]] * 6)
+    assert measured["codes"] == ["no-barcode"] * 6 + ["photo-too-many-pixels"] * 6
+    assert measured["peak"] < PEAK_LIMIT, f"peak RSS {measured['peak'] // 2**20} MB"  # type: ignore[operator]
+    kept = measured["after"] - measured["idle"]  # type: ignore[operator]
+    assert kept < KEPT_LIMIT, f"{kept // 2**20} MB kept after the burst"
