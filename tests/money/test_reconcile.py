@@ -5,55 +5,28 @@ didn't record is completed, a second run changes nothing, two instances at once 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiogram import Bot
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_bot
 from bot.workers.reconciler import ReconcileJob
-from db.engine import create_sessionmaker
 from db.models import LedgerEntry, OrderStatus, OutboxMessage, RefundStatus, TicketStatus
 from db.repo import Repo
 from sandbox.emulator import BotApiEmulator, InvoiceInfo
 from services import orders, reconcile
-from services.crypto import Secrets, load_secrets
+from services.crypto import Secrets
 from services.reconcile import Finding
 from services.storage import LocalPhotoStorage
-from tests.factories import TOKEN, make_settings, make_user
-from tests.payments import NOW, STARS, Deal, make_deal
+from tests.factories import make_user
+from tests.money.payments import NOW, STARS, Deal, make_deal
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
-    bot = create_bot(make_settings(telegram_api_url=emu.base_url))
-    yield bot
-    await bot.session.close()
-
-
-@pytest.fixture
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
-
-
-@pytest.fixture
-def secrets(tmp_path: Path) -> Secrets:
-    return load_secrets(None, None, tmp_path)
-
-
-@pytest.fixture
-async def deal(sessionmaker: async_sessionmaker[AsyncSession], secrets: Secrets, tmp_path: Path) -> Deal:
+async def deal(sessionmaker: async_sessionmaker[AsyncSession], secrets: Secrets, photos: LocalPhotoStorage) -> Deal:
     async with sessionmaker() as session:
-        return await make_deal(Repo(session), secrets, LocalPhotoStorage(tmp_path / "photos", secrets), "T-1")
+        return await make_deal(Repo(session), secrets, photos, "T-1")
 
 
 def charge(emu: BotApiEmulator, deal: Deal) -> str:
@@ -149,10 +122,10 @@ async def test_a_refund_telegram_refuses_is_an_admin_task(sessionmaker, bot, emu
     assert (await outbox_kinds(sessionmaker)).count(("refund-task", STARS.admin_ids[0])) == 1
 
 
-async def test_two_instances_at_once_act_once(sessionmaker, bot, emu, deal, secrets, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_two_instances_at_once_act_once(sessionmaker, bot, emu, deal, secrets, photos) -> None:  # type: ignore[no-untyped-def]
     sold = charge(emu, deal)
     async with sessionmaker() as session:  # and a second order whose ticket is gone by the time it is reconciled
-        other = await make_deal(Repo(session), secrets, LocalPhotoStorage(tmp_path / "photos", secrets), "T-2")
+        other = await make_deal(Repo(session), secrets, photos, "T-2")
     bounced = charge(emu, other)
     async with sessionmaker() as session:
         repo = Repo(session)

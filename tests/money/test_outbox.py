@@ -7,58 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from aiogram import Bot
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_bot
 from bot.notifier import Notifier
 from bot.workers.deliveries import RENDERERS
 from bot.workers.outbox import OutboxWorker
-from db.engine import create_sessionmaker
 from db.models import OutboxStatus
 from db.repo import Repo
 from services import deliveries, orders, outbox
-from services.crypto import Secrets, load_secrets
+from services.crypto import Secrets
 from services.outbox import RetryPolicy
 from services.storage import LocalPhotoStorage
-from tests.factories import TOKEN, make_settings
-from tests.payments import NOW, STARS, Deal, FaultyEmulator, make_deal
+from tests.money.payments import NOW, STARS, Deal, FaultyEmulator, make_deal
 
 FAST = RetryPolicy(max_attempts=4, base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[FaultyEmulator]:
-    emulator = FaultyEmulator(TOKEN)
-    async with emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emu: FaultyEmulator) -> AsyncIterator[Bot]:
-    bot = create_bot(make_settings(telegram_api_url=emu.base_url))
-    yield bot
-    await bot.session.close()
-
-
-@pytest.fixture
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_sessionmaker(engine)
-
-
-@pytest.fixture
-def secrets(tmp_path: Path) -> Secrets:
-    return load_secrets(None, None, tmp_path)
-
-
-@pytest.fixture
-def photos(tmp_path: Path, secrets: Secrets) -> LocalPhotoStorage:
-    return LocalPhotoStorage(tmp_path / "photos", secrets)
 
 
 def worker(
