@@ -187,7 +187,8 @@ async def test_a_worker_killed_mid_delivery_resumes_after_the_parts_sent(
     emu.hang["sendphoto"] = ["landed"]  # the barcode lands; the worker dies while waiting for the answer
     emu.hang_seconds = 5
     task = asyncio.create_task(first.run_once())
-    while len(emu.messages_in(deal.buyer.telegram_id)) < 2:  # the barcode is in the chat, its answer not back  # noqa: ASYNC110 (the emulator has no event for it)
+    # The barcode is in the chat, its answer not back (the emulator has no event to wait on for that).
+    while len(emu.messages_in(deal.buyer.telegram_id)) < 2:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
