@@ -10,12 +10,14 @@ import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -32,6 +34,18 @@ class Delivery(enum.Enum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403: the user blocked the bot or deleted the account
     FAILED = "failed"  # refused (400) or still failing after the retries
+    RETRY_AFTER = "retry_after"  # 429: one try's outcome, Telegram says when to try again
+    SERVER_ERROR = "server_error"  # 5xx: one try's outcome
+    NETWORK_ERROR = "network_error"  # timeout, connection lost: one try's outcome; it may have gone out
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one try."""
+
+    delivery: Delivery
+    retry_after: float = 0.0
+    error: str | None = None
 
 
 class Notifier:
@@ -77,27 +91,42 @@ class Notifier:
             user.blocked_bot = True
         return delivery == Delivery.SENT
 
+    async def attempt(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Attempt:
+        """One try of a Bot API call to `chat_id` within the limits (the outbox worker retries on its own terms)."""
+        async with self._chat_limiter(chat_id), self._overall:
+            try:
+                await call()
+                return Attempt(Delivery.SENT)
+            except TelegramRetryAfter as error:
+                return Attempt(Delivery.RETRY_AFTER, float(error.retry_after), error.message)
+            except TelegramServerError as error:
+                return Attempt(Delivery.SERVER_ERROR, error=error.message)
+            except TelegramForbiddenError as error:
+                log.info("chat %s blocked the bot; marked and skipped", chat_id)
+                if self.on_blocked is not None:
+                    await self.on_blocked(chat_id)
+                return Attempt(Delivery.BLOCKED, error=error.message)
+            except TelegramNetworkError as error:
+                return Attempt(Delivery.NETWORK_ERROR, error=error.message)
+            except TelegramAPIError as error:  # 400 chat not found, message too long...: refused for good
+                return Attempt(Delivery.FAILED, error=error.message)
+
     async def _deliver(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> Delivery:
-        pause = 0.0
         for attempt in range(self.max_retries + 1):
-            if attempt:
+            result = await self.attempt(chat_id, call)
+            if result.delivery == Delivery.RETRY_AFTER:
+                pause = result.retry_after
+            elif result.delivery == Delivery.SERVER_ERROR:
+                log.warning("chat %s: Telegram failed (%s); retrying", chat_id, result.error)
+                pause = SERVER_ERROR_PAUSE
+            elif result.delivery == Delivery.NETWORK_ERROR:  # the message may have gone out: not retried here
+                log.warning("chat %s can't be messaged: %s", chat_id, result.error)
+                return Delivery.FAILED
+            else:
+                if result.delivery == Delivery.FAILED:
+                    log.warning("chat %s can't be messaged: %s", chat_id, result.error)
+                return result.delivery
+            if attempt < self.max_retries:
                 await asyncio.sleep(pause)
-            async with self._chat_limiter(chat_id), self._overall:
-                try:
-                    await call()
-                    return Delivery.SENT
-                except TelegramRetryAfter as error:
-                    pause = float(error.retry_after)
-                except TelegramServerError as error:
-                    log.warning("chat %s: Telegram failed (%s); retrying", chat_id, error.message)
-                    pause = SERVER_ERROR_PAUSE
-                except TelegramForbiddenError:
-                    log.info("chat %s blocked the bot; marked and skipped", chat_id)
-                    if self.on_blocked is not None:
-                        await self.on_blocked(chat_id)
-                    return Delivery.BLOCKED
-                except TelegramAPIError as error:  # 400 chat not found, a network error...: not retried
-                    log.warning("chat %s can't be messaged: %s", chat_id, error.message)
-                    return Delivery.FAILED
         log.warning("gave up on chat %s after %s retries", chat_id, self.max_retries)
         return Delivery.FAILED

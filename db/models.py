@@ -326,3 +326,51 @@ class PhotoHashBand(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until next_attempt_at (its lease); then anyone may claim it again
+    SENT = "sent"
+    DEAD = "dead"  # its attempts ran out or Telegram refused it for good: admins see it and may retry it
+
+
+class OutboxMessage(Base):
+    """Something that must reach a person, written in the same transaction as the state change it tells of and
+    sent by the outbox worker. It carries a kind and plain ids (never a secret: the barcode is opened at send time);
+    `steps_done` counts the Bot API calls of the delivery already accepted, so a retry resumes after them."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # failed tries (5xx, network, a renderer's error)
+    steps_done: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # whose lease: only its holder may move the row
+    next_attempt_at: Mapped[datetime] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReconcileFinding(Base):
+    """What a reconciliation with Telegram's own payment record found and did about one charge: a sale recorded,
+    a refund recorded or completed, a refund Telegram refused. One row per (charge, kind), so several instances
+    (or a second run) record a finding once."""
+
+    __tablename__ = "reconcile_findings"
+    __table_args__ = (Index("uq_reconcile_findings_charge_kind", "charge_id", "kind", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    detail: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[datetime] = mapped_column()

@@ -11,6 +11,7 @@ from db.repositories.ledger import LedgerRepository
 from db.repositories.listings import ListingRepository
 from db.repositories.orders import OrderRepository
 from db.repositories.originality import OriginalityRepository
+from db.repositories.outbox import OutboxRepository
 from db.repositories.payouts import PayoutRepository
 from db.repositories.sweeps import SweepRepository
 from db.repositories.users import UserRepository
@@ -29,6 +30,7 @@ class Repo:
         self.admin = AdminRepository(session)
         self.listings = ListingRepository(session)
         self.originality = OriginalityRepository(session)
+        self.outbox = OutboxRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -1,0 +1,1 @@
+"""Long-running workers of the bot process: the outbox sender."""
