@@ -20,7 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import ReconcileFinding, Refund, RefundStatus
 from db.repo import Repo
 from services import deliveries, orders
+from services.rules import PaymentRules
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ async def read_ledger(ledger: StarLedger, since: datetime) -> list[LedgerEntry]:
 async def reconcile_stars(
     sessionmaker: async_sessionmaker[AsyncSession],
     ledger: StarLedger,
-    rules: Any,
+    rules: PaymentRules,
     admin_ids: Sequence[int],
     now: datetime,
     lookback: timedelta = timedelta(days=30),
@@ -115,7 +116,7 @@ async def reconcile_stars(
 async def _run(
     sessionmaker: async_sessionmaker[AsyncSession],
     ledger: StarLedger,
-    rules: Any,
+    rules: PaymentRules,
     admin_ids: Sequence[int],
     now: datetime,
     lookback: timedelta,
@@ -148,7 +149,7 @@ async def _run(
 
 
 async def _settle_charge(
-    repo: Repo, rules: Any, admin_ids: Sequence[int], now: datetime, charge: LedgerEntry
+    repo: Repo, rules: PaymentRules, admin_ids: Sequence[int], now: datetime, charge: LedgerEntry
 ) -> Finding | None:
     """A charge's effect, recorded now if it has none; the finding, or None when it had one already."""
     if await repo.orders.by_charge_id(charge.charge_id) or await repo.orders.refund_of_charge(charge.charge_id):

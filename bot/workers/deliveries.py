@@ -18,10 +18,10 @@ from bot.i18n import translate
 from bot.workers.outbox import RenderContext, Renderer
 from db.models import OutboxMessage
 from handlers.buy import PurchaseCD
+from handlers.shared.formatting import describe_local
 from handlers.ticket_text import amount_text, city_name, event_line, seat_text
 from services import deliveries
 from services.barcodes import render_barcode_png
-from services.listing_input import describe_local
 from services.storage import PhotoNotFound
 
 log = logging.getLogger(__name__)

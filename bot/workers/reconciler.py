@@ -8,7 +8,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services import reconcile
 from services.outbox import wall_clock
 from services.reconcile import LedgerEntry, RefundOutcome
+from services.rules import PaymentRules
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class ReconcileJob:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         bot: Bot,
-        rules: Any,
+        rules: PaymentRules,
         admin_ids: Sequence[int],
         *,
         interval_seconds: float = 300,

@@ -18,9 +18,10 @@ from services import orders
 from services.barcodes import render_barcode_png
 from services.crypto import Secrets
 from services.storage import PhotoStorage
-from tests.factories import make_settings, make_ticket, make_user
+from tests.factories import make_payment_rules, make_ticket, make_user
 
-STARS = make_settings(admin_ids=[900_001])
+ADMIN_IDS = [900_001]
+STARS = make_payment_rules()
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 

@@ -22,7 +22,7 @@ from services import deliveries, orders, outbox
 from services.crypto import Secrets
 from services.outbox import RetryPolicy
 from services.storage import LocalPhotoStorage
-from tests.money.payments import NOW, STARS, Deal, FaultyEmulator, make_deal
+from tests.money.payments import ADMIN_IDS, NOW, STARS, Deal, FaultyEmulator, make_deal
 
 FAST = RetryPolicy(max_attempts=4, base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
 
@@ -53,7 +53,7 @@ async def sell(
         deal = await make_deal(repo, secrets, photos, barcode)
         result = await orders.record_payment(repo, STARS, NOW, deal.buyer, deal.payment(f"charge-{deal.ticket.id}"))
         assert result.outcome == orders.Outcome.SOLD
-        await deliveries.enqueue_payment(repo, result, STARS.admin_ids)
+        await deliveries.enqueue_payment(repo, result, ADMIN_IDS)
         await repo.commit()
     for person in (deal.buyer, deal.seller):
         emu.user(person.telegram_id, person.first_name).started = True
@@ -108,9 +108,9 @@ async def test_a_sale_reaches_buyer_and_seller_once(sessionmaker, bot, emu, secr
     async with sessionmaker() as session:  # the payment delivered again: nothing new is queued
         repo = Repo(session)
         again = await orders.record_payment(repo, STARS, NOW, deal.buyer, deal.payment(f"charge-{deal.ticket.id}"))
-        await deliveries.enqueue_payment(repo, again, STARS.admin_ids)
+        await deliveries.enqueue_payment(repo, again, ADMIN_IDS)
         sold = orders.PaymentResult(orders.Outcome.SOLD, order=deal.hold.order, ticket=deal.ticket)
-        await deliveries.enqueue_payment(repo, sold, STARS.admin_ids)  # even replayed as a sale
+        await deliveries.enqueue_payment(repo, sold, ADMIN_IDS)  # even replayed as a sale
         await repo.commit()
     assert await w.run_once() == 0
     assert await statuses(sessionmaker) == {OutboxStatus.SENT: 2}

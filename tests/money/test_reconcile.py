@@ -20,7 +20,7 @@ from services.crypto import Secrets
 from services.reconcile import Finding
 from services.storage import LocalPhotoStorage
 from tests.factories import make_user
-from tests.money.payments import NOW, STARS, Deal, make_deal
+from tests.money.payments import ADMIN_IDS, NOW, STARS, Deal, make_deal
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def charge(emu: BotApiEmulator, deal: Deal) -> str:
 
 
 def job(sessionmaker: async_sessionmaker[AsyncSession], bot: Bot) -> ReconcileJob:
-    return ReconcileJob(sessionmaker, bot, STARS, STARS.admin_ids, clock=lambda: NOW)
+    return ReconcileJob(sessionmaker, bot, STARS, ADMIN_IDS, clock=lambda: NOW)
 
 
 async def outbox_kinds(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[str, int]]:
@@ -116,10 +116,10 @@ async def test_a_refund_telegram_refuses_is_an_admin_task(sessionmaker, bot, emu
         await repo.commit()
     report = await job(sessionmaker, bot).run_once()
     assert report.found and report.found[Finding.REFUND_REFUSED] == 1
-    assert ("refund-task", STARS.admin_ids[0]) in await outbox_kinds(sessionmaker)
+    assert ("refund-task", ADMIN_IDS[0]) in await outbox_kinds(sessionmaker)
     again = await job(sessionmaker, bot).run_once()  # asked again (Telegram may know it later), told once
     assert again.found and not any(again.found.values())
-    assert (await outbox_kinds(sessionmaker)).count(("refund-task", STARS.admin_ids[0])) == 1
+    assert (await outbox_kinds(sessionmaker)).count(("refund-task", ADMIN_IDS[0])) == 1
 
 
 async def test_two_instances_at_once_act_once(sessionmaker, bot, emu, deal, secrets, photos) -> None:  # type: ignore[no-untyped-def]
@@ -147,8 +147,8 @@ async def test_two_instances_at_once_act_once(sessionmaker, bot, emu, deal, secr
 async def test_provider_charges_with_no_effect_become_admin_tasks(repo: Repo) -> None:
     payer = await make_user(repo, NOW)
     payment = orders.Payment("no-such-order", "RUB", 250_000, "tg-1", "prov-1", payer.telegram_id)
-    assert await reconcile.reconcile_provider_charges(repo, STARS.admin_ids, NOW, [payment, payment]) == 1
-    assert await reconcile.reconcile_provider_charges(repo, STARS.admin_ids, NOW, [payment]) == 0
+    assert await reconcile.reconcile_provider_charges(repo, ADMIN_IDS, NOW, [payment, payment]) == 1
+    assert await reconcile.reconcile_provider_charges(repo, ADMIN_IDS, NOW, [payment]) == 0
     refund = await repo.orders.refund_of_charge("tg-1")
     assert refund is not None and refund.status == RefundStatus.PENDING and refund.currency == "RUB"
     assert (await reconcile.findings(repo.session))[Finding.ADMIN_TASK] == 1
