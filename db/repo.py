@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.admin import AdminRepository
+from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
@@ -12,6 +13,7 @@ from db.repositories.listings import ListingRepository
 from db.repositories.orders import OrderRepository
 from db.repositories.originality import OriginalityRepository
 from db.repositories.payouts import PayoutRepository
+from db.repositories.relay import RelayRepository
 from db.repositories.sweeps import SweepRepository
 from db.repositories.users import UserRepository
 
@@ -29,6 +31,8 @@ class Repo:
         self.admin = AdminRepository(session)
         self.listings = ListingRepository(session)
         self.originality = OriginalityRepository(session)
+        self.relay = RelayRepository(session)
+        self.events = EventRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
