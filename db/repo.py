@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.repositories.admin import AdminRepository
 from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
+from db.repositories.groups import GroupRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.listings import ListingRepository
@@ -33,6 +34,7 @@ class Repo:
         self.originality = OriginalityRepository(session)
         self.relay = RelayRepository(session)
         self.events = EventRepository(session)
+        self.groups = GroupRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
