@@ -123,3 +123,4 @@ async def rename(repo: Repo, user: User, text: str) -> str:
     await repo.users.set_full_name(user.id, name)
     user.full_name = name
     return name
+
