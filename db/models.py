@@ -435,7 +435,7 @@ class AlertWord(Base):
     __tablename__ = "alert_words"
 
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
-    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+    word: Mapped[str] = mapped_column(String(130), primary_key=True)  # a LIKE pattern: %word%, escaped
 
 
 class AlertSent(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.admin import AdminRepository
+from db.repositories.alerts import AlertRepository
 from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
 from db.repositories.groups import GroupRepository
@@ -17,6 +18,7 @@ from db.repositories.payouts import PayoutRepository
 from db.repositories.relay import RelayRepository
 from db.repositories.sweeps import SweepRepository
 from db.repositories.users import UserRepository
+from db.repositories.waitlist import WaitlistRepository
 
 
 class Repo:
@@ -35,6 +37,8 @@ class Repo:
         self.relay = RelayRepository(session)
         self.events = EventRepository(session)
         self.groups = GroupRepository(session)
+        self.alerts = AlertRepository(session)
+        self.waitlist = WaitlistRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

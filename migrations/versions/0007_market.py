@@ -80,7 +80,7 @@ def upgrade() -> None:
 
     op.create_table('alert_words',
     sa.Column('alert_id', sa.Integer(), nullable=False),
-    sa.Column('word', sa.String(length=60), nullable=False),
+    sa.Column('word', sa.String(length=130), nullable=False),
     sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_alert_words_alert_id_alerts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('alert_id', 'word', name=op.f('pk_alert_words'))
     )
