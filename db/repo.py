@@ -17,6 +17,7 @@ from db.repositories.originality import OriginalityRepository
 from db.repositories.payouts import PayoutRepository
 from db.repositories.relay import RelayRepository
 from db.repositories.sweeps import SweepRepository
+from db.repositories.trust import TrustRepository
 from db.repositories.users import UserRepository
 from db.repositories.waitlist import WaitlistRepository
 
@@ -39,6 +40,7 @@ class Repo:
         self.groups = GroupRepository(session)
         self.alerts = AlertRepository(session)
         self.waitlist = WaitlistRepository(session)
+        self.trust = TrustRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
