@@ -22,13 +22,13 @@ from db.models import (
     OrderStatus,
     Payout,
     PayoutStatus,
-    Refund,
     Ticket,
     TicketStatus,
     User,
 )
 from db.repo import Repo
 from db.repositories.ledger import Posting
+from services import orders
 from services.errors import DomainError
 from services.orders import Charge, Outcome, Payment, PaymentResult, minor_units
 
@@ -267,28 +267,5 @@ async def _refund(repo: Repo, now: datetime, order: Order | None, payment: Payme
             await repo.history.record(unit.ids, TicketStatus.ACTIVE, actor="system", at=now, reason=reason)
     elif order is not None:
         await repo.orders.move(order.id, [OrderStatus.EXPIRED, OrderStatus.CANCELLED], OrderStatus.REFUNDED)
-    refund = await repo.orders.add_refund(
-        Refund(
-            order_id=order.id if order else None,
-            telegram_payment_charge_id=payment.telegram_charge_id,
-            provider_payment_charge_id=payment.provider_charge_id,
-            payer_telegram_id=payment.payer_telegram_id,
-            amount=payment.total_amount,
-            currency=payment.currency,
-            reason=reason,
-            created_at=now,
-        )
-    )
-    if refund is None:
-        return PaymentResult(Outcome.DUPLICATE, order=order)
-    amount, currency, order_id = payment.total_amount, payment.currency, order.id if order else None
-    await repo.ledger.post(
-        [
-            Posting("payment", "buyer", -amount, currency, order_id=order_id),
-            Posting("payment", "escrow", amount, currency, order_id=order_id),
-            Posting("refund", "escrow", -amount, currency, order_id=order_id),
-            Posting("refund", "buyer", amount, currency, order_id=order_id),
-        ],
-        now,
-    )
-    return PaymentResult(Outcome.REFUND, order=order, refund=refund, reason=reason)
+    # The refund row and its ledger rows are orders' own (one place for how a payment goes back).
+    return await orders._refund_payment(repo, now, order, payment, reason)

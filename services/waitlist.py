@@ -51,16 +51,21 @@ async def on_available(repo: Repo, now: datetime, tickets: Sequence[Ticket], off
     tickets on sale, else straight to the public."""
     released = Released()
     for ticket in tickets:
-        offer = None
-        if ticket.event_key is not None and await repo.waitlist.count(ticket.event_key) > await repo.waitlist.on_sale(
-            ticket.event_key, now
-        ):
-            offer = await _offer(repo, now, ticket, offer_minutes)
-        if offer is not None:
-            released.offers.append(offer)
-        else:
-            released.public.append(ticket)
+        key = ticket.event_key
+        hot = key is not None and await repo.waitlist.count(key) > await repo.waitlist.on_sale(key, now)
+        await _hand_on(repo, now, ticket, offer_minutes, released, to_waiters=hot)
     return released
+
+
+async def _hand_on(
+    repo: Repo, now: datetime, ticket: Ticket, offer_minutes: int, released: Released, *, to_waiters: bool
+) -> None:
+    """The ticket to the next waiter when there is one (and `to_waiters`), else to the public."""
+    offer = await _offer(repo, now, ticket, offer_minutes) if to_waiters else None
+    if offer is not None:
+        released.offers.append(offer)
+    else:
+        released.public.append(ticket)
 
 
 async def pass_on(repo: Repo, now: datetime, offer_minutes: int) -> Released:
@@ -69,13 +74,8 @@ async def pass_on(repo: Repo, now: datetime, offer_minutes: int) -> Released:
     passes are its own."""
     released = Released()
     for ticket in await repo.waitlist.tickets(await repo.waitlist.pass_expired(now)):
-        if ticket.status != TicketStatus.ACTIVE or ticket.event_at <= now:
-            continue
-        offer = await _offer(repo, now, ticket, offer_minutes)
-        if offer is not None:
-            released.offers.append(offer)
-        else:
-            released.public.append(ticket)
+        if ticket.status == TicketStatus.ACTIVE and ticket.event_at > now:
+            await _hand_on(repo, now, ticket, offer_minutes, released, to_waiters=True)
     return released
 
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from db.models import ConversationStatus, Dispute, Order, OrderStatus, TicketStatus
+from db.models import ConversationStatus, Dispute, TicketStatus
 from db.repo import Repo
 from services import relay
 from services.errors import DomainError
 from services.masking import MASK
 from services.relay import CloseReason, FloodLimit, Side
 from tests.factories import make_ticket, make_user, make_users
+from tests.test_trust import paid_order
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 FLOOD = FloodLimit(messages=3, seconds=60)
@@ -105,18 +106,7 @@ async def test_retention_keeps_what_an_open_dispute_needs_and_admins_read_throug
     gone = await relay.open_conversation(repo, NOW, other, plain.id)
     await relay.relay(repo, NOW, buyer, kept.id, "does it work?", FLOOD)
     await relay.relay(repo, NOW, other, gone.id, "is it real?", FLOOD)
-    order = Order(
-        public_id="p1",
-        ticket_id=disputed.id,
-        buyer_id=buyer.id,
-        amount=1,
-        currency="XTR",
-        status=OrderStatus.PAID,
-        created_at=NOW,
-        expires_at=NOW,
-    )
-    repo.session.add(order)
-    await repo.session.flush()
+    order = await paid_order(repo, disputed, buyer, "p1")
     dispute = Dispute(order_id=order.id, opened_by=buyer.id, buyer_text="didn't work", opened_at=NOW)
     repo.session.add(dispute)
     await repo.session.flush()

@@ -41,10 +41,9 @@ async def test_share_codes(repo: Repo) -> None:
         await sharing.resolve(repo, "nonexistent00")
 
 
-async def deal(repo: Repo, seller: User, buyer: User, payout: PayoutStatus, n: int) -> tuple[Ticket, Order]:
-    ticket = await make_ticket(repo, seller, NOW)
+async def paid_order(repo: Repo, ticket: Ticket, buyer: User, public_id: str) -> Order:
     order = Order(
-        public_id=f"deal-{n}",
+        public_id=public_id,
         ticket_id=ticket.id,
         buyer_id=buyer.id,
         amount=100,
@@ -55,6 +54,12 @@ async def deal(repo: Repo, seller: User, buyer: User, payout: PayoutStatus, n: i
     )
     repo.session.add(order)
     await repo.session.flush()
+    return order
+
+
+async def deal(repo: Repo, seller: User, buyer: User, payout: PayoutStatus, n: int) -> tuple[Ticket, Order]:
+    ticket = await make_ticket(repo, seller, NOW)
+    order = await paid_order(repo, ticket, buyer, f"deal-{n}")
     repo.session.add(
         Payout(order_id=order.id, seller_id=seller.id, amount=100, currency="RUB", status=payout, release_at=NOW)
     )
