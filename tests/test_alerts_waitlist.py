@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_sessionmaker
 from db.models import EventType, GroupMode, Ticket, TicketStatus, User
 from db.repo import Repo
 from services import alerts, events, groups, waitlist
 from services.alerts import AlertSpec
 from services.errors import DomainError
 from tests.factories import SAINT_PETERSBURG, make_ticket, make_user, make_users
+from tests.test_orders_race import in_parallel
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 OFFER_MINUTES = 10
@@ -106,3 +109,29 @@ async def test_claimed_ticket_and_quiet_events(repo: Repo) -> None:
     await waitlist.claimed(repo, scarce, offer.user)
     assert await waitlist.may_buy(repo, scarce.id, seller, NOW)  # the offer ended with the sale
     assert await repo.waitlist.count(scarce.event_key) == 1
+
+
+async def test_concurrent_runs_tell_each_person_once(engine: AsyncEngine) -> None:
+    """Two instances run the alerts for one ticket and the offer sweep at the same moment: nobody is told twice and
+    a ticket goes to one waiter."""
+    async with create_sessionmaker(engine)() as session:
+        repo = Repo(session)
+        seller, *fans = await make_users(repo, NOW, 501)
+        for fan in fans:
+            await alerts.save(repo, NOW, fan, AlertSpec(text="сплин"))
+        ticket = await keyed(repo, seller)
+        assert ticket.event_key is not None
+        for fan in fans[:3]:
+            await waitlist.join(repo, NOW, fan, ticket.event_key)
+        await waitlist.on_available(repo, NOW, [ticket], OFFER_MINUTES)
+        await session.commit()
+
+    told = await in_parallel(engine, [lambda repo: alerts.to_tell(repo, NOW, ticket) for _ in range(2)])
+    lists = [r for r in told if isinstance(r, list)]
+    assert len(lists) == 2, told
+    assert sorted(u.id for users in lists for u in users) == sorted(fan.id for fan in fans)  # 500, each once
+
+    later = NOW + timedelta(minutes=OFFER_MINUTES)
+    passed = await in_parallel(engine, [lambda repo: waitlist.pass_on(repo, later, OFFER_MINUTES) for _ in range(2)])
+    offers = [o.user.id for r in passed if isinstance(r, waitlist.Released) for o in r.offers]
+    assert offers == [fans[1].id], passed
