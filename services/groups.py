@@ -102,6 +102,31 @@ class Unit:
         return [ticket.id for ticket in self.tickets]
 
 
+@dataclass(frozen=True)
+class SeatSpan:
+    """The seats of a unit for its card ("Row 5, seats 12-13"): section and row when all tickets share them."""
+
+    section: str | None
+    row: str | None
+    first: str | None
+    last: str | None
+
+
+def seat_span(tickets: Sequence[Ticket]) -> SeatSpan:
+    def number_order(seat: str) -> tuple[int, int | str]:
+        return (0, int(seat)) if seat.isdigit() else (1, seat)
+
+    sections = {t.seat_section for t in tickets}
+    rows = {t.seat_row for t in tickets}
+    seats = sorted((t.seat_number for t in tickets if t.seat_number), key=number_order)
+    return SeatSpan(
+        sections.pop() if len(sections) == 1 else None,
+        rows.pop() if len(rows) == 1 else None,
+        seats[0] if seats else None,
+        seats[-1] if seats else None,
+    )
+
+
 async def unit_of(repo: Repo, ticket_id: int) -> Unit | None:
     """The unit a ticket is sold in: for any ticket of a together-group, the whole group."""
     ticket = await repo.orders.ticket(ticket_id)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 MASK = "[hidden]"
 
-# "dot" written out, as people do to get past a filter: "site dot com", "site (dot) ru", "site точка ру".
-_DOT = r"(?:\.|\s*[\(\[]\s*(?:dot|точка)\s*[\)\]]\s*|\s+(?:dot|точка)\s+)"
+# A dot, spaced out or written out, as people do to get past a filter: "site . com", "site dot com", "site (dot) ru",
+# "site точка ру". A dot followed by one space only ends a sentence ("home. Me too"), so it is not one.
+_DOT = r"(?:\.|\s+\.\s+|\s*[\(\[]\s*(?:dot|точка)\s*[\)\]]\s*|\s+(?:dot|точка)\s+)"
 _AT = r"(?:\s*@\s*|\s*[\(\[]\s*(?:at|собака)\s*[\)\]]\s*|\s+(?:at|собака)\s+)"
 _TLD = (
     r"(?:com|ru|net|org|info|biz|io|me|su|рф|ua|by|kz|uk|de|app|dev|site|online|store|shop|link|xyz|cc|co|tv|pro|"

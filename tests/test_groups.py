@@ -55,6 +55,8 @@ async def test_grouping_rules(repo: Repo) -> None:
     unit = await groups.unit_of(repo, ids[1])
     assert unit is not None and unit.group_id == group.id and unit.lead.id == ids[0] and unit.price == 1999
     await refused("group-tickets", ids, total_price=1000)  # grouped already
+    pair[0].seat_number, pair[1].seat_number = "10", "9"
+    assert groups.seat_span(unit.tickets) == groups.SeatSpan("Партер", "5", "9", "10")
 
 
 async def together_pair(repo: Repo) -> tuple[list[int], User, User]:

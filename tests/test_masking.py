@@ -52,6 +52,8 @@ LINKS = st.sampled_from(
         "avito.ru",
         "my-shop.online/tickets",
         "example dot com",
+        "avito . ru/item",
+        "пример точка рф",
         "example (dot) com",
         "пример.рф",
         "seller@mail.ru",
