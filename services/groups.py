@@ -28,7 +28,7 @@ from db.models import (
 )
 from db.repo import Repo
 from db.repositories.ledger import Posting
-from services import orders
+from services import orders, waitlist
 from services.errors import DomainError
 from services.orders import Charge, Outcome, Payment, PaymentResult, minor_units
 
@@ -42,6 +42,7 @@ ERROR_CODES = (
     "group-own",
     "group-gone",
     "group-reserved",
+    "group-offered",
 )
 
 
@@ -198,6 +199,8 @@ async def hold(
     own = await repo.orders.live_hold(unit.lead.id, buyer.id, now)
     if own is not None:
         return GroupHold(own, unit, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount), new=False)
+    if not await waitlist.may_buy(repo, unit.lead.id, buyer, now):
+        raise DomainError("group-offered")  # a waiter's claim window on it is open
     charge = charge_for(unit.price, unit.lead.currency)
     if not await move_unit(repo, unit, [TicketStatus.ACTIVE], TicketStatus.RESERVED, now):
         fresh = await unit_of(repo, ticket_id)

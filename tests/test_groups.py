@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_sessionmaker
 from db.models import GroupMode, Order, OrderStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
-from services import events, groups
+from services import events, groups, waitlist
 from services.errors import DomainError
 from services.orders import Charge, Outcome, Payment, PaymentResult
 from tests.factories import make_ticket, make_users
@@ -21,6 +21,7 @@ from tests.test_orders_race import in_parallel
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 HOLD_MINUTES = 15
+OFFER_MINUTES = 10
 
 
 def stars(price: int, currency: str) -> Charge:
@@ -93,6 +94,21 @@ async def test_any_ticket_gone_refunds_the_whole_payment(repo: Repo) -> None:
     assert result.refund is not None and result.refund.amount == 3000
     assert await statuses(repo, ids) == [TicketStatus.RESERVED, TicketStatus.BLOCKED]  # neither sold
     assert (await repo.orders.by_id(hold.order.id)).status == OrderStatus.REFUNDED  # type: ignore[union-attr]
+
+
+async def test_a_waiters_claim_window_holds_off_other_buyers(repo: Repo) -> None:
+    ids, _seller, buyer = await together_pair(repo)
+    waiter, third = await make_users(repo, NOW, 2)
+    lead = await repo.orders.ticket(ids[0])
+    assert lead is not None and lead.event_key is not None
+    for person in (waiter, buyer, third):  # more waiters than the event's two tickets
+        await waitlist.join(repo, NOW, person, lead.event_key)
+    await waitlist.on_available(repo, NOW, [lead], OFFER_MINUTES)
+    with pytest.raises(DomainError) as caught:
+        await groups.hold(repo, NOW, buyer, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    assert caught.value.code == "group-offered"
+    held = await groups.hold(repo, NOW, waiter, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    assert held.order.buyer_id == waiter.id
 
 
 async def test_a_lapsed_group_hold_reopens_every_seat(repo: Repo) -> None:
