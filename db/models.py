@@ -147,6 +147,7 @@ class Ticket(Base):
         Index("ix_tickets_feed_city", "status", "city_id", "created_at", "id"),
         Index("ix_tickets_status_event_at", "status", "event_at"),
         Index("ix_tickets_seller", "seller_id", "status", "created_at"),
+        Index("ix_tickets_event", "event_key", "status", "price", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +178,9 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
     sold_at: Mapped[datetime | None] = mapped_column()
+    # The event this listing belongs to (services.events.event_key): folded name, city and local date and time.
+    event_key: Mapped[str | None] = mapped_column(String(32))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("listing_groups.id"), index=True)
 
     seller: Mapped[User] = relationship(foreign_keys=[seller_id], lazy="raise")
 
@@ -374,3 +378,170 @@ class ReconcileFinding(Base):
     currency: Mapped[str] = mapped_column(String(3))
     detail: Mapped[str | None] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column()
+
+
+# --- issue 12: talk and find ----------------------------------------------------------------------------------
+class ConversationStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class GroupMode(enum.StrEnum):
+    TOGETHER = "together"  # adjacent seats: one price, one hold, one order, never sold in part
+    SEPARATELY = "separately"  # listed together, each ticket sold on its own
+
+
+class ListingGroup(Base):
+    """2-8 tickets of one event listed at once by one seller."""
+
+    __tablename__ = "listing_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    mode: Mapped[GroupMode] = mapped_column(_enum(GroupMode))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Conversation(Base):
+    """An anonymous relay between a ticket's seller and one buyer, through the bot."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("uq_conversations_ticket_buyer", "ticket_id", "buyer_id", unique=True),
+        Index("ix_conversations_buyer", "buyer_id", "last_at"),
+        Index("ix_conversations_seller", "seller_id", "last_at"),
+        Index("ix_conversations_ticket_status", "ticket_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[ConversationStatus] = mapped_column(_enum(ConversationStatus), default=ConversationStatus.OPEN)
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # buyer | seller | sold | expired | withdrawn | ...
+    created_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class RelayMessage(Base):
+    """What one side sent, as relayed (masked), kept for disputes until the retention period ends."""
+
+    __tablename__ = "relay_messages"
+    __table_args__ = (
+        Index("ix_relay_messages_conversation", "conversation_id", "id"),
+        Index("ix_relay_messages_sender", "sender_id", "created_at"),
+        Index("ix_relay_messages_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    masked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class RelayRoute(Base):
+    """A message the bot delivered in a relay: a reply to it goes back into its conversation."""
+
+    __tablename__ = "relay_routes"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class UserBlock(Base):
+    """`blocker` will not talk to `blocked` again: neither can open a conversation with the other."""
+
+    __tablename__ = "user_blocks"
+
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class Alert(Base):
+    """A saved search: tell the user when a matching ticket is published or back on sale."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    event_type: Mapped[EventType | None] = mapped_column(_enum(EventType))
+    city_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(String(60))  # as typed, for /alerts
+    event_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    max_price: Mapped[int | None] = mapped_column(Integer)
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class AlertWord(Base):
+    """One folded word of an alert's text, LIKE-escaped: a ticket matches when its name contains every word."""
+
+    __tablename__ = "alert_words"
+
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True)
+    word: Mapped[str] = mapped_column(String(130), primary_key=True)  # a LIKE pattern: %word%, escaped
+
+
+class AlertSent(Base):
+    """A user was told about a ticket: never twice, whatever alerts match it."""
+
+    __tablename__ = "alerts_sent"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True, index=True)
+    at: Mapped[datetime] = mapped_column()
+
+
+class EventWaiter(Base):
+    """A place in an event's waiting list; `id` is the join order."""
+
+    __tablename__ = "event_waiters"
+    __table_args__ = (Index("uq_event_waiters_event_user", "event_key", "user_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column()
+
+
+class TicketOffer(Base):
+    """A ticket offered to one waiter, exclusively until `expires_at`. One row per (ticket, waiter): nobody is
+    offered the same ticket twice; `passed` marks an unclaimed offer the sweep handed on."""
+
+    __tablename__ = "ticket_offers"
+    __table_args__ = (Index("ix_ticket_offers_open", "passed", "expires_at"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    offered_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ShareCode(Base):
+    """A ticket's share link code: random, so it says nothing of the ticket's id."""
+
+    __tablename__ = "share_codes"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+
+
+class Rating(Base):
+    """The buyer's rating of a deal whose escrow released without a dispute; one per order."""
+
+    __tablename__ = "ratings"
+
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    stars: Mapped[int] = mapped_column(Integer)
+    words: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.admin import AdminRepository
+from db.repositories.alerts import AlertRepository
+from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
+from db.repositories.groups import GroupRepository
 from db.repositories.history import TicketHistoryRepository
 from db.repositories.ledger import LedgerRepository
 from db.repositories.listings import ListingRepository
@@ -13,8 +16,11 @@ from db.repositories.orders import OrderRepository
 from db.repositories.originality import OriginalityRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.payouts import PayoutRepository
+from db.repositories.relay import RelayRepository
 from db.repositories.sweeps import SweepRepository
+from db.repositories.trust import TrustRepository
 from db.repositories.users import UserRepository
+from db.repositories.waitlist import WaitlistRepository
 
 
 class Repo:
@@ -31,6 +37,12 @@ class Repo:
         self.listings = ListingRepository(session)
         self.originality = OriginalityRepository(session)
         self.outbox = OutboxRepository(session)
+        self.relay = RelayRepository(session)
+        self.events = EventRepository(session)
+        self.groups = GroupRepository(session)
+        self.alerts = AlertRepository(session)
+        self.waitlist = WaitlistRepository(session)
+        self.trust = TrustRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

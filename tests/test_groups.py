@@ -1,0 +1,169 @@
+"""Tickets listed together: grouping rules, a together-group held, sold and refunded whole, and 20 racing buyers
+of a 2-seat group on both backends (one order paid, both seats to the same buyer, nobody with one seat)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import create_sessionmaker
+from db.models import GroupMode, Order, OrderStatus, Refund, Ticket, TicketStatus, User
+from db.repo import Repo
+from services import events, groups, waitlist
+from services.errors import DomainError
+from services.orders import Charge, Outcome, Payment, PaymentResult
+from tests.factories import make_ticket, make_users
+from tests.test_orders_race import in_parallel
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+HOLD_MINUTES = 15
+OFFER_MINUTES = 10
+
+
+def stars(price: int, currency: str) -> Charge:
+    return Charge("XTR", price, 0)
+
+
+async def event_tickets(repo: Repo, seller: User, count: int, **fields: object) -> list[Ticket]:
+    tickets = [await make_ticket(repo, seller, NOW, **fields) for _ in range(count)]  # type: ignore[arg-type]
+    for ticket in tickets:
+        ticket.event_key = events.key_of(ticket)
+    await repo.session.flush()
+    return tickets
+
+
+async def test_grouping_rules(repo: Repo) -> None:
+    seller, other = await make_users(repo, NOW, 2)
+    pair = await event_tickets(repo, seller, 2, price=1000)
+    elsewhere = (await event_tickets(repo, seller, 1, event_name="Другое"))[0]
+    foreign = (await event_tickets(repo, other, 1))[0]
+
+    async def refused(code: str, ids: list[int], **kw: object) -> None:
+        with pytest.raises(DomainError) as caught:
+            await groups.create_group(repo, NOW, seller, ids, GroupMode.TOGETHER, **kw)  # type: ignore[arg-type]
+        assert caught.value.code == code
+
+    ids = [t.id for t in pair]
+    await refused("group-size", ids[:1], total_price=1000)
+    await refused("group-event", [*ids, elsewhere.id], total_price=1000)
+    await refused("group-tickets", [*ids, foreign.id], total_price=1000)
+    await refused("group-price", ids, total_price=2001)  # over the face values with no markup allowed
+    group = await groups.create_group(repo, NOW, seller, ids, GroupMode.TOGETHER, total_price=1999)
+    unit = await groups.unit_of(repo, ids[1])
+    assert unit is not None and unit.group_id == group.id and unit.lead.id == ids[0] and unit.price == 1999
+    await refused("group-tickets", ids, total_price=1000)  # grouped already
+    pair[0].seat_number, pair[1].seat_number = "10", "9"
+    assert groups.seat_span(unit.tickets) == groups.SeatSpan("Партер", "5", "9", "10")
+
+
+async def together_pair(repo: Repo) -> tuple[list[int], User, User]:
+    seller, buyer = await make_users(repo, NOW, 2)
+    pair = await event_tickets(repo, seller, 2)
+    await groups.create_group(repo, NOW, seller, [t.id for t in pair], GroupMode.TOGETHER, total_price=3000)
+    return [t.id for t in pair], seller, buyer
+
+
+async def statuses(repo: Repo, ids: list[int]) -> list[TicketStatus]:
+    return [(await repo.orders.ticket(ticket_id)).status for ticket_id in ids]  # type: ignore[union-attr]
+
+
+async def test_hold_pay_and_refund_whole(repo: Repo) -> None:
+    ids, _seller, buyer = await together_pair(repo)
+    hold = await groups.hold(repo, NOW, buyer, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    assert hold.order.ticket_id == ids[0] and hold.charge.total == 3000
+    assert await statuses(repo, ids) == [TicketStatus.RESERVED] * 2
+    payment = Payment(hold.order.public_id, "XTR", 3000, "charge-1")
+    result = await groups.record_payment(repo, NOW, buyer, payment, escrow_hours=12)
+    assert result.outcome == Outcome.SOLD and result.payout is not None and result.payout.amount == 3000_00  # kopecks
+    assert await statuses(repo, ids) == [TicketStatus.SOLD] * 2
+    again = await groups.record_payment(repo, NOW, buyer, payment, escrow_hours=12)
+    assert again.outcome == Outcome.DUPLICATE
+
+
+async def test_any_ticket_gone_refunds_the_whole_payment(repo: Repo) -> None:
+    ids, _seller, buyer = await together_pair(repo)
+    hold = await groups.hold(repo, NOW, buyer, ids[0], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    await repo.orders.move_ticket(ids[1], TicketStatus.RESERVED, TicketStatus.BLOCKED, NOW)  # an admin blocked one
+    payment = Payment(hold.order.public_id, "XTR", 3000, "charge-2")
+    result = await groups.record_payment(repo, NOW, buyer, payment, escrow_hours=12)
+    assert (result.outcome, result.reason) == (Outcome.REFUND, "ticket-gone")
+    assert result.refund is not None and result.refund.amount == 3000
+    assert await statuses(repo, ids) == [TicketStatus.RESERVED, TicketStatus.BLOCKED]  # neither sold
+    assert (await repo.orders.by_id(hold.order.id)).status == OrderStatus.REFUNDED  # type: ignore[union-attr]
+
+
+async def test_a_waiters_claim_window_holds_off_other_buyers(repo: Repo) -> None:
+    ids, _seller, buyer = await together_pair(repo)
+    waiter, third = await make_users(repo, NOW, 2)
+    lead = await repo.orders.ticket(ids[0])
+    assert lead is not None and lead.event_key is not None
+    for person in (waiter, buyer, third):  # more waiters than the event's two tickets
+        await waitlist.join(repo, NOW, person, lead.event_key)
+    await waitlist.on_available(repo, NOW, [lead], OFFER_MINUTES)
+    with pytest.raises(DomainError) as caught:
+        await groups.hold(repo, NOW, buyer, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    assert caught.value.code == "group-offered"
+    held = await groups.hold(repo, NOW, waiter, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    assert held.order.buyer_id == waiter.id
+
+
+async def test_a_lapsed_group_hold_reopens_every_seat(repo: Repo) -> None:
+    ids, _seller, buyer = await together_pair(repo)
+    await groups.hold(repo, NOW, buyer, ids[0], charge_for=stars, hold_minutes=HOLD_MINUTES)
+    later = NOW + timedelta(minutes=HOLD_MINUTES)
+    lapsed = await repo.sweeps.expire_holds(later)
+    reopened = await repo.sweeps.reopen([hold.ticket_id for hold in lapsed], later)
+    assert reopened == ids[:1]
+    assert await groups.reopen_together(repo, reopened, later) == ids[1:]
+    assert await statuses(repo, ids) == [TicketStatus.ACTIVE] * 2
+
+
+async def test_twenty_buyers_race_for_a_two_seat_group(engine: AsyncEngine) -> None:
+    async with create_sessionmaker(engine)() as session:
+        repo = Repo(session)
+        ids, _seller, _ = await together_pair(repo)
+        buyers = await make_users(repo, NOW, 20)
+        await session.commit()
+
+    def press(buyer: User, at: datetime):  # type: ignore[no-untyped-def]
+        return lambda repo: groups.hold(repo, at, buyer, ids[1], charge_for=stars, hold_minutes=HOLD_MINUTES)
+
+    results = await in_parallel(engine, [press(buyer, NOW) for buyer in buyers])
+    assert sum(isinstance(r, groups.GroupHold) for r in results) == 1
+    assert Counter(r.code for r in results if isinstance(r, DomainError)) == {"group-reserved": 19}, results
+
+    # Every buyer gets an invoice in turn (each hold lapses and is swept), then all twenty pay at once.
+    holds: list[groups.GroupHold] = [r for r in results if isinstance(r, groups.GroupHold)]
+    holder = holds[0].order.buyer_id
+    at = NOW
+    for buyer in [b for b in buyers if b.id != holder]:
+        at += timedelta(minutes=HOLD_MINUTES)
+
+        async def sweep(repo: Repo, t: datetime = at) -> None:
+            lapsed = await repo.sweeps.expire_holds(t)
+            await groups.reopen_together(repo, await repo.sweeps.reopen([h.ticket_id for h in lapsed], t), t)
+
+        await in_parallel(engine, [sweep])
+        (held,) = await in_parallel(engine, [press(buyer, at)])
+        assert isinstance(held, groups.GroupHold), held
+        holds.append(held)
+    by_buyer = {b.id: b for b in buyers}
+
+    def pay(hold: groups.GroupHold, n: int):  # type: ignore[no-untyped-def]
+        payment = Payment(hold.order.public_id, "XTR", hold.charge.total, f"race-{n}")
+        return lambda repo: groups.record_payment(repo, at, by_buyer[hold.order.buyer_id], payment, escrow_hours=12)
+
+    paid = await in_parallel(engine, [pay(hold, n) for n, hold in enumerate(holds)])
+    outcomes = Counter(r.outcome for r in paid if isinstance(r, PaymentResult))
+    assert outcomes == {Outcome.SOLD: 1, Outcome.REFUND: 19}, paid
+    winner = next(r for r in paid if isinstance(r, PaymentResult) and r.outcome == Outcome.SOLD)
+    async with create_sessionmaker(engine)() as session:
+        sold = (await session.execute(select(Ticket.status, Ticket.buyer_id).where(Ticket.id.in_(ids)))).all()
+        assert set(sold) == {(TicketStatus.SOLD, winner.order.buyer_id)}  # type: ignore[union-attr]
+        orders = Counter((await session.execute(select(Order.status))).scalars())
+        assert orders == {OrderStatus.PAID: 1, OrderStatus.REFUNDED: 19}
+        assert await session.scalar(select(func.count(Refund.id))) == 19
