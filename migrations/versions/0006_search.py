@@ -69,7 +69,7 @@ _SQLITE = [
 ]
 _SQLITE_DOWN = [
     *(
-        f"DROP TRIGGER {name}"
+        f"DROP TRIGGER IF EXISTS {name}"
         for name in ("tickets_fts_insert", "tickets_fts_delete", "tickets_fts_update", "orders_sale_insert",
                      "orders_sale_delete", "orders_sale_paid", "orders_sale_unpaid")
     ),

@@ -178,12 +178,17 @@ def upgrade() -> None:
     with op.batch_alter_table('relay_routes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_relay_routes_conversation_id'), ['conversation_id'], unique=False)
 
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('event_key', sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column('group_id', sa.Integer(), nullable=True))
-        batch_op.create_index('ix_tickets_event', ['event_key', 'status', 'price', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_tickets_group_id'), ['group_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_tickets_group_id_listing_groups'), 'listing_groups', ['group_id'], ['id'])
+    # Not in batch mode: on SQLite that rebuilds `tickets` and drops the search and sales triggers of 0006.
+    op.add_column('tickets', sa.Column('event_key', sa.String(length=32), nullable=True))
+    if op.get_bind().dialect.name == 'sqlite':  # SQLite adds a column with its reference, but no constraint later
+        op.execute('ALTER TABLE tickets ADD COLUMN group_id INTEGER REFERENCES listing_groups (id)')
+    else:
+        op.add_column('tickets', sa.Column('group_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            op.f('fk_tickets_group_id_listing_groups'), 'tickets', 'listing_groups', ['group_id'], ['id']
+        )
+    op.create_index('ix_tickets_event', 'tickets', ['event_key', 'status', 'price', 'id'], unique=False)
+    op.create_index(op.f('ix_tickets_group_id'), 'tickets', ['group_id'], unique=False)
 
     # ### end Alembic commands ###
     _key_existing_tickets()
