@@ -129,6 +129,15 @@ class BotApiEmulator(Inspection):
     def base_url(self) -> str:
         return f"http://{self.server.host}:{self.port}"
 
+    @property
+    def webhook_targets(self) -> list[str] | None:
+        """URLs that webhook POSTs go to in turn instead of the bot's own (a load balancer in front of instances)."""
+        return self.webhooks.targets
+
+    @webhook_targets.setter
+    def webhook_targets(self, urls: list[str] | None) -> None:
+        self.webhooks.targets = list(urls) if urls else None
+
     # ------------------------------------------------------------------------------------------------ people
 
     def user(

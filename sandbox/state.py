@@ -174,6 +174,7 @@ class BotState:
         self.allowed_updates: frozenset[str] | None = None
         self.signal = Signal()
         self.poll_generation = 0
+        self.poll_conflict = ""  # why a getUpdates still waiting was ended (another getUpdates, or setWebhook)
         self.polling = 0  # getUpdates requests waiting right now
         self.chats: dict[int, ChatState] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}

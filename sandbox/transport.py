@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
 
 from .errors import ApiError, bad
 from .media import MAX_UPLOAD
@@ -17,7 +17,7 @@ from .methods import Handler
 from .params import ApiCall, Params, UploadedFile, decode_value
 from .state import BotState, SandboxState
 
-__all__ = ["ApiServer", "Guard"]
+__all__ = ["ApiServer", "Guard", "json_response", "read_multipart"]
 
 log = logging.getLogger("sandbox.transport")
 
@@ -67,20 +67,8 @@ class ApiServer:
         if request.method == "POST" and request.can_read_body:
             ctype = request.content_type
             if ctype.startswith("multipart/"):
-                reader = await request.multipart()
-                while True:
-                    part = await reader.next()
-                    if part is None:
-                        break
-                    if not isinstance(part, BodyPartReader) or part.name is None:
-                        continue
-                    data = await part.read(decode=True)
-                    if part.filename is not None:
-                        upload = UploadedFile(part.name, part.filename, part.headers.get("Content-Type"), bytes(data))
-                        files[part.name] = upload
-                        raw[part.name] = upload
-                    else:
-                        raw[part.name] = bytes(data).decode("utf-8", "replace")
+                fields, files = await read_multipart(await request.multipart())
+                raw.update(fields)
             elif ctype == "application/json":
                 try:
                     body = await request.json()
@@ -135,7 +123,9 @@ class ApiServer:
                 emu._inflight -= 1
             emu._touch()
 
-    async def run(self, bot: BotState, method: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    async def run(
+        self, bot: BotState, method: str, params: dict[str, Any], files: dict[str, UploadedFile] | None = None
+    ) -> tuple[dict[str, Any], int]:
         """Run a method given by name with raw parameters, as if it came over HTTP (a webhook reply, a test)."""
         entry = self.handlers.get(method.lower())
         if entry is None:
@@ -143,7 +133,7 @@ class ApiServer:
             return {"ok": False, "error_code": 404, "description": "Not Found"}, 404
         name, handler = entry
         decoded = {k: decode_value(k, v) for k, v in params.items() if v is not None}
-        return await self.execute(bot, ApiCall(bot.id, name, decoded, {}, at=time.time()), handler)
+        return await self.execute(bot, ApiCall(bot.id, name, decoded, files or {}, at=time.time()), handler)
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         bot = self.emu.bots.get(request.match_info["token"])
@@ -154,6 +144,26 @@ class ApiServer:
             return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         self.emu._touch()
         return web.Response(body=record.data, content_type=record.mime_type or "application/octet-stream")
+
+
+async def read_multipart(reader: MultipartReader) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+    """A multipart/form-data body: plain fields as text, file parts as uploads (also under their field name)."""
+    fields: dict[str, Any] = {}
+    files: dict[str, UploadedFile] = {}
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if not isinstance(part, BodyPartReader) or part.name is None:
+            continue
+        data = await part.read(decode=True)
+        if part.filename is not None:
+            upload = UploadedFile(part.name, part.filename, part.headers.get("Content-Type"), bytes(data))
+            files[part.name] = upload
+            fields[part.name] = upload
+        else:
+            fields[part.name] = bytes(data).decode("utf-8", "replace")
+    return fields, files
 
 
 def json_response(body: dict[str, Any], status: int) -> web.Response:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
+import re
 import time
 from typing import Any
 
@@ -12,6 +12,11 @@ from ..params import Params
 from ..state import BotState, SandboxState
 from ..webhooks import WebhookSender
 from . import MethodFamily
+
+SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+TERMINATED_BY_GET_UPDATES = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+)
 
 
 class UpdateMethods(MethodFamily):
@@ -36,6 +41,7 @@ class UpdateMethods(MethodFamily):
             if isinstance(allowed, list):
                 bot.allowed_updates = frozenset(str(a) for a in allowed) if allowed else None
         bot.confirm(offset)
+        bot.poll_conflict = TERMINATED_BY_GET_UPDATES
         bot.poll_generation += 1
         generation = bot.poll_generation
         bot.signal.notify()  # an older getUpdates still waiting is terminated
@@ -45,11 +51,7 @@ class UpdateMethods(MethodFamily):
         try:
             while True:
                 if generation != bot.poll_generation:
-                    raise ApiError(
-                        409,
-                        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
-                        "running",
-                    )
+                    raise ApiError(409, bot.poll_conflict)
                 if bot.pending:
                     return copy.deepcopy(bot.pending[:limit])
                 remaining = deadline - time.monotonic()
@@ -63,6 +65,9 @@ class UpdateMethods(MethodFamily):
         url = p.str("url") or ""
         if url and not url.startswith(("http://", "https://")):
             raise bad("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = p.str("secret_token")
+        if secret is not None and not SECRET_TOKEN.fullmatch(secret):
+            raise bad("secret token contains unallowed characters")
         if p.bool("drop_pending_updates"):
             bot.pending.clear()
         if "allowed_updates" in p:
@@ -70,13 +75,15 @@ class UpdateMethods(MethodFamily):
             if isinstance(allowed, list):
                 bot.allowed_updates = frozenset(str(a) for a in allowed) if allowed else None
         bot.webhook_url = url
-        bot.webhook_secret = p.str("secret_token")
-        bot.webhook_max_connections = p.int("max_connections", 40) or 40
+        bot.webhook_secret = secret
+        bot.webhook_max_connections = min(max(p.int("max_connections", 40) or 40, 1), 100)
         bot.webhook_last_error = None
-        bot.poll_generation += 1
+        if bot.polling:
+            bot.poll_conflict = "Conflict: terminated by setWebhook request"
+            bot.poll_generation += 1
         bot.signal.notify()
-        if url and (bot.webhook_task is None or bot.webhook_task.done()):
-            bot.webhook_task = asyncio.create_task(self.webhooks.deliver(bot))
+        if url:
+            self.webhooks.start(bot)
         return True
 
     async def m_deleteWebhook(self, bot: BotState, p: Params) -> Any:
