@@ -14,14 +14,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
 
 from aiohttp import web
 
 from .errors import ApiError
 from .faults import Faults
 from .inspection import Inspection
+from .limits import FloodLimits
 from .methods import Handler
 from .methods.bot import BotMethods
 from .methods.callbacks import CallbackMethods
@@ -71,7 +72,8 @@ class BotApiEmulator(Inspection):
         self.server = ApiServer(self, self._handlers)
         self.webhooks = WebhookSender(self, self.server)
         self.faults = Faults()
-        self.server.guards.append(self.faults.check)
+        self.flood = FloodLimits()
+        self.server.guards += [self.faults.check, self.flood.check]
         for family in (
             BotMethods(self),
             UpdateMethods(self, self.webhooks),
@@ -118,6 +120,8 @@ class BotApiEmulator(Inspection):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+        if exc[0] is None:
+            self.flood.assert_kept()
 
     @property
     def port(self) -> int:
@@ -186,9 +190,25 @@ class BotApiEmulator(Inspection):
         description: str | None = None,
         times: int = 1,
         chat_id: int | None = None,
+        hang: float = 0.0,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (optionally only to ``chat_id``) fail like Telegram would."""
-        self.faults.fail_next(method, error_code, retry_after, description, times, chat_id)
+        """Make the next ``times`` calls of ``method`` (optionally only to ``chat_id``) fail like Telegram would.
+
+        ``error_code`` 429 carries ``retry_after``; 500, 502... get Telegram's texts. ``hang`` seconds pass before
+        the answer; with ``error_code=0`` the call then succeeds (a slow Telegram that still sends the message).
+        """
+        self.faults.fail_next(method, error_code, retry_after, description, times, chat_id, hang)
+
+    def on_call(
+        self, method: str, callback: Callable[[ApiCall], Awaitable[None] | None], times: int | None = 1
+    ) -> None:
+        """Run ``callback(call)`` (sync or async) when the bot calls ``method``, before it runs (e.g. kill the bot);
+        ``times=None``: on every call."""
+        self.faults.on_call(method, callback, times)
+
+    def flood_limits(self, mode: Literal["off", "strict", "enforce"]) -> None:
+        """Count Telegram's flood limits: ``strict`` fails the test at teardown, ``enforce`` answers 429."""
+        self.flood.mode = mode
 
     def redeliver(self, update: dict[str, Any], bot: str | int | None = None) -> dict[str, Any]:
         """Deliver the same update content again (as Telegram may), under a new update_id."""

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -40,6 +41,7 @@ class ApiServer:
         self._site: web.TCPSite | None = None
         self.port: int | None = None
         self.host = "127.0.0.1"
+        self._unfinished: set[asyncio.Future[tuple[dict[str, Any], int]]] = set()
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> None:
         for hook in self.extra_routes:
@@ -55,6 +57,8 @@ class ApiServer:
         self.host = host
 
     async def stop(self) -> None:
+        for work in list(self._unfinished):
+            work.cancel()
         if self._runner:
             await self._runner.cleanup()
         self._runner = None
@@ -99,7 +103,13 @@ class ApiServer:
             return json_response(ApiError(413, "Request Entity Too Large").body(), 413)
         params = {k: decode_value(k, v) for k, v in raw.items()}
         call = ApiCall(bot.id, name, params, files, at=time.time())
-        return json_response(*await self.execute(bot, call, handler))
+        if name == "getUpdates":
+            return json_response(*await self.execute(bot, call, handler))
+        # Telegram finishes what it started when the bot stops waiting: a timed-out send may still be delivered.
+        work = asyncio.ensure_future(self.execute(bot, call, handler))
+        self._unfinished.add(work)
+        work.add_done_callback(self._unfinished.discard)
+        return json_response(*await asyncio.shield(work))
 
     async def execute(self, bot: BotState, call: ApiCall, handler: Handler) -> tuple[dict[str, Any], int]:
         """Run one call through the guards and its method; recorded in ``emu.calls`` (or ``emu.polls``)."""
