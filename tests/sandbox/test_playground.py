@@ -92,6 +92,10 @@ async def test_page_and_its_files_are_served(http: aiohttp.ClientSession) -> Non
             assert response.status == 200 and kind in response.content_type
     async with http.get("/playground/static/..%2Fplayground.py") as response:
         assert response.status in (403, 404)
+    async with http.get("/favicon.ico") as response:
+        assert response.status == 200 and response.content_type == "image/x-icon"
+        icon = Image.open(io.BytesIO(await response.read()))
+    assert icon.format == "ICO" and icon.size == (32, 32)
 
 
 async def test_people_are_created_with_checks(http: aiohttp.ClientSession) -> None:
