@@ -9,19 +9,22 @@ The page (``static/playground.html``) talks JSON to routes added to the emulator
 - ``POST /playground/api/chats/{user_id}/{action}``: what a person does: ``send`` (text), ``press`` (a reply
   button), ``click`` (an inline button: ``message_id``, ``data``), ``contact`` (own, or ``phone`` and ``user_id``
   for someone else's), ``photo`` / ``document`` (multipart ``file``), ``pay`` (``message_id``);
-- ``GET  /playground/api/files/{file_id}``: a photo or a document.
+- ``GET  /playground/api/files/{file_id}``: a photo or a document; ``GET /favicon.ico``: the tab's icon.
 
 Errors are ``{"error": "..."}`` with status 400 (a person can't do that) or 404 (no such person or file).
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from PIL import Image, ImageDraw
 
 from .emulator import BotApiEmulator, StoredMessage
 from .users import SandboxError, SimulatedUser
@@ -53,6 +56,7 @@ class Playground:
 
     def _routes(self, app: web.Application) -> None:
         app.router.add_get("/", self._page)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_static("/playground/static/", STATIC, show_index=False)
         app.router.add_get("/playground/api/state", self._state)
         app.router.add_post("/playground/api/users", self._create_user)
@@ -64,6 +68,9 @@ class Playground:
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(STATIC / "playground.html", headers={"Cache-Control": "no-store"})
+
+    async def _favicon(self, request: web.Request) -> web.Response:
+        return web.Response(body=_favicon(), content_type="image/x-icon", headers={"Cache-Control": "max-age=86400"})
 
     async def _state(self, request: web.Request) -> web.Response:
         bot = self.emu.bot
@@ -263,6 +270,18 @@ def _message_json(stored: StoredMessage) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+
+
+@functools.cache
+def _favicon() -> bytes:
+    """A strobe-blue dot in a white ring, drawn once: the tab gets an icon instead of a 404."""
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((1, 1, 30, 30), fill=(51, 144, 236, 255))
+    draw.ellipse((9, 9, 22, 22), fill=(255, 255, 255, 255))
+    out = io.BytesIO()
+    image.save(out, format="ICO", sizes=[(16, 16), (32, 32)])
+    return out.getvalue()
 
 
 def _error(message: str, status: int = 400) -> web.Response:

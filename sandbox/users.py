@@ -16,7 +16,8 @@ from .media import MediaError
 from .messages import BotMessage, CallbackAnswer, InboxEvent, PaymentOutcome
 
 if TYPE_CHECKING:
-    from .emulator import BotApiEmulator, BotState, ChatState, StoredMessage
+    from .inspection import Inspection
+    from .state import BotState, ChatState, StoredMessage
 
 __all__ = ["SandboxError", "SimulatedUser"]
 
@@ -32,7 +33,7 @@ class SimulatedUser:
 
     def __init__(
         self,
-        emu: BotApiEmulator,
+        emu: Inspection,
         bot: BotState,
         *,
         user_id: int,

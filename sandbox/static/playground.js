@@ -3,6 +3,50 @@
 "use strict";
 
 const API = "/playground/api";
+
+// The page's own labels, in the simulated person's language (the bot's texts come from the bot).
+const LABELS = {
+  en: {
+    title: "Playground", intro: "Chat with the bot as simulated Telegram users. Pick one, or create one.",
+    new_user: "New user", telegram_id: "Telegram id", first_name: "First name", last_name: "Last name",
+    language: "Language", phone: "Phone", create: "Create", no_user: "No user selected", send: "Send",
+    share_own: "📱 Share my contact", other_phone: "someone's phone", other_id: "their Telegram id (optional)",
+    share_other: "Share this contact", photo: "🖼 Photo", document: "📄 Document", message: "Message",
+    empty: "No messages yet. Press /start to begin.", press_start: "/start",
+    you_are: (u) => `You are ${u.first_name} (id ${u.id}, ${u.language_code || "no language"})`,
+    connected: "● bot connected", waiting: "○ waiting for the bot (python -m bot)", unreachable: "emulator unreachable",
+    paid: "Paid", pay: "Pay", paid_amount: "✅ Paid", edited: "edited", no_language: "no language",
+    no_phone: "no phone", not_on_telegram: " (not on Telegram)", user: "user",
+    declined: "Payment declined: ", timeout: "The bot did not confirm the payment in time.",
+    phone_first: "Type the contact's phone first",
+  },
+  ru: {
+    title: "Песочница", intro: "Переписывайтесь с ботом от имени тестовых пользователей Telegram. Выберите или создайте.",
+    new_user: "Новый пользователь", telegram_id: "Telegram id", first_name: "Имя", last_name: "Фамилия",
+    language: "Язык", phone: "Телефон", create: "Создать", no_user: "Пользователь не выбран", send: "Отправить",
+    share_own: "📱 Отправить мой контакт", other_phone: "телефон другого человека",
+    other_id: "его Telegram id (необязательно)", share_other: "Отправить этот контакт", photo: "🖼 Фото",
+    document: "📄 Документ", message: "Сообщение", empty: "Сообщений пока нет. Нажмите /start, чтобы начать.",
+    press_start: "/start",
+    you_are: (u) => `Вы — ${u.first_name} (id ${u.id}, ${u.language_code || "язык не задан"})`,
+    connected: "● бот подключён", waiting: "○ ждём бота (python -m bot)", unreachable: "эмулятор недоступен",
+    paid: "Оплачено", pay: "Оплатить", paid_amount: "✅ Оплачено", edited: "изменено", no_language: "язык не задан",
+    no_phone: "без телефона", not_on_telegram: " (не в Telegram)", user: "пользователь",
+    declined: "Оплата отклонена: ", timeout: "Бот не подтвердил оплату вовремя.",
+    phone_first: "Сначала введите телефон контакта",
+  },
+};
+let labels = LABELS.en;
+const t = (key) => labels[key];
+
+function applyLanguage(code) {
+  labels = LABELS[code] || LABELS.en;
+  document.documentElement.lang = LABELS[code] ? code : "en";
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+}
 const state = { user: null, version: null, poll: null, chat: null, stick: true };
 const $ = (id) => document.getElementById(id);
 
@@ -107,15 +151,15 @@ function drawMessage(m) {
   if (m.photo) bubble.append(el("img", { src: m.photo, alt: "photo", onload: keepAtBottom }));
   if (m.document) bubble.append(el("a", { href: m.document.url, target: "_blank" }, "📄 " + m.document.name), "\n");
   if (m.contact) {
-    const owner = m.contact.user_id ? ` (user ${m.contact.user_id})` : " (not on Telegram)";
+    const owner = m.contact.user_id ? ` (${t("user")} ${m.contact.user_id})` : t("not_on_telegram");
     bubble.append(`📱 ${m.contact.first_name}: ${m.contact.phone_number}${owner}`);
   }
-  if (m.payment) bubble.append(`✅ Paid ${money(m.payment.total_amount, m.payment.currency)}`);
+  if (m.payment) bubble.append(`${t("paid_amount")} ${money(m.payment.total_amount, m.payment.currency)}`);
   if (m.text) bubble.append(formatted(m.text, m.entities || []));
   if (m.invoice) {
     const inv = m.invoice;
     const pay = el("button", { type: "button", onclick: () => act("pay", { message_id: m.message_id }) },
-      inv.paid ? "Paid" : `Pay ${money(inv.total_amount, inv.currency)}`);
+      inv.paid ? t("paid") : `${t("pay")} ${money(inv.total_amount, inv.currency)}`);
     pay.disabled = inv.paid;
     const ownPay = (m.inline_keyboard || []).some((row) => row.some((b) => b.pay));
     bubble.append(el("div", { class: "card" },
@@ -144,13 +188,15 @@ function drawMessage(m) {
     bubble.append(kb);
   }
   const time = m.date ? new Date(m.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
-  bubble.append(el("div", { class: "meta" }, [m.protected ? "🔒" : "", m.edited ? "edited" : "", time].filter(Boolean).join(" · ")));
+  bubble.append(el("div", { class: "meta" }, [m.protected ? "🔒" : "", m.edited ? t("edited") : "", time].filter(Boolean).join(" · ")));
   return bubble;
 }
 
 function drawKeyboard(markup) {
   const box = $("keyboard");
   box.replaceChildren();
+  // The placeholder belongs to the keyboard shown now: none once it is removed (the wizard asks to type).
+  $("text").placeholder = (markup && markup.keyboard && markup.input_field_placeholder) || t("message");
   if (!markup || !markup.keyboard) return;
   for (const row of markup.keyboard) {
     const line = el("div", { class: "row" });
@@ -160,8 +206,6 @@ function drawKeyboard(markup) {
     }
     box.append(line);
   }
-  const placeholder = markup.input_field_placeholder;
-  $("text").placeholder = placeholder || "Message";
 }
 
 function keepAtBottom() {
@@ -173,7 +217,11 @@ function drawChat(chat) {
   state.stick = state.version === null || box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   state.chat = chat;
   state.version = chat.version;
-  box.replaceChildren(...chat.messages.map(drawMessage));
+  if (chat.messages.length) box.replaceChildren(...chat.messages.map(drawMessage));
+  else {
+    box.replaceChildren(el("div", { class: "empty", id: "empty-hint" }, t("empty"), " ",
+      el("button", { type: "button", onclick: () => sendText("/start") }, t("press_start"))));
+  }
   keepAtBottom();
   drawKeyboard(chat.keyboard);
 }
@@ -183,7 +231,7 @@ function drawUsers(users) {
   list.replaceChildren(...users.map((u) => el("li", {},
     el("button", { type: "button", class: state.user === u.id ? "active" : "", onclick: () => choose(u) },
       `${u.first_name} ${u.last_name || ""}`.trim(),
-      el("small", {}, `id ${u.id} · ${u.language_code || "no language"} · ${u.phone || "no phone"}`)))));
+      el("small", {}, `id ${u.id} · ${u.language_code || t("no_language")} · ${u.phone || t("no_phone")}`)))));
 }
 
 // ---------------------------------------------------------------------------------------------- acting
@@ -202,8 +250,8 @@ function handleResult(result) {
   if (result.notice) toast(result.notice);
   if (result.payment) {
     const p = result.payment;
-    if (p.status === "declined") toast("Payment declined: " + (p.error_message || ""), true);
-    else if (p.status === "timeout") toast("The bot did not confirm the payment in time.", true);
+    if (p.status === "declined") toast(t("declined") + (p.error_message || ""), true);
+    else if (p.status === "timeout") toast(t("timeout"), true);
   }
 }
 
@@ -229,7 +277,8 @@ async function upload(action, input) {
 async function choose(user) {
   state.user = user.id;
   state.version = null;
-  $("who").textContent = `You are ${user.first_name} (id ${user.id}, ${user.language_code || "no language"})`;
+  applyLanguage(user.language_code);
+  $("who").textContent = t("you_are")(user);
   for (const id of ["text", "send"]) $(id).disabled = false;
   if (state.poll) state.poll.abort();
   await refreshUsers();
@@ -258,12 +307,12 @@ async function refreshUsers() {
   try {
     const info = await api("/state");
     $("bot-name").textContent = `${info.bot.first_name} (@${info.bot.username})`;
-    $("bot-status").textContent = info.bot.polling ? "● bot connected" : "○ waiting for the bot (python -m bot)";
+    $("bot-status").textContent = info.bot.polling ? t("connected") : t("waiting");
     $("bot-status").className = "status" + (info.bot.polling ? " on" : "");
     drawUsers(info.users);
     return info;
   } catch (error) {
-    $("bot-status").textContent = "emulator unreachable";
+    $("bot-status").textContent = t("unreachable");
     return null;
   }
 }
@@ -277,7 +326,7 @@ $("composer").addEventListener("submit", (event) => {
 $("share-own").addEventListener("click", () => { $("more").open = false; act("contact", {}); });
 $("share-other").addEventListener("click", () => {
   const phone = $("other-phone").value.trim();
-  if (!phone) { toast("Type the contact's phone first"); return; }
+  if (!phone) { toast(t("phone_first")); return; }
   const id = $("other-id").value.trim();
   $("more").open = false;
   act("contact", { phone, user_id: id ? Number(id) : null });
@@ -292,17 +341,28 @@ $("new-user").addEventListener("submit", async (event) => {
   body.id = Number(body.id);
   try {
     const user = await post("/users", body);
-    event.target.reset();
     await choose(user);
+    const info = await refreshUsers();
+    prefill(info ? info.users : [user]);
   } catch (error) { toast(error.message, true); }
 });
 
+// A fresh person each time: an id nobody has, the next name, a random phone (the form never comes back blank).
+const NAMES = ["Anna", "Boris", "Vera", "Gleb", "Daria", "Egor", "Zoya", "Ilya", "Kira", "Lev"];
+function prefill(users) {
+  const form = $("new-user");
+  const taken = new Set(users.map((u) => u.id));
+  let id = 1000 + Math.floor(Math.random() * 9000);
+  while (taken.has(id)) id += 1;
+  form.elements.id.value = id;
+  form.elements.first_name.value = NAMES[users.length % NAMES.length];
+  form.elements.last_name.value = "";
+  form.elements.phone.value = "+7916" + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+}
+
 (async function init() {
   const info = await refreshUsers();
-  const form = $("new-user");
-  form.elements.id.value = 1000 + Math.floor(Math.random() * 9000);
-  form.elements.first_name.value = "Anna";
-  form.elements.phone.value = "+7916" + String(Math.floor(Math.random() * 1e7)).padStart(7, "0");
+  prefill(info ? info.users : []);
   if (info && info.users.length) choose(info.users[0]);
   setInterval(refreshUsers, 5000);
 })();

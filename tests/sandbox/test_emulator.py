@@ -43,8 +43,7 @@ from sandbox.emulator import BotApiEmulator
 from sandbox.formatting import EntityParseError, parse_html, parse_markdown_v2
 from sandbox.users import SandboxError
 
-TOKEN = "123456789:AAE-sandbox-test-token"
-BOT_ID = 123456789
+from .conftest import BOT_ID, TOKEN
 
 
 def png(width: int, height: int, color: str = "navy") -> bytes:
@@ -145,19 +144,6 @@ def make_router(seen: dict[str, list[Any]]) -> Router:
         await message.answer(message.text or "")
 
     return router
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(TOKEN, bot_username="stroboscope_test_bot") as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
-    yield bot
-    await bot.session.close()
 
 
 @pytest.fixture
@@ -560,41 +546,6 @@ async def test_commands_are_stored_per_scope_and_language(emu: BotApiEmulator, b
     assert [c["description"] for c in emu.commands_for(2002, "ru")] == ["Начать"]
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Start Now", description="x")])
-
-
-async def test_webhook_delivery(emu: BotApiEmulator, bot: Bot) -> None:
-    received: list[dict[str, Any]] = []
-    got = asyncio.Event()
-
-    async def hook(request: aiohttp.web.Request) -> aiohttp.web.Response:
-        assert request.headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret"
-        received.append(await request.json())
-        got.set()
-        # answering with a method runs it, as Telegram does
-        return aiohttp.web.json_response({"method": "sendMessage", "chat_id": 1001, "text": "via webhook"})
-
-    app = aiohttp.web.Application()
-    app.router.add_post("/hook", hook)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        await bot.set_webhook(f"http://127.0.0.1:{port}/hook", secret_token="s3cret")
-        with pytest.raises(TelegramConflictError, match="webhook is active"):
-            await bot.get_updates()
-        ann = emu.user(1001, "Ann")
-        await ann.send("/start")
-        await asyncio.wait_for(got.wait(), 5)
-        assert received[0]["message"]["text"] == "/start"
-        assert (await ann.wait_message()).text == "via webhook"
-        info = await bot.get_webhook_info()
-        assert info.url.endswith("/hook") and info.pending_update_count == 0
-        await bot.delete_webhook()
-        assert await bot.get_updates() == []
-    finally:
-        await runner.cleanup()
 
 
 async def test_copy_forward_chat_action_and_idle(emu: BotApiEmulator, bot: Bot) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from sandbox.playground import Playground
 from services.clock import FrozenClock
 from tests.conftest import Backend, make_backend
 from tests.e2e.conftest import Harness
+from tests.e2e.test_sell import QR_PHOTO, in_moscow
 from tests.factories import TOKEN, make_settings
+
+from .browser import Browser, chromium_or_skip
 
 
 def webp() -> bytes:
@@ -92,6 +96,10 @@ async def test_page_and_its_files_are_served(http: aiohttp.ClientSession) -> Non
             assert response.status == 200 and kind in response.content_type
     async with http.get("/playground/static/..%2Fplayground.py") as response:
         assert response.status in (403, 404)
+    async with http.get("/favicon.ico") as response:
+        assert response.status == 200 and response.content_type == "image/x-icon"
+        icon = Image.open(io.BytesIO(await response.read()))
+    assert icon.format == "ICO" and icon.size == (32, 32)
 
 
 async def test_people_are_created_with_checks(http: aiohttp.ClientSession) -> None:
@@ -234,3 +242,106 @@ def test_the_command_line_defaults_to_the_readme_token() -> None:
     assert (args.port, args.host) == (9999, "127.0.0.1")
     assert args.token in (DEFAULT_TOKEN, __import__("os").environ.get("BOT_TOKEN"))
     assert make_settings(bot_token=DEFAULT_TOKEN).bot_token.get_secret_value() == DEFAULT_TOKEN
+
+
+async def test_in_a_real_browser_sell_buy_and_see_the_barcode(with_bot: Harness, tmp_path: Path) -> None:
+    """Chromium headless runs the page: a seller registers and lists a real barcode photo at desktop width, a buyer
+    registers, buys and pays at phone width and sees the barcode; screenshots of both widths in ``tmp_path``."""
+    binary = chromium_or_skip()
+    harness = with_bot
+    shots = tmp_path / "shots"
+    shots.mkdir()
+
+    async def step() -> None:
+        harness.clock.move(timedelta(seconds=1))  # a person's pace: the bot's throttling runs on this clock
+
+    async with Browser(binary) as page:
+
+        def has(text: str) -> str:
+            return f"document.getElementById('messages').textContent.includes({json.dumps(text)})"
+
+        async def press(selector: str, text: str) -> None:
+            await step()
+            found = (
+                f"[...document.querySelectorAll({json.dumps(selector)})]"
+                f".filter((b) => b.textContent.includes({json.dumps(text)}) && !b.disabled).at(-1)"
+            )
+            await page.wait(f"!!{found}")
+            await page.js(f"{found}.click(), true")
+
+        async def say(text: str, then: str, timeout: float = 15.0) -> None:  # noqa: ASYNC109
+            await step()
+            await page.js(
+                f"document.getElementById('text').value = {json.dumps(text)};"
+                "document.getElementById('composer').requestSubmit(), true"
+            )
+            await page.wait(has(then), timeout)
+
+        async def register() -> None:
+            await page.wait("!!document.getElementById('empty-hint')")
+            assert "/start" in await page.js("document.getElementById('empty-hint').textContent")
+            await press("#empty-hint button", "/start")
+            await press("#keyboard button", "")  # the share-contact button
+            await page.wait("document.querySelectorAll('#keyboard .row').length >= 2")
+
+        await page.open(emu_url(harness), 1280, 800)
+        first_id = await page.js("document.querySelector('#new-user [name=id]').value")
+        await page.js("document.querySelector('#new-user [name=language_code]').value = 'en', true")
+        await press("#new-user button", "Create")
+        await register()
+        assert await page.js("document.querySelector('#new-user [name=id]').value") not in ("", first_id)
+
+        await press("#keyboard button", "Sell")
+        await page.wait(has("Step 1 of 9"))
+        await press(".inline-kb button", "Concert")
+        await page.wait(has("Step 2 of 9"))
+        await say("Splean", "Step 3 of 9")
+        await say("Mosc", "Choose the city", timeout=60)  # the city directory loads on first use
+        await press(".inline-kb button", "Moscow, RU")
+        await page.wait(has("Step 4 of 9"))
+        await say("Crocus City Hall", "Step 5 of 9")
+        await say(in_moscow(harness, 30), "Step 6 of 9")
+        await say("Section A, row 5, seat 12", "Step 7 of 9")
+        await say("2000", "Step 8 of 9")
+        await say("2200", "Step 9 of 9")
+        await step()
+        await page.set_file("#photo", QR_PHOTO)
+        await page.wait(has("Check your listing"), timeout=30)
+        await press(".inline-kb button", "Publish")
+        await page.wait(has("Published"))
+        await page.screenshot(shots / "seller-1280.png")
+        await page.resize(390, 844)
+        await page.screenshot(shots / "seller-390.png")
+
+        await page.js("document.querySelector('#new-user [name=language_code]').value = 'en', true")
+        await press("#new-user button", "Create")
+        await register()
+        await say("/feed", "Tickets on sale")
+        await press(".inline-kb button", "Buy 1")
+        await press(".inline-kb button", "Pay")
+        await page.wait(has("Paid"), timeout=30)
+        delivered = "[...document.querySelectorAll('#messages .msg.out img')].filter((i) => i.naturalWidth > 0)"
+        await page.wait(f"{delivered}.length >= 1", timeout=30)
+        await harness.emu.wait_idle()
+        await asyncio.sleep(0.5)  # the last long poll redraws the chat
+        fits = (
+            "document.documentElement.scrollWidth <= innerWidth && [...document.querySelectorAll("
+            "'#keyboard button, .inline-kb button, #composer button')].every((b) => "
+            "b.getBoundingClientRect().right <= innerWidth + 1 && b.getBoundingClientRect().height < 90)"
+        )
+        assert await page.js(fits), "the phone layout overflows or squeezes buttons"
+        bottom = "document.getElementById('messages').scrollTop = 1e9, true"
+        await page.js(bottom)
+        await page.screenshot(shots / "buyer-390.png")
+        await page.resize(1280, 800)
+        await page.js(bottom)
+        await page.screenshot(shots / "buyer-1280.png")
+        assert await page.js(fits)
+
+    buyer = next(p for p in harness.emu.users() if p.id != harness.emu.users()[0].id)
+    assert any(m.photo for m in buyer.messages), "the buyer got no barcode photo"
+    print(f"screenshots: {shots}")
+
+
+def emu_url(harness: Harness) -> str:
+    return harness.emu.base_url + "/"
