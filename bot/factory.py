@@ -58,11 +58,12 @@ def create_dispatcher(
 ) -> Dispatcher:
     # One person's updates one after another, the FSM state read inside the lock: a handler answers before its
     # transaction commits, and a quick next message must see what the previous one did.
+    # The session middleware takes that lock and opens the session before aiogram's FSM middleware reads the state,
+    # so the SQL storage reads it in the update's own session (registered by hand: disable_fsm).
     isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
-    dispatcher = Dispatcher(
-        storage=storage, events_isolation=isolation, settings=settings, sessionmaker=sessionmaker, **deps
-    )
-    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher = Dispatcher(storage=storage, disable_fsm=True, settings=settings, sessionmaker=sessionmaker, **deps)
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker, dispatcher.fsm, isolation))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(CurrentUserMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
     throttling = ThrottlingMiddleware(rate=settings.throttle_rate, burst=settings.throttle_burst)

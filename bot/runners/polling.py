@@ -72,7 +72,8 @@ class PollingRunner:
         log.info("Polling for updates")
         while not stop.is_set():
             request = GetUpdates(offset=self.offset, timeout=self.polling_timeout, allowed_updates=allowed)
-            updates = await _until_stopped(stop, self.bot(request, request_timeout=self.polling_timeout + 30))
+            wait = int(self.bot.session.timeout + self.polling_timeout)  # longer than the long poll itself
+            updates = await _until_stopped(stop, self.bot(request, request_timeout=wait))
             if updates is None:
                 return
             if isinstance(updates, BaseException):

@@ -163,7 +163,7 @@ async def test_a_token_the_api_rejects_is_one_line_and_exit_2(tmp_path: Path) ->
             sys.executable, "-m", "bot", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        _, stderr = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 2
     assert stderr.decode().startswith("BOT_TOKEN was rejected") and len(stderr.decode().splitlines()) == 1
 
