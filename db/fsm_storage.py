@@ -62,7 +62,8 @@ class SqlFsmStorage(BaseStorage):
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        if await self._already(key, 0, value):
+        seen = await self._seen(key)
+        if (seen is None and value is None) or (seen and seen[0] == value):
             return
         await self._upsert(key, {"state": value})
 
@@ -71,8 +72,9 @@ class SqlFsmStorage(BaseStorage):
         return record[0] if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        if await self._already(key, 1, dict(data)):
-            return
+        seen = await self._seen(key)
+        if (seen is None and not data) or (seen and seen[1] == data and (data or seen[0] is not None)):
+            return  # already so; but an emptied record with no state still has its row deleted below
         if not data:  # `state.clear()` sets no state, then no data: the row goes, so the table holds live wizards only
             async with self._session() as session:
                 name = self._keys.build(key)
@@ -86,12 +88,9 @@ class SqlFsmStorage(BaseStorage):
         record = await self._get(key)
         return dict(record[1]) if record else {}
 
-    async def _already(self, key: StorageKey, part: int, value: object) -> bool:
-        """Inside an update: whether its session already holds this state (part 0) or data (part 1)."""
-        if current_session.get() is None:
-            return False
-        record = await self._get(key) or (None, {})
-        return record[part] == value
+    async def _seen(self, key: StorageKey) -> Record | bool | None:
+        """Inside an update: the record its session holds (None: no row); outside one: False (read nothing)."""
+        return await self._get(key) if current_session.get() is not None else False
 
     async def close(self) -> None:
         return None

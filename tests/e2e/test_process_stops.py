@@ -19,7 +19,7 @@ from sandbox.users import SimulatedUser
 from services.crypto import load_secrets
 from services.storage import LocalPhotoStorage
 from tests.conftest import Backend
-from tests.e2e.market import buy_from_feed
+from tests.e2e.market import buy_on, open_feed
 from tests.e2e.test_process import start_bot, stop_bot
 from tests.factories import TOKEN, BarcodeSample, make_listed_ticket
 
@@ -58,7 +58,8 @@ async def test_a_payment_killed_as_the_next_updates_are_asked_is_one_sale(
 
         engine = create_engine(backend.database_url)
         try:
-            seller, buyer = emu.user(7301, "Sveta", phone="+79160007301"), emu.user(7302, "Boris", phone="+79160007302")
+            seller = emu.user(7301, "Sveta", language_code="en", phone="+79160007301")
+            buyer = emu.user(7302, "Boris", language_code="en", phone="+79160007302")
             await register(seller)
             await register(buyer)
             secrets = load_secrets(None, None, tmp_path / "data")  # the keys the process generated
@@ -69,7 +70,7 @@ async def test_a_payment_killed_as_the_next_updates_are_asked_is_one_sale(
                 storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
                 now = datetime.now(UTC)
                 ticket = await make_listed_ticket(repo, user, now, secrets, storage, qr_samples[0], price=2000)
-            invoice = await buy_from_feed(buyer)
+            invoice = await buy_on(buyer, await open_feed(buyer, timeout=60))  # the first card loads the cities
             intercept(emu, "getUpdates", kill_after_payment)
             assert (await buyer.pay(invoice)).paid
             await asyncio.wait_for(killed.wait(), 60)
