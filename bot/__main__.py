@@ -1,4 +1,4 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` upgrades the database schema and exits.
+"""The command line: `python -m bot [run | webhook | migrate | --help]` (see USAGE).
 
 What keeps the bot from starting is one line on stderr, never a traceback: exit code 2 for a setting to fix (missing
 or malformed, or a token the Bot API rejects), 1 for a server that can't be reached (the Bot API, the database)."""
@@ -16,6 +16,15 @@ from sqlalchemy.exc import DBAPIError
 from bot.log import configure_logging
 from bot.settings import DatabaseSettings, Settings
 
+COMMANDS = {
+    "run": "serve people by long polling (the default)",
+    "webhook": "serve people through a webhook server (WEBHOOK_* settings), for several instances",
+    "migrate": "upgrade the database schema to the latest migration and exit",
+}
+USAGE = "usage: python -m bot [command]\n\ncommands:\n" + "".join(
+    f"  {name:<8} {what}\n" for name, what in COMMANDS.items()
+)
+
 
 def _settings_error(error: ValidationError) -> str:
     first = error.errors()[0]
@@ -27,21 +36,22 @@ def _settings_error(error: ValidationError) -> str:
     return f"{name} is invalid: {first['msg']} (see .env.example)."
 
 
-async def _migrate(settings: DatabaseSettings) -> None:
+async def _migrate(settings: DatabaseSettings) -> list[str]:
     from db.engine import create_engine
     from db.migrate import upgrade_to_head
 
     engine = create_engine(settings.database_url)
     try:
-        await upgrade_to_head(engine)
+        return await upgrade_to_head(engine)
     finally:
         await engine.dispose()
 
 
-async def _run(settings: Settings) -> None:
-    from bot.app import build_app, serve
+async def _run(settings: Settings, command: str) -> None:
+    from bot.app import build_app, serve, serve_webhook
 
-    await serve(await build_app(settings))
+    app = await build_app(settings)
+    await (serve_webhook(app) if command == "webhook" else serve(app))
 
 
 def _startup_error(settings: DatabaseSettings, error: DBAPIError | OSError) -> str:
@@ -54,33 +64,40 @@ def _startup_error(settings: DatabaseSettings, error: DBAPIError | OSError) -> s
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args != ["migrate"]:
-        print("usage: python -m bot [migrate]", file=sys.stderr)
+    if args in (["--help"], ["-h"]):
+        print(USAGE, end="")
+        return 0
+    command = args[0] if len(args) == 1 else "run" if not args else ""
+    if command not in COMMANDS:
+        print(USAGE, end="", file=sys.stderr)
         return 2
     try:
-        settings = DatabaseSettings() if args else Settings()
+        settings = DatabaseSettings() if command == "migrate" else Settings()
     except ValidationError as error:
         print(_settings_error(error), file=sys.stderr)
         return 2
     configure_logging(getattr(settings, "log_level", "INFO"))
     try:
-        if args:
-            asyncio.run(_migrate(settings))
-            print("Database schema is up to date.")
+        if command == "migrate":
+            applied = asyncio.run(_migrate(settings))
+            print("Applied: " + ", ".join(applied) + "." if applied else "Nothing to do: the schema is up to date.")
             return 0
         assert isinstance(settings, Settings)
-        return _serve(settings)
+        if command == "webhook" and not (settings.webhook_base_url and settings.webhook_secret):
+            print("Webhook mode needs WEBHOOK_BASE_URL and WEBHOOK_SECRET (see .env.example).", file=sys.stderr)
+            return 2
+        return _serve(settings, command)
     except (DBAPIError, OSError) as error:
         print(_startup_error(settings, error), file=sys.stderr)
         return 1
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, command: str) -> int:
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError  # slow: not for a settings error
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_run(settings))
+            asyncio.run(_run(settings, command))
     except TelegramUnauthorizedError:
         print("BOT_TOKEN was rejected by the Bot API (Unauthorized): check the token @BotFather gave.", file=sys.stderr)
         return 2

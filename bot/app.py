@@ -1,17 +1,25 @@
-"""The running bot: everything built from settings, then long polling until stopped."""
+"""The running bot: everything built from settings, then updates taken in (polling or a webhook) until stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from pydantic import SecretStr
+from redis.asyncio import Redis
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
+from bot.metrics import render as render_metrics
 from bot.notifier import Notifier
+from bot.runners.polling import PollingRunner
+from bot.runners.webhook import WebhookRunner
 from bot.scheduler import Sweeper, SweepScheduler
 from bot.settings import Settings
 from db.engine import create_engine, create_sessionmaker
@@ -39,6 +47,11 @@ class App:
     secrets: Secrets
     photo_storage: PhotoStorage
     scheduler: SweepScheduler
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self) -> None:
+        """Stop taking updates; the runner lets the running ones finish, then the app closes."""
+        self.stopping.set()
 
     async def close(self) -> None:
         await self.scheduler.stop()
@@ -98,18 +111,70 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:
-    """Long polling until a signal or `app.dispatcher.stop_polling()`; closes the app afterwards."""
+    """Long polling until SIGTERM/SIGINT (with `handle_signals`) or `app.stop()`; closes the app afterwards."""
+    runner = PollingRunner(
+        app.dispatcher,
+        app.bot,
+        polling_timeout=app.settings.polling_timeout,
+        concurrency=app.settings.updates_concurrency,
+        shutdown_timeout=app.settings.shutdown_timeout,
+    )
+    await _run(app, runner.run, handle_signals=handle_signals)
+
+
+def webhook_runner(app: App) -> WebhookRunner:
+    settings = app.settings
+    assert settings.webhook_base_url and settings.webhook_secret, "checked by python -m bot webhook"
+
+    async def database() -> str:
+        async with app.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        return "ok"
+
+    async def redis() -> str:
+        if not settings.redis_url:
+            return "unused"
+        client = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+        return "ok"
+
+    return WebhookRunner(
+        app.dispatcher,
+        app.bot,
+        url=settings.webhook_base_url + settings.webhook_path,
+        path=settings.webhook_path,
+        secret=settings.webhook_secret.get_secret_value(),
+        listen=settings.webhook_address,
+        concurrency=settings.updates_concurrency,
+        shutdown_timeout=settings.shutdown_timeout,
+        health={"database": database, "redis": redis},
+        metrics=lambda: render_metrics(app.engine),
+    )
+
+
+async def serve_webhook(app: App, *, handle_signals: bool = True, runner: WebhookRunner | None = None) -> None:
+    """The webhook server until SIGTERM/SIGINT (with `handle_signals`) or `app.stop()`; closes the app afterwards."""
+    await _run(app, (runner or webhook_runner(app)).run, handle_signals=handle_signals)
+
+
+async def _run(app: App, take_updates: Callable[[asyncio.Event], Awaitable[None]], *, handle_signals: bool) -> None:
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _stop_on_signal, app, signum)
     try:
         await set_commands(app.bot, await admin_languages(app.sessionmaker, app.settings.admin_ids))
         me = await app.bot.get_me()
         log.info("Serving as @%s", me.username)
         app.scheduler.start()
-        await app.dispatcher.start_polling(
-            app.bot,
-            polling_timeout=app.settings.polling_timeout,
-            handle_signals=handle_signals,
-            close_bot_session=False,
-            allowed_updates=app.dispatcher.resolve_used_update_types(),
-        )
+        await take_updates(app.stopping)
     finally:
         await app.close()
+
+
+def _stop_on_signal(app: App, signum: signal.Signals) -> None:
+    log.info("Stopping on %s", signum.name)
+    app.stop()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
-from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
 from bot.rules import rules_of
 from bot.settings import Settings
@@ -45,6 +45,13 @@ def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[Asyn
     return SqlFsmStorage(sessionmaker)
 
 
+def create_limiter(settings: Settings, storage: BaseStorage) -> Limiter:
+    """Shared in Redis (the FSM storage's connection) when REDIS_URL is set; otherwise in the process."""
+    if isinstance(storage, RedisStorage):
+        return RedisLimiter(storage.redis, settings.throttle_rate, settings.throttle_burst)
+    return MemoryLimiter(settings.throttle_rate, settings.throttle_burst)
+
+
 def _attach(dispatcher: Dispatcher, routers: list[Router]) -> None:
     # Routers are module-level; one process may build a dispatcher more than once (a restart in tests).
     for router in routers:
@@ -59,19 +66,22 @@ def create_dispatcher(
 ) -> Dispatcher:
     # One person's updates one after another, the FSM state read inside the lock: a handler answers before its
     # transaction commits, and a quick next message must see what the previous one did.
+    # The session middleware takes that lock and opens the session before aiogram's FSM middleware reads the state,
+    # so the SQL storage reads it in the update's own session (registered by hand: disable_fsm).
     isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
     dispatcher = Dispatcher(
         storage=storage,
-        events_isolation=isolation,
+        disable_fsm=True,
         settings=settings,
         sessionmaker=sessionmaker,
         **rules_of(settings),
         **deps,
     )
-    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker, dispatcher.fsm, isolation))
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(CurrentUserMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
-    throttling = ThrottlingMiddleware(rate=settings.throttle_rate, burst=settings.throttle_burst)
+    throttling = ThrottlingMiddleware(create_limiter(settings, storage))
     dispatcher.message.outer_middleware(throttling)
     dispatcher.callback_query.outer_middleware(throttling)
     access = AccessMiddleware()

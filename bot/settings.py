@@ -71,7 +71,15 @@ class Settings(DatabaseSettings):
     throttle_burst: int = Field(10, ge=1)  # ... and how many may come at once
     sweep_interval_seconds: int = Field(60, ge=1)
     polling_timeout: int = Field(30, ge=0, le=50)
+    updates_concurrency: int = Field(64, ge=1)  # updates handled at once (payments never wait for a place)
+    shutdown_timeout: float = Field(20.0, ge=0)  # seconds running updates get to finish on a stop
     log_level: str = "INFO"
+
+    # Webhook mode (`python -m bot webhook`): Telegram POSTs to WEBHOOK_BASE_URL + WEBHOOK_PATH, with WEBHOOK_SECRET.
+    webhook_base_url: str | None = None
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1:8080"
 
     @field_validator("bot_token")
     @classmethod
@@ -86,6 +94,40 @@ class Settings(DatabaseSettings):
         if value is not None and not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("it must be an http:// or https:// address, e.g. http://127.0.0.1:8081")
         return value.rstrip("/") if value else value
+
+    @field_validator("webhook_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("it must be the public address Telegram reaches, e.g. https://bot.example.org")
+        return value.rstrip("/") if value else value
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not re.match(r"^/[A-Za-z0-9/_.-]*$", value):
+            raise ValueError("it must be a URL path such as /telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", value.get_secret_value()):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ValueError("it must be host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        host, _, port = self.webhook_listen.rpartition(":")
+        return host.strip("[]"), int(port)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -1,4 +1,9 @@
-"""aiogram FSM storage in the database: a wizard survives a restart on the embedded default."""
+"""aiogram FSM storage in the database: a wizard survives a restart on the embedded default.
+
+Inside an update it reads and writes through the update's own session (`current_session`, set by the session
+middleware before aiogram's FSM middleware reads the state), so the state costs one SELECT and commits with the
+handler's writes; what it read is remembered in the session, so setting the state or the data it already has (a read
+path clearing a state that is not there) writes nothing."""
 
 from __future__ import annotations
 
@@ -8,13 +13,16 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import Row, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import FsmRecord
 from db.session_context import current_session
+
+Record = tuple[str | None, dict[str, Any]]
+READ = "fsm_read"  # session.info: storage key -> the record as this session last saw it (None: no row)
 
 
 class SqlFsmStorage(BaseStorage):
@@ -38,33 +46,51 @@ class SqlFsmStorage(BaseStorage):
             row = {"key": self._keys.build(key), "state": None, "data": {}} | values
             stmt = insert(FsmRecord).values(**row)
             await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+            seen = session.info.setdefault(READ, {})
+            old = seen.get(row["key"]) or (None, {})
+            seen[row["key"]] = (values.get("state", old[0]), values.get("data", old[1]))
 
-    async def _get(self, key: StorageKey) -> Row[tuple[str | None, dict[str, Any]]] | None:
+    async def _get(self, key: StorageKey) -> Record | None:
         async with self._session() as session:
-            query = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == self._keys.build(key))
-            return (await session.execute(query)).one_or_none()
+            name = self._keys.build(key)
+            seen = session.info.setdefault(READ, {})
+            if name not in seen:
+                query = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == name)
+                row = (await session.execute(query)).one_or_none()
+                seen[name] = (row.state, dict(row.data or {})) if row else None
+            return seen[name]
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
+        seen = await self._seen(key)
+        if (seen is None and value is None) or (seen and seen[0] == value):
+            return
         await self._upsert(key, {"state": value})
 
     async def get_state(self, key: StorageKey) -> str | None:
         record = await self._get(key)
-        return record.state if record else None
+        return record[0] if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        seen = await self._seen(key)
+        if (seen is None and not data) or (seen and seen[1] == data and (data or seen[0] is not None)):
+            return  # already so; but an emptied record with no state still has its row deleted below
         if not data:  # `state.clear()` sets no state, then no data: the row goes, so the table holds live wizards only
             async with self._session() as session:
-                gone = await session.execute(
-                    delete(FsmRecord).where(FsmRecord.key == self._keys.build(key), FsmRecord.state.is_(None))
-                )
-            if gone.rowcount:
-                return
+                name = self._keys.build(key)
+                gone = await session.execute(delete(FsmRecord).where(FsmRecord.key == name, FsmRecord.state.is_(None)))
+                if gone.rowcount:
+                    session.info.setdefault(READ, {})[name] = None
+                    return
         await self._upsert(key, {"data": dict(data)})
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._get(key)
-        return dict(record.data) if record and record.data else {}
+        return dict(record[1]) if record else {}
+
+    async def _seen(self, key: StorageKey) -> Record | bool | None:
+        """Inside an update: the record its session holds (None: no row); outside one: False (read nothing)."""
+        return await self._get(key) if current_session.get() is not None else False
 
     async def close(self) -> None:
         return None

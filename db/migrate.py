@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +36,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
+def _upgrade(connection: Connection) -> list[str]:
+    config = alembic_config(connection)
+    before = MigrationContext.configure(connection).get_current_heads()
+    command.upgrade(config, "head")
+    after = MigrationContext.configure(connection).get_current_heads()
+    script = ScriptDirectory.from_config(config)
+    applied = script.iterate_revisions(after, before or "base")
+    return [f"{revision.revision} {revision.doc}" for revision in reversed(list(applied)) if revision.revision]
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> list[str]:
+    """Returns the migrations applied, oldest first ("0004 feed index covers search"); empty when none were due."""
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        return await connection.run_sync(_upgrade)

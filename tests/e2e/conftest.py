@@ -49,7 +49,7 @@ class Harness:
         if self.app is None or self._task is None:
             return
         await self.emu.wait_idle()
-        await self.app.dispatcher.stop_polling()
+        self.app.stop()
         await asyncio.wait_for(self._task, 30)
         self.app, self._task = None, None
 

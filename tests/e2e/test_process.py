@@ -64,14 +64,30 @@ def test_migrate_upgrades_the_schema_and_exits(tmp_path: Path) -> None:
     db = tmp_path / "sub" / "bot.db"
     result = run_bot(tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{db}")
     assert result.returncode == 0, result.stderr
-    assert "up to date" in result.stdout
+    assert result.stdout.startswith("Applied: 0001 initial schema, 0002 ") and len(result.stdout.splitlines()) == 1
     with sqlite3.connect(db) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"users", "tickets", "orders", "fsm_states", "alembic_version"} <= tables
     again = run_bot(tmp_path, "migrate", DATABASE_URL=f"sqlite+aiosqlite:///{db}")
     assert again.returncode == 0, again.stderr
+    assert again.stdout == "Nothing to do: the schema is up to date.\n"
     unknown = run_bot(tmp_path, "nonsense")
     assert unknown.returncode == 2 and unknown.stderr.startswith("usage:")
+
+
+def test_help_lists_every_command_on_a_line_and_exits_0(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "usage: python -m bot [command]"
+    commands = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert commands == ["run", "webhook", "migrate"]
+
+
+def test_webhook_mode_without_its_address_or_secret_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "webhook", BOT_TOKEN=TOKEN, WEBHOOK_BASE_URL="https://bot.example.org")
+    assert result.returncode == 2
+    assert result.stderr == "Webhook mode needs WEBHOOK_BASE_URL and WEBHOOK_SECRET (see .env.example).\n"
 
 
 def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
@@ -83,7 +99,8 @@ def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
     ]
 
 
-async def start_bot(tmp_path: Path, emu: BotApiEmulator) -> asyncio.subprocess.Process:
+async def start_bot(tmp_path: Path, emu: BotApiEmulator, *args: str, **settings: str) -> asyncio.subprocess.Process:
+    """`python -m bot *args` on the emulator, on a SQLite file in `tmp_path` unless `settings` say otherwise."""
     env = clean_env(
         tmp_path,
         BOT_TOKEN=TOKEN,
@@ -93,10 +110,10 @@ async def start_bot(tmp_path: Path, emu: BotApiEmulator) -> asyncio.subprocess.P
         LOG_LEVEL="DEBUG",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env | settings,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    await emu.wait_polling(timeout=30)
+    await emu.wait_polling(timeout=120)  # a loaded 2-core machine takes its time to import aiogram
     return process
 
 
@@ -146,7 +163,7 @@ async def test_a_token_the_api_rejects_is_one_line_and_exit_2(tmp_path: Path) ->
             sys.executable, "-m", "bot", cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        _, stderr = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode == 2
     assert stderr.decode().startswith("BOT_TOKEN was rejected") and len(stderr.decode().splitlines()) == 1
 

@@ -1,0 +1,1 @@
+"""How updates come in: long polling (`polling`) or a webhook server (`webhook`), both on `updates.UpdatePool`."""
