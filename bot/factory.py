@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
+from bot.middlewares.callback_answers import CallbackAnswersNeverFail
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
@@ -30,6 +31,7 @@ def create_bot(settings: Settings) -> Bot:
         else AiohttpSession()
     )
     session.middleware(CommitBeforeSpeaking())
+    session.middleware(CallbackAnswersNeverFail())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -42,15 +44,6 @@ def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[Asyn
     if settings.redis_url:
         return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
     return SqlFsmStorage(sessionmaker)
-
-
-def _attach(dispatcher: Dispatcher, routers: list[Router]) -> None:
-    # Routers are module-level; one process may build a dispatcher more than once (a restart in tests).
-    for router in routers:
-        if router.parent_router is not None:
-            router.parent_router.sub_routers.remove(router)
-            router._parent_router = None
-    dispatcher.include_routers(*routers)
 
 
 def create_dispatcher(
@@ -71,5 +64,5 @@ def create_dispatcher(
     access = AccessMiddleware()
     dispatcher.message.middleware(access)
     dispatcher.callback_query.middleware(access)
-    _attach(dispatcher, feature_routers())
+    dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
     return dispatcher

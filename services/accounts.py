@@ -124,3 +124,10 @@ async def rename(repo: Repo, user: User, text: str) -> str:
     user.full_name = name
     return name
 
+
+async def by_telegram_id(repo: Repo, telegram_id: int) -> User | None:
+    return await repo.users.by_telegram_id(telegram_id)
+
+
+async def by_id(repo: Repo, user_id: int) -> User | None:
+    return await repo.users.by_id(user_id)

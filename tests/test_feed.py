@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from db.models import EventType, TicketStatus
 from db.repo import Repo
 from db.repositories.feed import Key, like_contains
-from handlers.feed import encode, page_ref
+from handlers.shared.paging import encode, page_ref
 from services import orders
 from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
 from tests.factories import SAINT_PETERSBURG, make_settings, make_ticket, make_user

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from db.models import FsmRecord, Ticket, TicketStatus, TicketStatusChange
 from db.repo import Repo
-from handlers.sell import SellCD
+from handlers.sell.callbacks import SellCD
 from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from services.barcodes import render_barcode_png
@@ -482,7 +482,7 @@ async def test_several_barcodes_on_one_photo(harness_sqlite: Harness) -> None:
     pick = await anna.wait_text("several barcodes")
     assert sorted(pick.button_texts[:2]) == ["QR Code …AAAA", "QR Code …BBBB"]
     assert not any(first in str(button) or second in str(button) for button in pick.buttons)  # index only
-    forged = await anna.person.click_raw(SellCD(action="pick", step="pick", id=7).pack(), pick)
+    forged = await anna.person.click_raw(SellCD(action="pick", step="pick", index=7).pack(), pick)
     assert forged is not None and "out of date" in (forged.text or "")
     await anna.send("the second one")
     await anna.wait_text("use the buttons")

@@ -18,26 +18,18 @@ from bot.settings import Settings
 from db.models import RefundStatus, User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
-from handlers.callback_ids import RowId
-from handlers.editing import edit_in_place
-from handlers.long_text import fit_blocks
-from handlers.payments import refund
-from handlers.ticket_text import amount_text, event_line
+from handlers.admin.callbacks import MoneyAction, MoneyCD
+from handlers.payments.delivery import refund
+from handlers.shared.cards import ticket_line
+from handlers.shared.display import amount_text
+from handlers.shared.editing import edit_in_place
+from handlers.shared.long_text import fit_blocks
 from services import orders, payouts
 from services.clock import Clock
 from services.payouts import PayoutError, PayoutGateway
 
-router = Router(name=__name__)
-router.message.filter(IsAdmin())
-router.callback_query.filter(IsAdmin())
-
 LIST_LIMIT = 20
 DISPUTES_LIMIT = 5
-
-
-class MoneyCD(CallbackData, prefix="money"):
-    action: str  # paid | refund | release | refunded
-    id: RowId
 
 
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -55,26 +47,24 @@ def _payouts_view(lines: list[PayoutLine], language: str) -> tuple[str, InlineKe
             seller=hd.quote(line.seller.full_name),
             phone=line.seller.phone_e164,
             amount=amount_text(line.payout.amount, line.payout.currency, language),
-            event=hd.quote(event_line(line.ticket, language)),
+            event=hd.quote(ticket_line(line.ticket, language)),
         )
         for number, line in enumerate(lines, start=1)
     ]
     text, shown = fit_blocks(_("money-payouts-title"), blocks)
     buttons = [
-        _button(_("money-mark-paid").format(number=number), MoneyCD(action="paid", id=line.payout.id))
+        _button(_("money-mark-paid").format(number=number), MoneyCD(action=MoneyAction.PAID, id=line.payout.id))
         for number, line in enumerate(lines[:shown], start=1)
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
-@router.message(Command("payouts"))
 async def list_payouts(message: Message, repo: Repo, user: User | None) -> None:
     language = user.language if user else "en"
     text, markup = _payouts_view(await payouts.released(repo, LIST_LIMIT), language)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(MoneyCD.filter(F.action == "paid"))
 async def mark_paid(
     callback: CallbackQuery,
     callback_data: MoneyCD,
@@ -92,7 +82,7 @@ async def mark_paid(
         await callback.answer(_("money-marked-paid"))
         seller = line.seller
         amount = amount_text(line.payout.amount, line.payout.currency, seller.language)
-        event = hd.quote(event_line(line.ticket, seller.language))
+        event = hd.quote(ticket_line(line.ticket, seller.language))
         await notifier.send(seller.telegram_id, translate("money-seller-paid", seller.language, amount=amount,
                                                           event=event))  # fmt: skip
     if isinstance(callback.message, Message):
@@ -106,7 +96,7 @@ def _case_text(case: DisputeCase, language: str) -> str:
     text = _("money-dispute-case").format(
         dispute_id=dispute.id,
         order_id=order.public_id,
-        event=hd.quote(event_line(case.ticket, language)),
+        event=hd.quote(ticket_line(case.ticket, language)),
         amount=amount_text(order.amount, order.currency, language),
         buyer=hd.quote(case.buyer.full_name),
         seller=hd.quote(case.seller.full_name),
@@ -124,14 +114,13 @@ def _case_markup(case: DisputeCase) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button(_("money-refund-buyer"), MoneyCD(action="refund", id=case.dispute.id)),
-                _button(_("money-release-seller"), MoneyCD(action="release", id=case.dispute.id)),
+                _button(_("money-refund-buyer"), MoneyCD(action=MoneyAction.REFUND, id=case.dispute.id)),
+                _button(_("money-release-seller"), MoneyCD(action=MoneyAction.RELEASE, id=case.dispute.id)),
             ]
         ]
     )
 
 
-@router.message(Command("disputes"))
 async def list_disputes(message: Message, repo: Repo, user: User | None) -> None:
     cases = await payouts.open_disputes(repo, DISPUTES_LIMIT)
     if not cases:
@@ -142,7 +131,6 @@ async def list_disputes(message: Message, repo: Repo, user: User | None) -> None
         await message.answer(_case_text(case, language), reply_markup=_case_markup(case))
 
 
-@router.callback_query(MoneyCD.filter(F.action.in_({"refund", "release"})))
 async def settle(
     callback: CallbackQuery,
     callback_data: MoneyCD,
@@ -153,7 +141,8 @@ async def settle(
     settings: Settings,
     user: User | None,
 ) -> None:
-    decide = payouts.refund_dispute if callback_data.action == "refund" else payouts.release_dispute
+    refunding = callback_data.action == MoneyAction.REFUND
+    decide = payouts.refund_dispute if refunding else payouts.release_dispute
     try:
         settlement = await decide(repo, clock.now(), callback_data.id, callback.from_user.id)
     except PayoutError as error:
@@ -163,23 +152,22 @@ async def settle(
     case = settlement.case
     if settlement.refund is not None:
         await refund(bot, repo, clock, notifier, settings, settlement.refund)
-    outcome = "refunded" if callback_data.action == "refund" else "released"
+    outcome = "refunded" if refunding else "released"
     for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
-        event = hd.quote(event_line(case.ticket, person.language))
+        event = hd.quote(ticket_line(case.ticket, person.language))
         await notifier.send(person.telegram_id, translate(key, person.language, event=event))
     if isinstance(callback.message, Message):
         await edit_in_place(callback.message, _case_text(case, user.language if user else "en"), _case_markup(case))
 
 
 # --- refund tasks ------------------------------------------------------------------------------------------
-@router.message(Command("refunds"))
 async def list_refunds(message: Message, repo: Repo, user: User | None) -> None:
     text, markup = await _refunds_view(repo, user.language if user else "en")
     await message.answer(text, reply_markup=markup)
 
 
 async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardMarkup]:
-    tasks = await repo.orders.pending_refunds(LIST_LIMIT)
+    tasks = await orders.pending_refunds(repo, LIST_LIMIT)
     if not tasks:
         return _("money-refunds-none"), InlineKeyboardMarkup(inline_keyboard=[])
     blocks = []
@@ -198,13 +186,12 @@ async def _refunds_view(repo: Repo, language: str) -> tuple[str, InlineKeyboardM
         )
     text, shown = fit_blocks(_("money-refunds-title"), blocks)
     buttons = [
-        _button(_("money-mark-refunded").format(number=number), MoneyCD(action="refunded", id=task.refund.id))
+        _button(_("money-mark-refunded").format(number=number), MoneyCD(action=MoneyAction.REFUNDED, id=task.refund.id))
         for number, task in enumerate(tasks[:shown], start=1)
     ]
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons[i : i + 4] for i in range(0, len(buttons), 4)])
 
 
-@router.callback_query(MoneyCD.filter(F.action == "refunded"))
 async def mark_refunded(
     callback: CallbackQuery,
     callback_data: MoneyCD,
@@ -216,15 +203,28 @@ async def mark_refunded(
     user: User | None,
 ) -> None:
     """A provider refund an admin did by hand; for Stars, the refund is asked of Telegram again."""
-    task = await repo.orders.refund(callback_data.id)
+    task = await orders.refund_task(repo, callback_data.id)
     if task is None or task.status != RefundStatus.PENDING:
         await callback.answer(_("money-refund-done-already"), show_alert=True)
     elif task.currency == orders.STARS:
         done = await refund(bot, repo, clock, notifier, settings, task)
         await callback.answer(_("money-refund-sent" if done else "money-refund-failed"), show_alert=not done)
     else:
-        await orders.complete_refund(repo, clock.now(), task.id, callback.from_user.id)
-        await repo.payouts.audit(callback.from_user.id, "refund_done", "refund", task.id, clock.now())
+        await orders.refunded_by_hand(repo, clock.now(), task.id, callback.from_user.id)
         await callback.answer(_("money-refund-marked"))
     if isinstance(callback.message, Message):
         await edit_in_place(callback.message, *await _refunds_view(repo, user.language if user else "en"))
+
+
+def create_money_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
+    router.message.register(list_payouts, Command("payouts"))
+    router.callback_query.register(mark_paid, MoneyCD.filter(F.action == MoneyAction.PAID))
+    router.message.register(list_disputes, Command("disputes"))
+    router.callback_query.register(settle, MoneyCD.filter(F.action.in_({MoneyAction.REFUND, MoneyAction.RELEASE})))
+    router.message.register(list_refunds, Command("refunds"))
+    router.callback_query.register(mark_refunded, MoneyCD.filter(F.action == MoneyAction.REFUNDED))
+    return router

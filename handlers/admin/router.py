@@ -10,9 +10,7 @@ from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,39 +21,25 @@ from bot.filters import IsAdmin
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
-from db.models import Ticket, TicketStatus, User
+from db.models import TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
-from handlers.buy import tell_waiters
-from handlers.callback_ids import RowId
-from handlers.editing import edit_in_place
-from handlers.long_text import clip, fit_blocks
-from handlers.menu import NOT_NAVIGATION
-from handlers.page_keys import from_micros, to_micros
-from handlers.ticket_text import amount_text, event_line, event_type_label, money, seat_text
-from services import admin
+from handlers.admin.callbacks import AdminAction, AdminCD, Moderate
+from handlers.notices import tell_hold_withdrawn, tell_waiters
+from handlers.shared.cards import Audience, CardFacts, ticket_card, ticket_line
+from handlers.shared.display import amount_text, money
+from handlers.shared.editing import edit_in_place
+from handlers.shared.long_text import clip, fit_blocks
+from handlers.shared.menu import NOT_NAVIGATION
+from handlers.shared.paging import from_micros, to_micros
+from services import admin, orders
 from services.accounts import mask_phone
 from services.admin import AdminError, Moderation
 from services.clock import Clock
-
-router = Router(name=__name__)
-router.message.filter(IsAdmin())
-router.callback_query.filter(IsAdmin())
+from services.feed import Direction
 
 HISTORY_SHOWN = 12
 NOTE_MAX = 80  # characters of a reason shown in a history or audit line
-
-
-class AdminCD(CallbackData, prefix="adm"):
-    action: str  # stats | out | block | unblock
-    id: RowId = 0  # ticket id; for out: the page number
-    at: int = 0  # out: the edge's event time, microseconds since the epoch (0: from the top)
-    key: RowId = 0  # out: the edge's ticket id
-    dir: str = ""  # out: "o" older (after the edge) | "n" newer (before it)
-
-
-class Moderate(StatesGroup):
-    reason = State()  # data: action (block | unblock), ticket_id
 
 
 def _edge(at: int, key: int) -> OutdatedKey | None:
@@ -95,19 +79,17 @@ async def _stats_view(repo: Repo, clock: Clock, language: str) -> tuple[str, Inl
         payouts_money=_money(figures.payouts_due, language),
     )
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("admin-button-outdated"), callback_data=AdminCD(action="out", id=1))
-    builder.button(text=_("admin-button-refresh"), callback_data=AdminCD(action="stats"))
+    builder.button(text=_("admin-button-outdated"), callback_data=AdminCD(action=AdminAction.OUTDATED, page=1))
+    builder.button(text=_("admin-button-refresh"), callback_data=AdminCD(action=AdminAction.STATS))
     return text, builder.as_markup()
 
 
-@router.message(Command("admin"))
 async def show_admin(message: Message, bot: Bot, repo: Repo, clock: Clock, user: User) -> None:
     await set_admin_commands(bot, message.chat.id, user.language)
     text, markup = await _stats_view(repo, clock, user.language)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(AdminCD.filter(F.action == "stats"))
 async def refresh_stats(callback: CallbackQuery, repo: Repo, clock: Clock, user: User) -> None:
     await callback.answer(_("admin-refreshed"))
     if isinstance(callback.message, Message):
@@ -124,22 +106,23 @@ def _outdated_view(page: admin.OutdatedPage, language: str) -> tuple[str, Inline
         lines.append(
             _("admin-outdated-line").format(
                 id=ticket.id,
-                event=hd.quote(event_line(ticket, language)),
+                event=hd.quote(ticket_line(ticket, language)),
                 price=money(ticket.price, ticket.currency, language),
             )
         )
     if page.has_newer:
         first = page.first
-        data = AdminCD(action="out", id=page.number - 1, at=to_micros(first.event_at), key=first.ticket_id, dir="n")
+        data = AdminCD(action=AdminAction.OUTDATED, page=page.number - 1, at=to_micros(first.event_at),
+                       key=first.ticket_id, dir=Direction.NEWER)  # fmt: skip
         builder.button(text=_("admin-button-newer"), callback_data=data)
     if page.has_older:
         last = page.last
-        data = AdminCD(action="out", id=page.number + 1, at=to_micros(last.event_at), key=last.ticket_id, dir="o")
+        data = AdminCD(action=AdminAction.OUTDATED, page=page.number + 1, at=to_micros(last.event_at),
+                       key=last.ticket_id, dir=Direction.OLDER)  # fmt: skip
         builder.button(text=_("admin-button-older"), callback_data=data)
     return "\n\n".join(lines), builder.as_markup()
 
 
-@router.message(Command("outdated"))
 async def list_outdated(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
     try:
         page = await admin.outdated(repo, admin.parse_page(command.args))
@@ -150,12 +133,11 @@ async def list_outdated(message: Message, command: CommandObject, repo: Repo, us
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(AdminCD.filter(F.action == "out"))
 async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: Repo, user: User) -> None:
     edge = _edge(callback_data.at, callback_data.key)
-    number = max(1, callback_data.id)
+    number = max(1, callback_data.page)
     try:
-        if callback_data.dir == "n" and edge is not None:
+        if callback_data.dir == Direction.NEWER and edge is not None:
             page = await admin.outdated(repo, number, before=edge)
         else:
             page = await admin.outdated(repo, number if edge else 1, after=edge)
@@ -165,7 +147,7 @@ async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: R
     await callback.answer()
     if isinstance(callback.message, Message):
         text, markup = _outdated_view(page, user.language)
-        if callback_data.dir:
+        if callback_data.dir != Direction.AT:
             await edit_in_place(callback.message, text, markup)
         else:  # from the /admin menu: a list of its own
             await callback.message.answer(text, reply_markup=markup)
@@ -194,11 +176,7 @@ def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyb
         _("admin-ticket-card").format(
             id=ticket.id,
             status=_status(ticket.status),
-            event=hd.quote(event_line(ticket, language)),
-            kind=event_type_label(ticket.event_type),
-            seat=hd.quote(seat_text(ticket) or "—"),
-            face=money(ticket.face_value, ticket.currency, language),
-            price=money(ticket.price, ticket.currency, language),
+            card=ticket_card(CardFacts.of_ticket(ticket), Audience.ADMIN, language),
             listed=_stamp(ticket.created_at),
             seller=_person(seller),
         )
@@ -228,9 +206,11 @@ def _ticket_view(file: admin.TicketFile, language: str) -> tuple[str, InlineKeyb
     text, _shown = fit_blocks(head, audit or ["—"], separator="\n")
     builder = InlineKeyboardBuilder()
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
-        builder.button(text=_("admin-button-block"), callback_data=AdminCD(action="block", id=ticket.id))
+        builder.button(text=_("admin-button-block"), callback_data=AdminCD(action=AdminAction.BLOCK, ticket=ticket.id))
     elif ticket.status == TicketStatus.BLOCKED:
-        builder.button(text=_("admin-button-unblock"), callback_data=AdminCD(action="unblock", id=ticket.id))
+        builder.button(
+            text=_("admin-button-unblock"), callback_data=AdminCD(action=AdminAction.UNBLOCK, ticket=ticket.id)
+        )
     return text, builder.as_markup()
 
 
@@ -244,7 +224,6 @@ async def _show_ticket(message: Message, repo: Repo, ticket_id: int, language: s
     await message.answer(text, reply_markup=markup)
 
 
-@router.message(Command("ticket"))
 async def show_ticket(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
     if not command.args:
         await message.answer(_("admin-ticket-usage"))
@@ -257,7 +236,6 @@ async def show_ticket(message: Message, command: CommandObject, repo: Repo, user
     await _show_ticket(message, repo, ticket_id, user.language)
 
 
-@router.message(Command(re.compile(r"ticket_(\d{1,9})")))
 async def show_ticket_link(message: Message, command: CommandObject, repo: Repo, user: User) -> None:
     """The /ticket_123 links of the /outdated list."""
     assert command.regexp_match is not None
@@ -265,16 +243,15 @@ async def show_ticket_link(message: Message, command: CommandObject, repo: Repo,
 
 
 # --- block / unblock, with a reason ------------------------------------------------------------------------
-@router.callback_query(AdminCD.filter(F.action.in_({"block", "unblock"})))
 async def ask_reason(callback: CallbackQuery, callback_data: AdminCD, state: FSMContext) -> None:
     await state.set_state(Moderate.reason)
-    await state.update_data(action=callback_data.action, ticket_id=callback_data.id)
+    await state.update_data(action=callback_data.action.value, ticket_id=callback_data.ticket)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(_(f"admin-ask-{callback_data.action}-reason").format(id=callback_data.id))
+        key = "admin-ask-block-reason" if callback_data.action == AdminAction.BLOCK else "admin-ask-unblock-reason"
+        await callback.message.answer(_(key).format(id=callback_data.ticket))
 
 
-@router.message(Moderate.reason, F.text, NOT_NAVIGATION)
 async def moderate(
     message: Message,
     state: FSMContext,
@@ -299,14 +276,13 @@ async def moderate(
     await _tell_about(outcome, action == "block", notifier)
 
 
-@router.message(Moderate.reason, NOT_NAVIGATION)
 async def reason_not_text(message: Message) -> None:
     await message.answer(_("admin-reason-not-text"))
 
 
 async def _tell_about(outcome: Moderation, blocked: bool, notifier: Notifier) -> None:
     seller, ticket = outcome.seller, outcome.ticket
-    event = hd.quote(event_line(ticket, seller.language))
+    event = hd.quote(ticket_line(ticket, seller.language))
     if blocked:
         text = translate("admin-seller-blocked", seller.language, event=event, reason=hd.quote(outcome.reason))
     else:
@@ -314,12 +290,7 @@ async def _tell_about(outcome: Moderation, blocked: bool, notifier: Notifier) ->
         text = translate(key, seller.language, event=event)
     await notifier.notify(seller, text)
     if outcome.buyer is not None:
-        await _tell_hold_withdrawn(outcome.buyer, ticket, notifier)
-
-
-async def _tell_hold_withdrawn(buyer: User, ticket: Ticket, notifier: Notifier) -> None:
-    event = hd.quote(event_line(ticket, buyer.language))
-    await notifier.notify(buyer, translate("admin-buyer-hold-withdrawn", buyer.language, event=event))
+        await tell_hold_withdrawn(notifier, outcome.buyer, ticket)
 
 
 # --- bans --------------------------------------------------------------------------------------------------
@@ -328,7 +299,6 @@ def _split(args: str | None) -> tuple[str, str]:
     return target, rest
 
 
-@router.message(Command("ban"))
 async def ban(
     message: Message,
     command: CommandObject,
@@ -354,14 +324,13 @@ async def ban(
         )
     )
     for ticket_id, buyer in outcome.released_holds:
-        ticket = await repo.orders.ticket(ticket_id)
+        ticket = await orders.ticket_by_id(repo, ticket_id)
         if ticket is not None:
-            await _tell_hold_withdrawn(buyer, ticket, notifier)
+            await tell_hold_withdrawn(notifier, buyer, ticket)
     if outcome.reopened:
         await tell_waiters(repo, notifier, outcome.reopened)
 
 
-@router.message(Command("unban"))
 async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clock, user: User) -> None:
     target, reason = _split(command.args)
     if not target:
@@ -373,3 +342,22 @@ async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clo
         await message.answer(_(error.code))
         return
     await message.answer(_("admin-unbanned-done").format(person=_person(person)))
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
+    router.message.register(show_admin, Command("admin"))
+    router.callback_query.register(refresh_stats, AdminCD.filter(F.action == AdminAction.STATS))
+    router.message.register(list_outdated, Command("outdated"))
+    router.callback_query.register(turn_outdated, AdminCD.filter(F.action == AdminAction.OUTDATED))
+    router.message.register(show_ticket, Command("ticket"))
+    router.message.register(show_ticket_link, Command(re.compile(r"ticket_(\d{1,9})")))
+    router.callback_query.register(ask_reason, AdminCD.filter(F.action.in_({AdminAction.BLOCK, AdminAction.UNBLOCK})))
+    router.message.register(moderate, Moderate.reason, F.text, NOT_NAVIGATION)
+    router.message.register(reason_not_text, Moderate.reason, NOT_NAVIGATION)
+    router.message.register(ban, Command("ban"))
+    router.message.register(unban, Command("unban"))
+    return router

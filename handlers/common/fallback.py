@@ -7,12 +7,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from db.models import User
-from handlers.menu import contact_keyboard, main_menu
-
-router = Router(name=__name__)
+from handlers.shared.menu import contact_keyboard, main_menu
 
 
-@router.message(flags={"public": True})
 async def unknown_message(message: Message, user: User | None) -> None:
     if user is None:
         await message.answer(_("access-register-first"), reply_markup=contact_keyboard())
@@ -20,6 +17,13 @@ async def unknown_message(message: Message, user: User | None) -> None:
         await message.answer(_("fallback-unknown"), reply_markup=main_menu())
 
 
-@router.callback_query(flags={"public": True})
 async def stale_button(callback: CallbackQuery) -> None:
     await callback.answer(_("fallback-stale-button"), show_alert=True)
+
+
+def create_fallback_router() -> Router:
+    """A fresh last router: whatever nothing else understood (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(unknown_message, flags={"public": True})
+    router.callback_query.register(stale_button, flags={"public": True})
+    return router

@@ -13,11 +13,10 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import language_for
 from db.models import User
 from db.repo import Repo
-from handlers.menu import contact_keyboard, main_menu
+from handlers.shared.menu import contact_keyboard, main_menu
 from services import accounts
 from services.clock import Clock
 
-router = Router(name=__name__)
 PUBLIC = {"public": True}
 
 
@@ -25,7 +24,6 @@ class Registration(StatesGroup):
     contact = State()
 
 
-@router.message(CommandStart(), flags=PUBLIC)
 async def start(message: Message, state: FSMContext, user: User | None) -> None:
     await state.clear()
     if user is not None:
@@ -35,7 +33,6 @@ async def start(message: Message, state: FSMContext, user: User | None) -> None:
     await message.answer(_("reg-greeting"), reply_markup=contact_keyboard())
 
 
-@router.message(F.contact, flags=PUBLIC)
 async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock: Clock, user: User | None) -> None:
     if user is not None:
         await message.answer(_("reg-already-registered"), reply_markup=main_menu())
@@ -59,10 +56,18 @@ async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock:
     await message.answer(_("reg-done").format(name=hd.quote(account.first_name)), reply_markup=main_menu())
 
 
-@router.message(Registration.contact, flags=PUBLIC)
 async def contact_expected(message: Message, state: FSMContext, user: User | None) -> None:
     if user is not None:  # a step left over (registered meanwhile, from another device)
         await state.clear()
         await message.answer(_("fallback-unknown"), reply_markup=main_menu())
         return
     await message.answer(_("reg-need-contact"), reply_markup=contact_keyboard())
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart(), flags=PUBLIC)
+    router.message.register(contact_shared, F.contact, flags=PUBLIC)
+    router.message.register(contact_expected, Registration.contact, flags=PUBLIC)
+    return router

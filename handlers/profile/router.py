@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
@@ -17,23 +15,14 @@ from babel.dates import format_date
 from bot.i18n import texts_for
 from db.models import User
 from db.repo import Repo
-from handlers.menu import NOT_NAVIGATION, main_menu
+from handlers.profile.callbacks import ProfileAction, ProfileCD, ProfileEdit
+from handlers.shared.menu import NOT_NAVIGATION, main_menu
 from services import accounts
-
-router = Router(name=__name__)
-
-
-class ProfileCD(CallbackData, prefix="prof"):
-    action: str
-
-
-class ProfileEdit(StatesGroup):
-    name = State()
 
 
 def _profile_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("profile-edit-name"), callback_data=ProfileCD(action="rename"))
+    builder.button(text=_("profile-edit-name"), callback_data=ProfileCD(action=ProfileAction.RENAME))
     return builder.as_markup()
 
 
@@ -49,15 +38,12 @@ async def _render(repo: Repo, user: User) -> str:
     )
 
 
-@router.message(Command("profile"))
-@router.message(F.text.in_(texts_for("menu-profile")))
 async def show_profile(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
     if await state.get_state() == ProfileEdit.name.state:  # the name step is left for the profile itself
         await state.clear()
     await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
 
 
-@router.callback_query(ProfileCD.filter(F.action == "rename"))
 async def ask_name(callback: CallbackQuery, state: FSMContext) -> None:
     await state.set_state(ProfileEdit.name)
     await callback.answer()
@@ -65,7 +51,6 @@ async def ask_name(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_("profile-ask-name"))
 
 
-@router.message(ProfileEdit.name, F.text, NOT_NAVIGATION)
 async def save_name(message: Message, state: FSMContext, repo: Repo, user: User) -> None:
     try:
         await accounts.rename(repo, user, message.text or "")
@@ -77,6 +62,16 @@ async def save_name(message: Message, state: FSMContext, repo: Repo, user: User)
     await message.answer(await _render(repo, user), reply_markup=_profile_keyboard())
 
 
-@router.message(ProfileEdit.name, ~F.text)
 async def name_not_text(message: Message) -> None:
     await message.answer(_("profile-name-send-text"))
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(show_profile, F.text.in_(texts_for("menu-profile")))
+    router.message.register(show_profile, Command("profile"))
+    router.callback_query.register(ask_name, ProfileCD.filter(F.action == ProfileAction.RENAME))
+    router.message.register(save_name, ProfileEdit.name, F.text, NOT_NAVIGATION)
+    router.message.register(name_not_text, ProfileEdit.name, ~F.text)
+    return router

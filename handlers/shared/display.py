@@ -1,13 +1,14 @@
-"""How tickets and money read to people, in every feature: the event type, amounts, the event's local time, the
-one-line event, the seat."""
+"""How money, dates, cities and event types read to people, in every feature."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_currency
 
-from db.models import EventType, Ticket
-from handlers.city_picker import picked_city
+from db.models import EventType
+from handlers.shared.city_picker import picked_city
 from services import orders
 from services.listing_input import describe_local
 
@@ -36,15 +37,6 @@ def city_name(city_id: int, language: str, stored: str | None = None) -> str:
     return city.display_name(language) if city else stored or str(city_id)
 
 
-def event_time(ticket: Ticket, language: str) -> str:
-    """When the event starts, in its city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
-    name = city_name(ticket.city_id, language, ticket.city_name)
-    return describe_local(ticket.event_at, ticket.city_tz, language, city_name=name)
-
-
-def event_line(ticket: Ticket, language: str) -> str:
-    return f"{ticket.event_name} — {event_time(ticket, language)}, {ticket.venue}"
-
-
-def seat_text(ticket: Ticket) -> str:
-    return ", ".join(part for part in (ticket.seat_section, ticket.seat_row, ticket.seat_number) if part)
+def local_time(moment: datetime, tz: str, city: str, language: str) -> str:
+    """A moment in a city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
+    return describe_local(moment, tz, language, city_name=city)

@@ -6,7 +6,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InaccessibleMessage, InlineKeyboardMarkup, Message
 
 
-async def edit_in_place(message: Message | InaccessibleMessage | None, text: str, markup: InlineKeyboardMarkup) -> None:
+async def edit_in_place(
+    message: Message | InaccessibleMessage | None, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
     """Replace the text and buttons of a message the bot sent; nothing when it is gone or already shows them
     (a double click, a refresh with nothing new)."""
     if not isinstance(message, Message):

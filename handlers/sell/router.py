@@ -12,23 +12,31 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.markdown import html_decoration as hd
 
 from bot.i18n import texts_for
 from bot.settings import Settings
-from db.models import EventType, User
+from db.models import User
 from db.repo import Repo
-from handlers.callback_ids import RowId
-from handlers.city_picker import city_keyboard, picked_city
-from handlers.menu import NOT_NAVIGATION, main_menu
-from handlers.ticket_text import event_type_label, money
+from handlers.sell.callbacks import PICK, STATES, SUMMARY, SellAction, SellCD, SellWizard
+from handlers.sell.keyboards import (
+    button,
+    edit_keyboard,
+    navigation,
+    pick_keyboard,
+    summary_keyboard,
+    type_keyboard,
+    with_navigation,
+)
+from handlers.sell.views import refusal, summary
+from handlers.shared.city_picker import city_keyboard, picked_city
+from handlers.shared.display import money
+from handlers.shared.editing import edit_in_place
+from handlers.shared.menu import NOT_NAVIGATION, main_menu
 from services import listings
 from services.clock import Clock
 from services.crypto import Secrets
@@ -46,69 +54,20 @@ from services.listing_input import (
 from services.listings import Draft, ListingError, Step
 from services.storage import PhotoStorage
 
-router = Router(name=__name__)
-
 DRAFT_KEY = "sell_draft"
-PICK = "pick"  # the barcode choice after a photo with several
-SUMMARY = "summary"
 TYPED = F.text & NOT_NAVIGATION
-
-
-class SellWizard(StatesGroup):
-    type = State()
-    name = State()
-    city = State()
-    venue = State()
-    when = State()
-    seat = State()
-    face = State()
-    price = State()
-    photo = State()
-    pick = State()
-    summary = State()
-
-
-STATES: dict[str, State] = {state.state.split(":", 1)[1]: state for state in SellWizard.__all_states__}
-
-
-class SellCD(CallbackData, prefix="sell"):
-    action: str  # type | city | skip | pick | back | cancel | publish | edit | goto
-    step: str  # the step the button was drawn on: a button from an older step is stale
-    value: str = ""  # type: the event type; goto: the step to edit
-    id: RowId = 0  # city: the city id; pick: the barcode's index
 
 
 def _language() -> str:
     return get_i18n().current_locale
 
 
-def _button(key: str, data: SellCD) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_(key), callback_data=data.pack())
-
-
-def _navigation(step: str, *, back: bool = True) -> list[InlineKeyboardButton]:
-    row = [_button("sell-back", SellCD(action="back", step=step))] if back else []
-    return [*row, _button("sell-cancel", SellCD(action="cancel", step=step))]
-
-
-def _markup(step: str, *rows: list[InlineKeyboardButton], back: bool = True) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _navigation(step, back=back)])
-
-
-def _refusal(code: str, params: dict[str, object], settings: Settings) -> str:
-    """The text of a refusal; the price cap in it as money."""
-    params = dict(params)
-    if isinstance(params.get("max_price"), int):
-        params["max_price"] = money(params["max_price"], settings.currency, _language())  # type: ignore[arg-type]
-    return _(code).format(**params)
-
-
 def _input_error(error: InputError, settings: Settings) -> str:
-    return _refusal(f"sell-error-{error.code}", error.params, settings)
+    return refusal(f"sell-error-{error.code}", error.params, settings, _language())
 
 
 def _listing_error(error: ListingError, settings: Settings) -> str:
-    return _refusal(error.code, error.params, settings)
+    return refusal(error.code, error.params, settings, _language())
 
 
 async def _draft(state: FSMContext) -> Draft:
@@ -120,24 +79,6 @@ async def _save(state: FSMContext, draft: Draft) -> None:
 
 
 # --- prompts -----------------------------------------------------------------------------------------------------
-def _summary(draft: Draft, secrets: Secrets, settings: Settings) -> str:
-    assert draft.event_type and draft.event_at and draft.city_tz and draft.barcode
-    language = _language()
-    barcode = draft.barcode.open(secrets)
-    seat = draft.seat.label(language) if draft.seat else _("sell-seat-none")
-    return _("sell-summary").format(
-        type=event_type_label(draft.event_type),
-        name=hd.quote(draft.name or ""),
-        city=hd.quote(draft.city_name or ""),
-        venue=hd.quote(draft.venue or ""),
-        when=describe_local(draft.event_at, draft.city_tz, language, city_name=draft.city_name),
-        seat=hd.quote(seat),
-        price=money(draft.price or 0, settings.currency, language),
-        face=money(draft.face_value or 0, settings.currency, language),
-        barcode=hd.quote(f"{barcode.label} …{barcode.tail}"),
-    )
-
-
 async def _ask(
     message: Message, state: FSMContext, draft: Draft, step: str | None, settings: Settings, secrets: Secrets
 ) -> None:
@@ -146,40 +87,27 @@ async def _ask(
     step = step or SUMMARY
     await state.set_state(STATES[step])
     if step == Step.TYPE:
-        keyboard = InlineKeyboardBuilder()
-        for kind in EventType:
-            keyboard.button(text=event_type_label(kind), callback_data=SellCD(action="type", step=step, value=kind))
-        keyboard.adjust(2)
-        keyboard.row(*_navigation(step, back=False))
-        await message.answer(_("sell-ask-type"), reply_markup=keyboard.as_markup())
+        await message.answer(_("sell-ask-type"), reply_markup=type_keyboard(step))
     elif step == Step.WHEN:
-        await message.answer(
-            _("sell-ask-when").format(city=hd.quote(draft.city_name or "")), reply_markup=_markup(step)
-        )
+        text = _("sell-ask-when").format(city=hd.quote(draft.city_name or ""))
+        await message.answer(text, reply_markup=with_navigation(step))
     elif step == Step.SEAT:
-        skip = [_button("sell-skip", SellCD(action="skip", step=step))]
-        await message.answer(_("sell-ask-seat"), reply_markup=_markup(step, skip))
+        skip = [button("sell-skip", SellCD(action=SellAction.SKIP, step=step))]
+        await message.answer(_("sell-ask-seat"), reply_markup=with_navigation(step, skip))
     elif step == Step.PRICE:
         cap = money(max_price(draft.face_value or 0, settings.max_markup_percent), settings.currency, _language())
         text = _("sell-ask-price").format(max_price=cap, percent=settings.max_markup_percent)
-        await message.answer(text, reply_markup=_markup(step))
+        await message.answer(text, reply_markup=with_navigation(step))
     elif step == Step.PHOTO:
         mb = settings.max_photo_bytes // (1024 * 1024)
-        await message.answer(_("sell-ask-photo").format(max_mb=mb), reply_markup=_markup(step))
+        await message.answer(_("sell-ask-photo").format(max_mb=mb), reply_markup=with_navigation(step))
     elif step == PICK:
-        rows = [
-            [InlineKeyboardButton(text=label, callback_data=SellCD(action="pick", step=step, id=index).pack())]
-            for index, label in enumerate(listings.choice_labels(secrets, draft))
-        ]
-        await message.answer(_("sell-pick-barcode"), reply_markup=_markup(step, *rows))
+        labels = listings.choice_labels(secrets, draft)
+        await message.answer(_("sell-pick-barcode"), reply_markup=pick_keyboard(step, labels))
     elif step == SUMMARY:
-        rows = [
-            [_button("sell-publish", SellCD(action="publish", step=step))],
-            [_button("sell-edit", SellCD(action="edit", step=step))],
-        ]
-        await message.answer(_summary(draft, secrets, settings), reply_markup=_markup(step, *rows))
+        await message.answer(summary(draft, secrets, settings, _language()), reply_markup=summary_keyboard())
     else:
-        await message.answer(_(f"sell-ask-{step}"), reply_markup=_markup(step))
+        await message.answer(_(f"sell-ask-{step}"), reply_markup=with_navigation(step))
 
 
 async def _advance(message: Message, state: FSMContext, draft: Draft, settings: Settings, secrets: Secrets) -> None:
@@ -188,8 +116,6 @@ async def _advance(message: Message, state: FSMContext, draft: Draft, settings: 
 
 
 # --- start, cancel, back, edit -----------------------------------------------------------------------------------
-@router.message(Command("sell"))
-@router.message(F.text.in_(texts_for("menu-sell")))
 async def start(
     message: Message, state: FSMContext, settings: Settings, secrets: Secrets, photo_storage: PhotoStorage
 ) -> None:
@@ -199,7 +125,6 @@ async def start(
     await _ask(message, state, Draft(), Step.TYPE, settings, secrets)
 
 
-@router.callback_query(StateFilter(SellWizard), SellCD.filter(F.action == "cancel"))
 async def cancel(callback: CallbackQuery, state: FSMContext, photo_storage: PhotoStorage) -> None:
     await listings.forget_photo(photo_storage, await _draft(state))
     await state.clear()
@@ -217,7 +142,6 @@ async def _current_step(callback: CallbackQuery, callback_data: SellCD, state: F
     return False
 
 
-@router.callback_query(SellCD.filter(F.action == "back"))
 async def back(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
@@ -234,41 +158,33 @@ async def back(
     await _ask(callback.message, state, await _draft(state), previous, settings, secrets)
 
 
-@router.callback_query(SellWizard.summary, SellCD.filter(F.action == "edit"))
 async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> None:
     if not await _current_step(callback, callback_data, state):
         return
-    keyboard = InlineKeyboardBuilder()
-    for step in listings.STEPS:
-        keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action="goto", step=SUMMARY, value=step))
-    keyboard.adjust(3)
-    keyboard.row(*_navigation(SUMMARY, back=False))
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(_("sell-edit-which"), reply_markup=keyboard.as_markup())
+        await callback.message.answer(_("sell-edit-which"), reply_markup=edit_keyboard())
 
 
-@router.callback_query(SellWizard.summary, SellCD.filter(F.action == "goto"))
 async def goto(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    if callback_data.value not in Step._value2member_map_ or not isinstance(callback.message, Message):
+    if callback_data.goto is None or not isinstance(callback.message, Message):
         await callback.answer(_("sell-stale"), show_alert=True)
         return
     await callback.answer()
-    await _ask(callback.message, state, await _draft(state), callback_data.value, settings, secrets)
+    await _ask(callback.message, state, await _draft(state), callback_data.goto, settings, secrets)
 
 
 # --- the steps ---------------------------------------------------------------------------------------------------
-@router.callback_query(SellWizard.type, SellCD.filter(F.action == "type"))
 async def type_chosen(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    if callback_data.value not in EventType._value2member_map_ or not isinstance(callback.message, Message):
+    if callback_data.kind is None or not isinstance(callback.message, Message):
         await callback.answer(_("sell-stale"), show_alert=True)
         return
     await callback.answer()
-    draft = replace(await _draft(state), event_type=EventType(callback_data.value))
+    draft = replace(await _draft(state), event_type=callback_data.kind)
     await _advance(callback.message, state, draft, settings, secrets)
 
 
@@ -281,7 +197,6 @@ PARSED_STEPS: dict[str | None, tuple[Callable[[str], Any], Callable[[Draft, Any]
 }
 
 
-@router.message(StateFilter(*PARSED_STEPS), TYPED)
 async def parsed_step_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     parse, apply = PARSED_STEPS[await state.get_state()]
     try:
@@ -292,25 +207,23 @@ async def parsed_step_typed(message: Message, state: FSMContext, settings: Setti
     await _advance(message, state, apply(await _draft(state), value), settings, secrets)
 
 
-@router.message(SellWizard.city, TYPED)
 async def city_typed(message: Message) -> None:
     markup = city_keyboard(
         message.text or "",
         _language(),
-        lambda city: SellCD(action="city", step=Step.CITY, id=city.id),
-        extra_rows=[_navigation(Step.CITY)],
+        lambda city: SellCD(action=SellAction.CITY, step=Step.CITY, city=city.id),
+        extra_rows=[navigation(Step.CITY)],
     )
     if markup is None:
-        await message.answer(_("sell-city-not-found"), reply_markup=_markup(Step.CITY))
+        await message.answer(_("sell-city-not-found"), reply_markup=with_navigation(Step.CITY))
         return
     await message.answer(_("sell-pick-city"), reply_markup=markup)
 
 
-@router.callback_query(SellWizard.city, SellCD.filter(F.action == "city"))
 async def city_chosen(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    city = picked_city(callback_data.id)
+    city = picked_city(callback_data.city)
     if city is None or not isinstance(callback.message, Message):
         await callback.answer(_("sell-stale"), show_alert=True)
         return
@@ -319,7 +232,6 @@ async def city_chosen(
     await _advance(callback.message, state, draft, settings, secrets)
 
 
-@router.message(SellWizard.when, TYPED)
 async def when_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets, clock: Clock) -> None:
     draft = await _draft(state)
     assert draft.city_tz is not None
@@ -333,7 +245,6 @@ async def when_typed(message: Message, state: FSMContext, settings: Settings, se
     await _advance(message, state, replace(draft, event_at=event_at), settings, secrets)
 
 
-@router.callback_query(SellWizard.seat, SellCD.filter(F.action == "skip"))
 async def seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -341,7 +252,6 @@ async def seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Set
         await _advance(callback.message, state, draft, settings, secrets)
 
 
-@router.message(SellWizard.price, TYPED)
 async def price_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     draft = await _draft(state)
     try:
@@ -353,7 +263,6 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
     await _advance(message, state, replace(draft, price=price), settings, secrets)
 
 
-@router.message(StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
 async def photo_sent(
     message: Message,
     bot: Bot,
@@ -393,7 +302,6 @@ async def photo_sent(
     await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets)
 
 
-@router.callback_query(SellWizard.pick, SellCD.filter(F.action == "pick"))
 async def barcode_picked(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, repo: Repo, settings: Settings,
     secrets: Secrets, user: User,
@@ -401,7 +309,7 @@ async def barcode_picked(
     if not isinstance(callback.message, Message):
         return
     try:
-        draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.id)
+        draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.index)
     except ListingError as error:
         await callback.answer(_listing_error(error, settings), show_alert=True)
         return
@@ -409,7 +317,6 @@ async def barcode_picked(
     await _advance(callback.message, state, draft, settings, secrets)
 
 
-@router.callback_query(SellWizard.summary, SellCD.filter(F.action == "publish"))
 async def publish(
     callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, secrets: Secrets, clock: Clock,
     user: User,
@@ -428,7 +335,7 @@ async def publish(
         return
     await state.clear()
     await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await edit_in_place(callback.message, summary(draft, secrets, settings, _language(), published=True), None)
     await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())
 
 
@@ -443,17 +350,43 @@ _REDO: dict[str, str] = {
 
 
 # --- anything else inside the wizard -----------------------------------------------------------------------------
-@router.message(SellWizard.photo, NOT_NAVIGATION)
 async def photo_expected(message: Message) -> None:
     await message.answer(_("sell-send-photo"))
 
 
-@router.message(StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary), NOT_NAVIGATION)
 async def buttons_expected(message: Message) -> None:
     await message.answer(_("sell-use-buttons"))
 
 
-@router.message(StateFilter(SellWizard.name, SellWizard.city, SellWizard.venue, SellWizard.when), ~F.text)
-@router.message(StateFilter(SellWizard.seat, SellWizard.face, SellWizard.price), ~F.text)
 async def text_expected(message: Message) -> None:
     await message.answer(_("sell-send-text"))
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(start, F.text.in_(texts_for("menu-sell")))
+    router.message.register(start, Command("sell"))
+    router.callback_query.register(cancel, StateFilter(SellWizard), SellCD.filter(F.action == SellAction.CANCEL))
+    router.callback_query.register(back, SellCD.filter(F.action == SellAction.BACK))
+    router.callback_query.register(edit, SellWizard.summary, SellCD.filter(F.action == SellAction.EDIT))
+    router.callback_query.register(goto, SellWizard.summary, SellCD.filter(F.action == SellAction.GOTO))
+    router.callback_query.register(type_chosen, SellWizard.type, SellCD.filter(F.action == SellAction.TYPE))
+    router.message.register(parsed_step_typed, StateFilter(*PARSED_STEPS), TYPED)
+    router.message.register(city_typed, SellWizard.city, TYPED)
+    router.callback_query.register(city_chosen, SellWizard.city, SellCD.filter(F.action == SellAction.CITY))
+    router.message.register(when_typed, SellWizard.when, TYPED)
+    router.callback_query.register(seat_skipped, SellWizard.seat, SellCD.filter(F.action == SellAction.SKIP))
+    router.message.register(price_typed, SellWizard.price, TYPED)
+    router.message.register(photo_sent, StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
+    router.callback_query.register(barcode_picked, SellWizard.pick, SellCD.filter(F.action == SellAction.PICK))
+    router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
+    router.message.register(photo_expected, SellWizard.photo, NOT_NAVIGATION)
+    router.message.register(
+        buttons_expected, StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary), NOT_NAVIGATION
+    )
+    router.message.register(text_expected, StateFilter(SellWizard.seat, SellWizard.face, SellWizard.price), ~F.text)
+    router.message.register(
+        text_expected, StateFilter(SellWizard.name, SellWizard.city, SellWizard.venue, SellWizard.when), ~F.text
+    )
+    return router
