@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -22,14 +23,17 @@ from bot.middlewares.user import CurrentUserMiddleware
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
 from handlers import feature_routers
+from services.cities import get_directory
 
 
-def create_bot(settings: Settings) -> Bot:
-    session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-        if settings.telegram_api_url
-        else AiohttpSession()
-    )
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """The bot over `session` (aiohttp to Telegram or to TELEGRAM_API_URL by default; the handler tests' mock)."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+            if settings.telegram_api_url
+            else AiohttpSession()
+        )
     session.middleware(CommitBeforeSpeaking())
     session.middleware(CallbackAnswersNeverFail())
     return Bot(
@@ -64,5 +68,6 @@ def create_dispatcher(
     access = AccessMiddleware()
     dispatcher.message.middleware(access)
     dispatcher.callback_query.middleware(access)
+    get_directory()  # the city directory is loaded before the first update, not by it
     dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
     return dispatcher
