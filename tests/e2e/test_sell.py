@@ -132,6 +132,9 @@ async def test_full_listing_then_my_tickets(harness: Harness) -> None:
     assert "QR Code …" + text_of(QR_PHOTO)[-4:] in summary.content
     assert text_of(QR_PHOTO) not in summary.content
     await anna.click(summary, "Publish")
+    edited = await anna.person.wait_message(lambda m: m.message_id == summary.message_id)  # no "Publish it?"
+    assert "Published" in edited.content and "Publish it?" not in edited.content and not edited.buttons
+    assert "Section A, row 5, seat 12" in edited.content
     await anna.wait_text("Published")
 
     [ticket] = await tickets(harness)
