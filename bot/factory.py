@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
+from bot.middlewares.callback_answers import CallbackAnswersNeverFail
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
@@ -22,15 +24,19 @@ from bot.rules import rules_of
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
 from handlers import feature_routers
+from services.cities import get_directory
 
 
-def create_bot(settings: Settings) -> Bot:
-    session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-        if settings.telegram_api_url
-        else AiohttpSession()
-    )
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """The bot over `session` (aiohttp to Telegram or to TELEGRAM_API_URL by default; the handler tests' mock)."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+            if settings.telegram_api_url
+            else AiohttpSession()
+        )
     session.middleware(CommitBeforeSpeaking())
+    session.middleware(CallbackAnswersNeverFail())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -50,15 +56,6 @@ def create_limiter(settings: Settings, storage: BaseStorage) -> Limiter:
     if isinstance(storage, RedisStorage):
         return RedisLimiter(storage.redis, settings.throttle_rate, settings.throttle_burst)
     return MemoryLimiter(settings.throttle_rate, settings.throttle_burst)
-
-
-def _attach(dispatcher: Dispatcher, routers: list[Router]) -> None:
-    # Routers are module-level; one process may build a dispatcher more than once (a restart in tests).
-    for router in routers:
-        if router.parent_router is not None:
-            router.parent_router.sub_routers.remove(router)
-            router._parent_router = None
-    dispatcher.include_routers(*routers)
 
 
 def create_dispatcher(
@@ -87,5 +84,6 @@ def create_dispatcher(
     access = AccessMiddleware()
     dispatcher.message.middleware(access)
     dispatcher.callback_query.middleware(access)
-    _attach(dispatcher, feature_routers())
+    get_directory()  # the city directory is loaded before the first update, not by it
+    dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
     return dispatcher

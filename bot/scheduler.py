@@ -8,29 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import groupby
 
-from aiogram.utils.markdown import html_decoration as hd
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import translate
 from bot.notifier import Notifier
-from db.models import Ticket
 from db.repo import Repo
 from db.session_context import current_session
-from handlers.buy import tell_waiters
-from handlers.ticket_text import amount_text, event_line
+from handlers import notices
 from services import sweeps
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
-
-EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class Sweeper:
             log.info("sweep: %d listings expired", len(tickets))
         for seller_id, own in groupby(sorted(tickets, key=lambda t: (t.seller_id, t.event_at)), lambda t: t.seller_id):
             seller = sellers[seller_id]
-            await self.notifier.notify(seller, _expired_text(list(own), seller.language))
+            await self.notifier.notify(seller, notices.listings_expired(list(own), seller.language))
         return len(tickets)
 
     async def expire_holds(self) -> int:
@@ -80,10 +74,9 @@ class Sweeper:
             log.info("sweep: %d holds expired", len(swept.ended))
         for hold in swept.ended:
             buyer = buyers[hold.buyer_id]
-            event = hd.quote(event_line(hold.ticket, buyer.language))
-            await self.notifier.notify(buyer, translate("sweep-hold-expired", buyer.language, event=event))
+            await self.notifier.notify(buyer, notices.hold_expired(hold.ticket, buyer.language))
         if swept.reopened:
-            await self._in_session(lambda repo: tell_waiters(repo, self.notifier, swept.reopened))
+            await self._in_session(lambda repo: notices.tell_waiters(repo, self.notifier, swept.reopened))
         return len(swept.ended)
 
     async def release_escrow(self) -> int:
@@ -96,14 +89,7 @@ class Sweeper:
             log.info("sweep: %d payouts released", len(released))
         for release in released:
             seller = sellers[release.payout.seller_id]
-            language = seller.language
-            text = translate(
-                "sweep-payout-released",
-                language,
-                event=hd.quote(event_line(release.ticket, language)),
-                amount=amount_text(release.payout.amount, release.payout.currency, language),
-            )
-            await self.notifier.notify(seller, text)
+            await self.notifier.notify(seller, notices.payout_released(release.ticket, release.payout, seller.language))
         return len(released)
 
     async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
@@ -116,13 +102,6 @@ class Sweeper:
                 await session.commit()
             finally:
                 current_session.reset(token)
-
-
-def _expired_text(tickets: Sequence[Ticket], language: str) -> str:
-    lines = [f"• {hd.quote(event_line(ticket, language))}" for ticket in tickets[:EVENTS_PER_MESSAGE]]
-    if len(tickets) > EVENTS_PER_MESSAGE:
-        lines.append(translate("list-more", language, count=len(tickets) - EVENTS_PER_MESSAGE))
-    return translate("sweep-listings-expired", language, events="\n".join(lines))
 
 
 class SweepScheduler:

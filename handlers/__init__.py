@@ -1,39 +1,42 @@
-"""Routers, one per feature, in the order the dispatcher tries them."""
+"""The bot's routers, one package per feature, built fresh for each dispatcher in the order it tries them. The
+router modules are imported here, not by their packages: importing a feature's callbacks or keyboards never pulls
+in its router."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import (
-    admin,
-    admin_money,
-    buy,
-    common,
-    fallback,
-    feed,
-    my_tickets,
-    payments,
-    profile,
-    purchases,
-    registration,
-    sell,
-)
+from handlers import errors
+from handlers.admin import money_router as admin_money
+from handlers.admin import router as admin
+from handlers.buy import router as buy
+from handlers.common import fallback
+from handlers.common import router as common
+from handlers.feed import router as feed
+from handlers.my_tickets import router as my_tickets
+from handlers.payments import router as payments
+from handlers.profile import router as profile
+from handlers.purchases import router as purchases
+from handlers.sell import router as sell
+from handlers.start import router as start
 
 
 def feature_routers() -> list[Router]:
-    # payments first: a payment is recorded whatever step its payer is in; then common: /cancel and /help win over
-    # any wizard step; admin before the features so that its commands are never taken for wizard input; fallback last.
+    # errors first: it sees what every router below raises. payments next: a payment is recorded whatever step its
+    # payer is in; then common: /cancel and /help win over any wizard step; admin before the features so that its
+    # commands are never taken for wizard input; fallback last.
     return [
-        payments.router,
-        common.router,
-        admin.router,
-        registration.router,
-        profile.router,
-        sell.router,
-        my_tickets.router,
-        admin_money.router,
-        feed.router,
-        buy.router,
-        purchases.router,
-        fallback.router,
+        errors.create_router(),
+        payments.create_router(),
+        common.create_router(),
+        admin.create_router(),
+        start.create_router(),
+        profile.create_router(),
+        sell.create_router(),
+        my_tickets.create_router(),
+        admin_money.create_money_router(),
+        feed.create_router(),
+        buy.create_router(),
+        purchases.create_router(),
+        fallback.create_fallback_router(),
     ]

@@ -116,3 +116,11 @@ async def rename(repo: Repo, user: User, text: str) -> str:
     await repo.users.set_full_name(user.id, name)
     user.full_name = name
     return name
+
+
+async def by_telegram_id(repo: Repo, telegram_id: int) -> User | None:
+    return await repo.users.by_telegram_id(telegram_id)
+
+
+async def by_id(repo: Repo, user_id: int) -> User | None:
+    return await repo.users.by_id(user_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Order, OrderStatus, Payout, PayoutStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.ledger import Posting
+from db.repositories.orders import PendingRefund, Purchase
 from db.repositories.sweeps import LapsedHold
 from services.errors import DomainError
 from services.rules import PaymentRules
@@ -376,3 +378,46 @@ async def _refund_payment(
 async def complete_refund(repo: Repo, now: datetime, refund_id: int, done_by: int | None = None) -> bool:
     """A refund actually went back to the payer (Stars: refundStarPayment succeeded; provider: an admin did it)."""
     return await repo.orders.complete_refund(refund_id, now, done_by)
+
+
+# --- reads and small writes the handlers need (handlers reach data only through services) ---------------------
+async def ticket_by_id(repo: Repo, ticket_id: int) -> Ticket | None:
+    return await repo.orders.ticket(ticket_id)
+
+
+async def take_waiters(repo: Repo, ticket_ids: Sequence[int]) -> list[tuple[Ticket, User]]:
+    """Everyone waiting for these tickets, each with the ticket; the waits are taken (each waiter is told once)."""
+    taken: list[tuple[Ticket, User]] = []
+    for ticket_id, waiter in await repo.orders.take_waiters(ticket_ids):
+        found = await repo.orders.ticket(ticket_id)
+        if found is not None:
+            taken.append((found, waiter))
+    return taken
+
+
+async def purchases(repo: Repo, buyer: User, limit: int) -> list[Purchase]:
+    return await repo.orders.purchases(buyer.id, limit)
+
+
+async def paid_purchase(repo: Repo, buyer: User, order_id: int) -> tuple[Order, Ticket]:
+    """The buyer's own paid order and its ticket, to deliver again."""
+    order = await repo.orders.by_id(order_id)
+    if order is None or order.buyer_id != buyer.id or order.status != OrderStatus.PAID:
+        raise DomainError("purchases-not-yours")
+    found = await repo.orders.ticket(order.ticket_id)
+    assert found is not None
+    return order, found
+
+
+async def pending_refunds(repo: Repo, limit: int) -> list[PendingRefund]:
+    return await repo.orders.pending_refunds(limit)
+
+
+async def refund_task(repo: Repo, refund_id: int) -> Refund | None:
+    return await repo.orders.refund(refund_id)
+
+
+async def refunded_by_hand(repo: Repo, now: datetime, refund_id: int, admin_id: int) -> None:
+    """An admin made a provider refund by hand: the task is done, and audited."""
+    await complete_refund(repo, now, refund_id, admin_id)
+    await repo.payouts.audit(admin_id, "refund_done", "refund", refund_id, now)

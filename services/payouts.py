@@ -245,3 +245,9 @@ async def _settle(repo: Repo, now: datetime, dispute_id: int, admin_id: int, sta
     if not cases or not await repo.payouts.settle_dispute(dispute_id, status, now, admin_id):
         raise DomainError("money-dispute-closed")
     return cases[0]
+
+
+async def case_of_seller(repo: Repo, seller: User, dispute_id: int) -> DisputeCase | None:
+    """A dispute about one of this seller's tickets; None for anyone else's."""
+    cases = await repo.payouts.cases(dispute_ids=[dispute_id])
+    return cases[0] if cases and cases[0].seller.id == seller.id else None

@@ -18,7 +18,7 @@ from db.migrate import alembic_config, upgrade_to_head
 from db.models import EventType, OrderStatus, Ticket, TicketStatus
 from db.repo import Repo
 from db.repositories.feed import RARE, Key, like_contains
-from handlers.feed import encode, page_ref
+from handlers.shared.paging import encode, page_ref
 from services import orders
 from services.feed import QUERY_MAX, Direction, FeedPage, Filters, PageRef, clean_search, fold, key_of, load_page
 from tests.factories import SAINT_PETERSBURG, make_payment_rules, make_ticket, make_user

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from bot.i18n import i18n
 from db.models import EventType, Payout, Ticket, User
 from db.repositories.payouts import PayoutLine
-from handlers import admin_money
-from handlers.long_text import MESSAGE_LIMIT, fit_blocks, units
+from handlers.admin import money_router as admin_money
+from handlers.shared.long_text import MESSAGE_LIMIT, fit_blocks, units
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

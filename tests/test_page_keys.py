@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.page_keys import from_micros, to_micros
+from handlers.shared.paging import from_micros, to_micros
 
 
 @given(st.datetimes(min_value=datetime(1970, 1, 2), timezones=st.just(UTC)))

@@ -1,3 +1,5 @@
+"""Who may use which handler: banned users nothing, unregistered users only the public ones."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -9,7 +11,7 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramO
 from aiogram.utils.i18n import gettext as _
 
 from db.models import User
-from handlers.menu import contact_keyboard
+from handlers.shared.menu import contact_keyboard
 
 
 class AccessMiddleware(BaseMiddleware):

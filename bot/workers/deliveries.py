@@ -17,9 +17,10 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import translate
 from bot.workers.outbox import RenderContext, Renderer
 from db.models import OutboxMessage
-from handlers.buy import PurchaseCD
+from handlers.purchases.callbacks import PurchaseAction, PurchaseCD
+from handlers.shared.cards import CardFacts, seat_label, ticket_line
+from handlers.shared.display import amount_text, city_name
 from handlers.shared.formatting import describe_local
-from handlers.ticket_text import amount_text, city_name, event_line, seat_text
 from services import deliveries
 from services.barcodes import render_barcode_png
 from services.storage import PhotoNotFound
@@ -60,8 +61,10 @@ async def ticket(context: RenderContext, row: OutboxMessage) -> list[TelegramMet
     details = translate(
         "buy-ticket-details",
         language,
-        event=hd.quote(event_line(sale.ticket, language)),
-        seat=hd.quote(seat_text(sale.ticket) or translate("buy-seat-none", language)),
+        event=hd.quote(ticket_line(sale.ticket, language)),
+        seat=hd.quote(
+            seat_label(CardFacts.of_ticket(sale.ticket).seat, language) or translate("buy-seat-none", language)
+        ),
         paid=amount_text(sale.order.amount, sale.order.currency, language),
     )
     markup = InlineKeyboardMarkup(
@@ -69,12 +72,13 @@ async def ticket(context: RenderContext, row: OutboxMessage) -> list[TelegramMet
             [
                 InlineKeyboardButton(
                     text=translate("purchases-dispute", language),
-                    callback_data=PurchaseCD(action="dispute", id=sale.order.id).pack(),
+                    callback_data=PurchaseCD(action=PurchaseAction.DISPUTE, id=sale.order.id).pack(),
                 )
             ],
             [
                 InlineKeyboardButton(
-                    text=translate("purchases-open", language), callback_data=PurchaseCD(action="list").pack()
+                    text=translate("purchases-open", language),
+                    callback_data=PurchaseCD(action=PurchaseAction.LIST).pack(),
                 )
             ],
         ]
@@ -98,7 +102,7 @@ async def sale_notice(context: RenderContext, row: OutboxMessage) -> list[Telegr
     text = translate(
         "buy-seller-sold",
         language,
-        event=hd.quote(event_line(ticket_, language)),
+        event=hd.quote(ticket_line(ticket_, language)),
         amount=amount_text(sale.payout.amount, sale.payout.currency, language),
         release=hd.quote(release),
     )

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from db.models import TicketStatus
 from db.repo import Repo
-from handlers.admin import AdminCD
+from handlers.admin.callbacks import AdminCD
 from sandbox.users import SimulatedUser
 from tests.e2e.conftest import ADMIN_ID, Harness
 from tests.e2e.market import list_tickets
@@ -126,7 +126,7 @@ async def test_anyone_else_gets_the_unknown_command_answer(harness_sqlite: Harne
     for command in commands[:3]:
         assert await reply_to(h, stranger, command) == unregistered, command
     stale = await anna.click_raw("zzz:1")
-    for data in (AdminCD(action="stats").pack(), AdminCD(action="block", id=1).pack(), "adm:out:2:1:1:o"):
+    for data in (AdminCD(action="stats").pack(), AdminCD(action="block", ticket=1).pack(), "adm:out:2:1:1:o"):
         forged = await anna.click_raw(data)
         assert forged is not None and stale is not None and forged.text == stale.text, data
     await anna.expect_nothing()

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from db.models import LedgerEntry, Order, OrderStatus, Payout, PayoutStatus, Refund, Ticket, TicketStatus
 from db.repo import Repo
-from handlers.buy import HoldCD, PurchaseCD
-from handlers.feed import BuyCD
+from handlers.buy.callbacks import BuyCD, HoldCD
+from handlers.purchases.callbacks import PurchaseCD
 from tests.e2e.conftest import Harness
 from tests.e2e.market import (
     assert_only_buyer_got,

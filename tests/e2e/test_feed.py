@@ -39,7 +39,7 @@ async def test_pages_cards_and_own_tickets(harness_sqlite: Harness, qr_samples: 
     assert "Show 1" not in page.content
     assert "Moscow, Crocus City Hall" in page.content
     assert "Moscow time" in page.content  # the local time, in the city's zone
-    assert "Seat: Партер, 5" in page.content
+    assert "📍 Партер, row 5" in page.content  # the seat with its labels, in the reader's language
     assert "2,400" in page.content and "face value" in page.content and "+20%" in page.content
     assert "Seller: Sveta · completed sales: 0" in page.content
     assert page.button_texts[:5] == [f"🛒 Buy {n}" for n in range(1, 6)]

@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from db.models import Ticket, TicketStatus, TicketStatusChange
-from handlers.buy import PurchaseCD
-from handlers.my_tickets import MyCD
+from handlers.my_tickets.callbacks import MyCD
+from handlers.purchases.callbacks import PurchaseCD
 from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from services.barcodes import scan_photo

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from db.models import FsmRecord, Ticket, TicketStatus, TicketStatusChange
 from db.repo import Repo
-from handlers.sell import SellCD
+from handlers.sell.callbacks import SellCD
 from sandbox.messages import BotMessage
 from sandbox.users import SimulatedUser
 from services.barcodes import render_barcode_png
@@ -111,7 +111,7 @@ async def list_ticket(person: Seller, photo: Path | bytes = QR_PHOTO, **fields: 
     await person.send_photo(photo)
     summary = await person.wait_text("Check your listing")
     await person.click(summary, "Publish")
-    await person.wait_text("Published")
+    await person.wait_text("🎉 Published")
 
 
 async def tickets(harness: Harness) -> list[Ticket]:
@@ -132,7 +132,10 @@ async def test_full_listing_then_my_tickets(harness: Harness) -> None:
     assert "QR Code …" + text_of(QR_PHOTO)[-4:] in summary.content
     assert text_of(QR_PHOTO) not in summary.content
     await anna.click(summary, "Publish")
-    await anna.wait_text("Published")
+    edited = await anna.person.wait_message(lambda m: m.message_id == summary.message_id)  # no "Publish it?"
+    assert "Published" in edited.content and "Publish it?" not in edited.content and not edited.buttons
+    assert "Section A, row 5, seat 12" in edited.content
+    await anna.wait_text("🎉 Published")
 
     [ticket] = await tickets(harness)
     app = harness.app
@@ -180,7 +183,7 @@ async def test_same_barcode_published_at_once_by_two_sellers_and_a_double_click(
     listed = await tickets(harness)
     assert len(listed) == 1
     winner, loser = (anna, boris) if listed[0].seller_id == (await user_id_of(harness, anna)) else (boris, anna)
-    assert sum("Published" in m.content for m in winner.person.messages) == 1
+    assert sum("🎉 Published" in m.content for m in winner.person.messages) == 1
     refusals = [m.content for m in loser.person.messages if "already listed" in m.content or "almost" in m.content]
     assert refusals and not any("Published" in m.content for m in loser.person.messages)
 
@@ -382,7 +385,7 @@ async def test_back_at_every_step_then_edit(harness_sqlite: Harness) -> None:
     summary = await anna.wait_text("Check your listing")
     assert "Yekaterinburg" in summary.content and "18:00" in summary.content
     await anna.click(summary, "Publish")
-    await anna.wait_text("Published")
+    await anna.wait_text("🎉 Published")
     [ticket] = await tickets(harness_sqlite)
     assert (ticket.city_name, ticket.city_tz, ticket.price) == ("Yekaterinburg", "Asia/Yekaterinburg", 2100)
     assert ticket.event_at.astimezone(ZoneInfo("Asia/Yekaterinburg")).hour == 18
@@ -482,7 +485,7 @@ async def test_several_barcodes_on_one_photo(harness_sqlite: Harness) -> None:
     pick = await anna.wait_text("several barcodes")
     assert sorted(pick.button_texts[:2]) == ["QR Code …AAAA", "QR Code …BBBB"]
     assert not any(first in str(button) or second in str(button) for button in pick.buttons)  # index only
-    forged = await anna.person.click_raw(SellCD(action="pick", step="pick", id=7).pack(), pick)
+    forged = await anna.person.click_raw(SellCD(action="pick", step="pick", index=7).pack(), pick)
     assert forged is not None and "out of date" in (forged.text or "")
     await anna.send("the second one")
     await anna.wait_text("use the buttons")
@@ -490,7 +493,7 @@ async def test_several_barcodes_on_one_photo(harness_sqlite: Harness) -> None:
     summary = await anna.wait_text("Check your listing")
     assert "…BBBB" in summary.content
     await anna.click(summary, "Publish")
-    await anna.wait_text("Published")
+    await anna.wait_text("🎉 Published")
     [ticket] = await tickets(harness_sqlite)
     assert harness_sqlite.app is not None
     assert harness_sqlite.app.secrets.open_text(ticket.barcode_ciphertext) == second

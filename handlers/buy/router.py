@@ -1,0 +1,117 @@
+"""Buy: the hold and its invoice, letting it go, and "tell me when it's free" for a ticket someone else holds.
+Paying is handlers/payments. A hold never stays without its invoice: an invoice Telegram did not take ends the
+hold at once (a failed callback answer never stops the invoice: see bot/middlewares/callback_answers.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.notifier import Notifier
+from bot.settings import Settings
+from db.models import User
+from db.repo import Repo
+from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
+from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
+from handlers.buy.views import invoice_description, invoice_prices, invoice_title
+from handlers.feed.pages import redraw
+from handlers.notices import tell_waiters
+from handlers.shared.display import amount_text
+from handlers.shared.paging import page_ref
+from services import orders
+from services.clock import Clock
+from services.errors import DomainError
+from services.rules import PaymentRules
+
+log = logging.getLogger(__name__)
+
+
+async def buy(
+    callback: CallbackQuery,
+    callback_data: BuyCD,
+    bot: Bot,
+    repo: Repo,
+    settings: Settings,
+    payment_rules: PaymentRules,
+    clock: Clock,
+    state: FSMContext,
+    user: User,
+) -> None:
+    try:
+        hold = await orders.hold(repo, payment_rules, clock.now(), user, callback_data.id)
+    except DomainError as error:
+        if error.code == "buy-reserved":
+            await callback.answer()
+            if isinstance(callback.message, Message):
+                markup = wait_keyboard(_("buy-wait"), callback_data.id)
+                await callback.message.answer(_("buy-reserved"), reply_markup=markup)
+            return
+        await callback.answer(_(error.code), show_alert=True)
+        if callback_data.at:  # a stale card on a feed page: draw the page as it is now
+            await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key))
+        return
+    if not hold.new:  # a double click, or Buy again: the invoice above is still good
+        await callback.answer(_("buy-wait-yours"), show_alert=True)
+        return
+    await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
+    try:
+        await _send_invoice(bot, user, hold, settings)
+    except TelegramAPIError as error:  # refused, or lost on the way: the hold ends, the buyer may press Buy again
+        log.warning("invoice for order %s not sent: %s", hold.order.id, error.message)
+        await orders.cancel_hold(repo, clock.now(), user, hold.order.id)
+        await bot.send_message(user.telegram_id, _("buy-invoice-failed"))
+
+
+async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Settings) -> None:
+    charge, language = hold.charge, user.language
+    pay = _("buy-pay").format(amount=amount_text(charge.total, charge.currency, language))
+    token = settings.payment_provider_token
+    await bot.send_invoice(
+        chat_id=user.telegram_id,
+        title=invoice_title(hold),
+        description=invoice_description(hold, language, settings),
+        payload=hold.order.public_id,
+        currency=charge.currency,
+        prices=invoice_prices(charge, settings),
+        provider_token=token.get_secret_value() if token else None,
+        reply_markup=invoice_keyboard(pay, _("buy-cancel"), hold.order.id),
+    )
+
+
+async def cancel(
+    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User, notifier: Notifier
+) -> None:
+    try:
+        order = await orders.cancel_hold(repo, clock.now(), user, callback_data.id)
+    except DomainError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await callback.answer(_("buy-cancelled"))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await tell_waiters(repo, notifier, [order.ticket_id])
+
+
+async def wait(callback: CallbackQuery, callback_data: BuyCD, repo: Repo, clock: Clock, user: User) -> None:
+    try:
+        await orders.wait_for(repo, clock.now(), user, callback_data.id)
+    except DomainError as error:
+        await callback.answer(_(error.code), show_alert=True)
+        return
+    await callback.answer(_("buy-wait-noted"), show_alert=True)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+def create_router() -> Router:
+    """A fresh router with Buy's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.callback_query.register(buy, BuyCD.filter(F.action == BuyAction.BUY))
+    router.callback_query.register(cancel, HoldCD.filter(F.action == HoldAction.CANCEL))
+    router.callback_query.register(wait, BuyCD.filter(F.action == BuyAction.WAIT))
+    return router

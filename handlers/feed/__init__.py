@@ -1,0 +1,1 @@
+"""The feed: tickets on sale with filters, page by page."""

@@ -1,0 +1,47 @@
+"""A feed page for its viewer: the filters kept in the FSM data, the page loaded and drawn; Buy redraws with it."""
+
+from __future__ import annotations
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+
+from db.models import User
+from db.repo import Repo
+from handlers.feed.keyboards import page_keyboard
+from handlers.feed.views import page_text
+from handlers.shared.editing import edit_in_place
+from services import feed
+from services.clock import Clock
+from services.feed import Filters, PageRef
+
+FILTERS_KEY = "feed_filters"  # in the FSM data: the filters survive the pages and the pickers
+
+
+async def current_filters(state: FSMContext) -> Filters:
+    return Filters.from_data((await state.get_data()).get(FILTERS_KEY))
+
+
+async def save_filters(state: FSMContext, filters: Filters) -> None:
+    await state.update_data({FILTERS_KEY: filters.to_data()})
+
+
+async def page_view(
+    repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
+) -> tuple[str, InlineKeyboardMarkup]:
+    filters = await current_filters(state)
+    page = await feed.load_page(repo, filters, ref, clock.now())
+    return page_text(page, filters, user, get_i18n().current_locale), page_keyboard(page, filters, user)
+
+
+async def show_first_page(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
+    text, markup = await page_view(repo, clock, state, user, PageRef())
+    await message.answer(text, reply_markup=markup)
+
+
+async def redraw(
+    callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
+) -> None:
+    """Draw `ref`'s page over the callback's message (a no-op when nothing changed)."""
+    if isinstance(callback.message, Message):
+        await edit_in_place(callback.message, *await page_view(repo, clock, state, user, ref))

@@ -1,0 +1,44 @@
+"""How a feed page reads: the header with the filters, and the cards."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+
+from db.models import User
+from handlers.shared.cards import Audience, CardFacts, ticket_card
+from handlers.shared.display import city_name, event_type_label
+from services.feed import FeedCard, FeedPage, Filters
+
+
+def header(filters: Filters, page: FeedPage, language: str) -> str:
+    parts = []
+    if filters.event_type is not None:
+        parts.append(event_type_label(filters.event_type))
+    if filters.city_id is not None:
+        parts.append(city_name(filters.city_id, language))
+    if filters.text:
+        parts.append(f"“{filters.text}”")
+    shown = " · ".join(hd.quote(part) for part in parts)
+    text = _("feed-title") + "\n" + (_("feed-filters").format(filters=shown) if parts else _("feed-no-filters"))
+    if not page.cards:
+        text += "\n\n" + (_("feed-empty-filtered") if parts else _("feed-empty"))
+    return text
+
+
+def card(card: FeedCard, number: int, own: bool, language: str) -> str:
+    lines = [ticket_card(CardFacts.of_ticket(card.ticket), Audience.FEED, language, number=number)]
+    if own:
+        lines.append(_("feed-card-yours"))
+    else:
+        lines.append(
+            _("feed-card-seller").format(name=hd.quote(card.seller.first_name), sales=card.seller.completed_sales)
+        )
+    return "\n".join(lines)
+
+
+def page_text(page: FeedPage, filters: Filters, viewer: User, language: str) -> str:
+    blocks = [header(filters, page, language)]
+    for number, feed_card in enumerate(page.cards, start=1):
+        blocks.append(card(feed_card, number, feed_card.ticket.seller_id == viewer.id, language))
+    return "\n\n".join(blocks)

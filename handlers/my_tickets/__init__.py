@@ -1,0 +1,1 @@
+"""My tickets: the seller's own listings by status; withdraw, show the barcode."""

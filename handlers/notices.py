@@ -1,0 +1,76 @@
+"""What the bot tells people outside their own update: texts and keyboards the scheduler's sweeps, payments,
+disputes and moderation send through the notifier, each in its recipient's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.utils.markdown import html_decoration as hd
+
+from bot.i18n import translate
+from bot.notifier import Notifier
+from bot.settings import Settings
+from db.models import Payout, Ticket, User
+from db.repo import Repo
+from handlers.buy.keyboards import buy_now_keyboard
+from handlers.shared.cards import ticket_line
+from handlers.shared.display import amount_text, city_name, local_time
+from services import accounts, orders
+
+EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
+
+
+def event(ticket: Ticket, language: str) -> str:
+    return hd.quote(ticket_line(ticket, language))
+
+
+async def tell_waiters(repo: Repo, notifier: Notifier, ticket_ids: Sequence[int]) -> int:
+    """Tell everyone who asked that these tickets are back on sale, with a Buy button; each waiter once (the waits
+    are taken). The hold sweep calls this too, after it commits. Returns how many were told."""
+    told = 0
+    for ticket, waiter in await orders.take_waiters(repo, ticket_ids):
+        text = translate("buy-free-again", waiter.language, event=event(ticket, waiter.language))
+        markup = buy_now_keyboard(translate("buy-now", waiter.language), ticket.id)
+        told += await notifier.send(waiter.telegram_id, text, reply_markup=markup)
+    return told
+
+
+async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: str, **params: object) -> None:
+    for admin_id in settings.admin_ids:
+        admin = await accounts.by_telegram_id(repo, admin_id)
+        await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
+
+
+async def tell_seller_sold(notifier: Notifier, seller: User, ticket: Ticket, payout: Payout) -> None:
+    language = seller.language
+    release = local_time(payout.release_at, ticket.city_tz, city_name(ticket.city_id, language, ticket.city_name),
+                         language)  # fmt: skip
+    text = translate(
+        "buy-seller-sold",
+        language,
+        event=event(ticket, language),
+        amount=amount_text(payout.amount, payout.currency, language),
+        release=hd.quote(release),
+    )
+    await notifier.send(seller.telegram_id, text)
+
+
+async def tell_hold_withdrawn(notifier: Notifier, buyer: User, ticket: Ticket) -> None:
+    text = translate("admin-buyer-hold-withdrawn", buyer.language, event=event(ticket, buyer.language))
+    await notifier.notify(buyer, text)
+
+
+def hold_expired(ticket: Ticket, language: str) -> str:
+    return translate("sweep-hold-expired", language, event=event(ticket, language))
+
+
+def listings_expired(tickets: Sequence[Ticket], language: str) -> str:
+    lines = [f"• {event(ticket, language)}" for ticket in tickets[:EVENTS_PER_MESSAGE]]
+    if len(tickets) > EVENTS_PER_MESSAGE:
+        lines.append(translate("list-more", language, count=len(tickets) - EVENTS_PER_MESSAGE))
+    return translate("sweep-listings-expired", language, events="\n".join(lines))
+
+
+def payout_released(ticket: Ticket, payout: Payout, language: str) -> str:
+    amount = amount_text(payout.amount, payout.currency, language)
+    return translate("sweep-payout-released", language, event=event(ticket, language), amount=amount)

@@ -1,0 +1,1 @@
+"""Payments: pre-checkout, the payment, the delivery and refunds."""

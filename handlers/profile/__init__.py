@@ -1,0 +1,1 @@
+"""The profile: name, masked phone, counts; renaming."""

@@ -1,0 +1,1 @@
+"""My purchases and disputes."""

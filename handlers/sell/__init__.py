@@ -1,0 +1,1 @@
+"""Sell: the listing wizard, from the event type to Publish."""

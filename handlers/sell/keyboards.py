@@ -1,0 +1,60 @@
+"""The sell wizard's keyboards: Back and Cancel under every prompt, the event types, the steps to edit."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from db.models import EventType
+from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
+from handlers.shared.display import event_type_label
+from services import listings
+
+
+def button(key: str, data: SellCD) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_(key), callback_data=data.pack())
+
+
+def navigation(step: str, *, back: bool = True) -> list[InlineKeyboardButton]:
+    row = [button("sell-back", SellCD(action=SellAction.BACK, step=step))] if back else []
+    return [*row, button("sell-cancel", SellCD(action=SellAction.CANCEL, step=step))]
+
+
+def with_navigation(step: str, *rows: list[InlineKeyboardButton], back: bool = True) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, navigation(step, back=back)])
+
+
+def type_keyboard(step: str) -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    for kind in EventType:
+        keyboard.button(text=event_type_label(kind), callback_data=SellCD(action=SellAction.TYPE, step=step, kind=kind))
+    keyboard.adjust(2)
+    keyboard.row(*navigation(step, back=False))
+    return keyboard.as_markup()
+
+
+def pick_keyboard(step: str, labels: tuple[str, ...]) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(text=label, callback_data=SellCD(action=SellAction.PICK, step=step, index=i).pack())]
+        for i, label in enumerate(labels)
+    ]
+    return with_navigation(step, *rows)
+
+
+def summary_keyboard() -> InlineKeyboardMarkup:
+    rows = [
+        [button("sell-publish", SellCD(action=SellAction.PUBLISH, step=SUMMARY))],
+        [button("sell-edit", SellCD(action=SellAction.EDIT, step=SUMMARY))],
+    ]
+    return with_navigation(SUMMARY, *rows)
+
+
+def edit_keyboard() -> InlineKeyboardMarkup:
+    keyboard = InlineKeyboardBuilder()
+    for step in listings.STEPS:
+        keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
+                                                                          goto=step))  # fmt: skip
+    keyboard.adjust(3)
+    keyboard.row(*navigation(SUMMARY, back=False))
+    return keyboard.as_markup()

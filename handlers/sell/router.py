@@ -1,0 +1,392 @@
+"""Sell: the listing wizard. Each step is a state of SellWizard; every prompt has Back and Cancel. The draft lives in
+the FSM data (so the wizard survives a restart) with the barcode sealed; after each answer the wizard goes to the
+first step still unanswered, or to the summary (Publish / Edit / Cancel) when none is left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from io import BytesIO
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+
+from bot.i18n import texts_for
+from bot.settings import Settings
+from db.models import User
+from db.repo import Repo
+from handlers.sell.callbacks import PICK, STATES, SUMMARY, SellAction, SellCD, SellWizard
+from handlers.sell.keyboards import (
+    button,
+    edit_keyboard,
+    navigation,
+    pick_keyboard,
+    summary_keyboard,
+    type_keyboard,
+    with_navigation,
+)
+from handlers.sell.views import refusal, summary
+from handlers.shared.city_picker import city_keyboard, picked_city
+from handlers.shared.display import money
+from handlers.shared.editing import edit_in_place
+from handlers.shared.formatting import describe_local
+from handlers.shared.menu import NOT_NAVIGATION, main_menu
+from services import listings
+from services.amounts import parse_amount
+from services.clock import Clock
+from services.crypto import Secrets
+from services.dates import parse_event_datetime
+from services.draft import STEPS, Draft, Step
+from services.errors import DomainError
+from services.pricing import check_price, max_price
+from services.rules import ListingRules
+from services.seats import parse_seat
+from services.storage import PhotoStorage
+from services.text import parse_event_name, parse_venue
+
+DRAFT_KEY = "sell_draft"
+TYPED = F.text & NOT_NAVIGATION
+
+
+def _language() -> str:
+    return get_i18n().current_locale
+
+
+def _input_error(error: DomainError, settings: Settings) -> str:
+    return refusal(f"sell-error-{error.code}", error.params, settings, _language())
+
+
+def _listing_error(error: DomainError, settings: Settings) -> str:
+    return refusal(error.code, error.params, settings, _language())
+
+
+async def _draft(state: FSMContext) -> Draft:
+    return Draft.from_data((await state.get_data()).get(DRAFT_KEY))
+
+
+async def _save(state: FSMContext, draft: Draft) -> None:
+    await state.update_data({DRAFT_KEY: draft.to_data()})
+
+
+# --- prompts -----------------------------------------------------------------------------------------------------
+async def _ask(
+    message: Message, state: FSMContext, draft: Draft, step: str | None, settings: Settings, secrets: Secrets
+) -> None:
+    """Show the prompt of `step` (the summary when None) and wait there (the state is committed before the prompt
+    goes out, as before anything the bot says: the user's answer to it finds the wizard at this step)."""
+    step = step or SUMMARY
+    await state.set_state(STATES[step])
+    if step == Step.TYPE:
+        await message.answer(_("sell-ask-type"), reply_markup=type_keyboard(step))
+    elif step == Step.WHEN:
+        text = _("sell-ask-when").format(city=hd.quote(draft.city_name or ""))
+        await message.answer(text, reply_markup=with_navigation(step))
+    elif step == Step.SEAT:
+        skip = [button("sell-skip", SellCD(action=SellAction.SKIP, step=step))]
+        await message.answer(_("sell-ask-seat"), reply_markup=with_navigation(step, skip))
+    elif step == Step.PRICE:
+        cap = money(max_price(draft.face_value or 0, settings.max_markup_percent), settings.currency, _language())
+        text = _("sell-ask-price").format(max_price=cap, percent=settings.max_markup_percent)
+        await message.answer(text, reply_markup=with_navigation(step))
+    elif step == Step.PHOTO:
+        mb = settings.max_photo_bytes // (1024 * 1024)
+        await message.answer(_("sell-ask-photo").format(max_mb=mb), reply_markup=with_navigation(step))
+    elif step == PICK:
+        labels = listings.choice_labels(secrets, draft)
+        await message.answer(_("sell-pick-barcode"), reply_markup=pick_keyboard(step, labels))
+    elif step == SUMMARY:
+        await message.answer(summary(draft, secrets, settings, _language()), reply_markup=summary_keyboard())
+    else:
+        await message.answer(_(f"sell-ask-{step}"), reply_markup=with_navigation(step))
+
+
+async def _advance(message: Message, state: FSMContext, draft: Draft, settings: Settings, secrets: Secrets) -> None:
+    await _save(state, draft)
+    await _ask(message, state, draft, draft.next_step(), settings, secrets)
+
+
+# --- start, cancel, back, edit -----------------------------------------------------------------------------------
+async def start(
+    message: Message, state: FSMContext, settings: Settings, secrets: Secrets, photo_storage: PhotoStorage
+) -> None:
+    await listings.forget_photo(photo_storage, await _draft(state))
+    await state.set_state(None)
+    await state.set_data({})
+    await _ask(message, state, Draft(), Step.TYPE, settings, secrets)
+
+
+async def cancel(callback: CallbackQuery, state: FSMContext, photo_storage: PhotoStorage) -> None:
+    await listings.forget_photo(photo_storage, await _draft(state))
+    await state.clear()
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(_("sell-cancelled"), reply_markup=main_menu())
+
+
+async def _current_step(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> bool:
+    """The button was drawn on the step the wizard is at; otherwise it is stale and the user is told so."""
+    if callback_data.step in STATES and await state.get_state() == STATES[callback_data.step].state:
+        return True
+    await callback.answer(_("sell-stale"), show_alert=True)
+    return False
+
+
+async def back(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
+) -> None:
+    if not await _current_step(callback, callback_data, state) or not isinstance(callback.message, Message):
+        return
+    step = callback_data.step
+    if step in (PICK, SUMMARY):
+        previous: str = Step.PHOTO
+    elif step == Step.TYPE:
+        previous = Step.TYPE
+    else:
+        previous = STEPS[STEPS.index(Step(step)) - 1]
+    await callback.answer()
+    await _ask(callback.message, state, await _draft(state), previous, settings, secrets)
+
+
+async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> None:
+    if not await _current_step(callback, callback_data, state):
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("sell-edit-which"), reply_markup=edit_keyboard())
+
+
+async def goto(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
+) -> None:
+    if callback_data.goto is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    await _ask(callback.message, state, await _draft(state), callback_data.goto, settings, secrets)
+
+
+# --- the steps ---------------------------------------------------------------------------------------------------
+async def type_chosen(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
+) -> None:
+    if callback_data.kind is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    draft = replace(await _draft(state), event_type=callback_data.kind)
+    await _advance(callback.message, state, draft, settings, secrets)
+
+
+# Steps whose typed answer needs only its parser: the state -> the parser and how its value goes into the draft.
+PARSED_STEPS: dict[str | None, tuple[Callable[[str], Any], Callable[[Draft, Any], Draft]]] = {
+    SellWizard.name.state: (parse_event_name, lambda draft, name: replace(draft, name=name)),
+    SellWizard.venue.state: (parse_venue, lambda draft, venue: replace(draft, venue=venue)),
+    SellWizard.seat.state: (parse_seat, lambda draft, seat: replace(draft, seat=seat, seat_done=True)),
+    SellWizard.face.state: (parse_amount, Draft.with_face_value),
+}
+
+
+async def parsed_step_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    parse, apply = PARSED_STEPS[await state.get_state()]
+    try:
+        value = parse(message.text or "")
+    except DomainError as error:
+        await message.answer(_input_error(error, settings))
+        return
+    await _advance(message, state, apply(await _draft(state), value), settings, secrets)
+
+
+async def city_typed(message: Message) -> None:
+    markup = city_keyboard(
+        message.text or "",
+        _language(),
+        lambda city: SellCD(action=SellAction.CITY, step=Step.CITY, city=city.id),
+        extra_rows=[navigation(Step.CITY)],
+    )
+    if markup is None:
+        await message.answer(_("sell-city-not-found"), reply_markup=with_navigation(Step.CITY))
+        return
+    await message.answer(_("sell-pick-city"), reply_markup=markup)
+
+
+async def city_chosen(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
+) -> None:
+    city = picked_city(callback_data.city)
+    if city is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    draft = (await _draft(state)).with_city(city.id, city.display_name(_language()), city.timezone)
+    await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def when_typed(
+    message: Message, state: FSMContext, settings: Settings, listing_rules: ListingRules, secrets: Secrets, clock: Clock
+) -> None:
+    draft = await _draft(state)
+    assert draft.city_tz is not None
+    try:
+        event_at = parse_event_datetime(message.text or "", draft.city_tz, clock.now(), max_ahead=listing_rules.horizon)
+    except DomainError as error:
+        await message.answer(_input_error(error, settings))
+        return
+    when = describe_local(event_at, draft.city_tz, _language(), city_name=draft.city_name)
+    await message.answer(_("sell-when-understood").format(when=when))
+    await _advance(message, state, replace(draft, event_at=event_at), settings, secrets)
+
+
+async def seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        draft = replace(await _draft(state), seat=None, seat_done=True)
+        await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def price_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    draft = await _draft(state)
+    try:
+        price = parse_amount(message.text or "")
+        check_price(draft.face_value or 0, price, settings.max_markup_percent)
+    except DomainError as error:
+        await message.answer(_input_error(error, settings))
+        return
+    await _advance(message, state, replace(draft, price=price), settings, secrets)
+
+
+async def photo_sent(
+    message: Message,
+    bot: Bot,
+    state: FSMContext,
+    repo: Repo,
+    settings: Settings,
+    listing_rules: ListingRules,
+    secrets: Secrets,
+    photo_storage: PhotoStorage,
+    user: User,
+) -> None:
+    if message.photo:
+        file_id, declared = message.photo[-1].file_id, message.photo[-1].file_size
+    else:
+        assert message.document is not None
+        if message.document.mime_type and not message.document.mime_type.startswith("image/"):
+            await message.answer(_("sell-photo-format"))
+            return
+        file_id, declared = message.document.file_id, message.document.file_size
+    too_large = _("sell-photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
+    if declared is not None and declared > settings.max_photo_bytes:
+        await message.answer(too_large)
+        return
+    try:
+        downloaded = await bot.download(file_id, destination=BytesIO())
+    except TelegramBadRequest:  # "file is too big" (over the Bot API's 20 MB) or gone
+        await message.answer(too_large)
+        return
+    assert downloaded is not None
+    try:
+        draft = await listings.take_photo(
+            repo, listing_rules, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
+        )
+    except DomainError as error:
+        await message.answer(_listing_error(error, settings))
+        return
+    await _save(state, draft)
+    await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets)
+
+
+async def barcode_picked(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, repo: Repo, settings: Settings,
+    secrets: Secrets, user: User,
+) -> None:  # fmt: skip
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.index)
+    except DomainError as error:
+        await callback.answer(_listing_error(error, settings), show_alert=True)
+        return
+    await callback.answer()
+    await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def publish(
+    callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
+    secrets: Secrets, clock: Clock, user: User,
+) -> None:  # fmt: skip
+    if not isinstance(callback.message, Message):
+        return
+    draft = await _draft(state)
+    try:
+        ticket = await listings.publish(repo, listing_rules, secrets, user, draft, clock.now())
+    except DomainError as error:
+        await callback.answer()
+        await callback.message.answer(_listing_error(error, settings))
+        redo = _REDO.get(error.code)
+        if redo is not None:
+            await _ask(callback.message, state, draft, redo, settings, secrets)
+        return
+    await state.clear()
+    await callback.answer()
+    await edit_in_place(callback.message, summary(draft, secrets, settings, _language(), published=True), None)
+    await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())
+
+
+_REDO: dict[str, str] = {
+    "sell-error-date.past": Step.WHEN,
+    "sell-error-date.too_far": Step.WHEN,
+    "sell-error-price.over_cap": Step.PRICE,
+    "sell-error-price.not_positive": Step.PRICE,
+    "sell-photo-duplicate": Step.PHOTO,
+    "sell-incomplete": Step.TYPE,
+}
+
+
+# --- anything else inside the wizard -----------------------------------------------------------------------------
+async def photo_expected(message: Message) -> None:
+    await message.answer(_("sell-send-photo"))
+
+
+async def buttons_expected(message: Message) -> None:
+    await message.answer(_("sell-use-buttons"))
+
+
+async def text_expected(message: Message) -> None:
+    await message.answer(_("sell-send-text"))
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(start, F.text.in_(texts_for("menu-sell")))
+    router.message.register(start, Command("sell"))
+    router.callback_query.register(cancel, StateFilter(SellWizard), SellCD.filter(F.action == SellAction.CANCEL))
+    router.callback_query.register(back, SellCD.filter(F.action == SellAction.BACK))
+    router.callback_query.register(edit, SellWizard.summary, SellCD.filter(F.action == SellAction.EDIT))
+    router.callback_query.register(goto, SellWizard.summary, SellCD.filter(F.action == SellAction.GOTO))
+    router.callback_query.register(type_chosen, SellWizard.type, SellCD.filter(F.action == SellAction.TYPE))
+    router.message.register(parsed_step_typed, StateFilter(*PARSED_STEPS), TYPED)
+    router.message.register(city_typed, SellWizard.city, TYPED)
+    router.callback_query.register(city_chosen, SellWizard.city, SellCD.filter(F.action == SellAction.CITY))
+    router.message.register(when_typed, SellWizard.when, TYPED)
+    router.callback_query.register(seat_skipped, SellWizard.seat, SellCD.filter(F.action == SellAction.SKIP))
+    router.message.register(price_typed, SellWizard.price, TYPED)
+    router.message.register(photo_sent, StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
+    router.callback_query.register(barcode_picked, SellWizard.pick, SellCD.filter(F.action == SellAction.PICK))
+    router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
+    router.message.register(photo_expected, SellWizard.photo, NOT_NAVIGATION)
+    router.message.register(
+        buttons_expected, StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary), NOT_NAVIGATION
+    )
+    router.message.register(text_expected, StateFilter(SellWizard.seat, SellWizard.face, SellWizard.price), ~F.text)
+    router.message.register(
+        text_expected, StateFilter(SellWizard.name, SellWizard.city, SellWizard.venue, SellWizard.when), ~F.text
+    )
+    return router

@@ -1,0 +1,97 @@
+"""The ticket card: the one function that draws a ticket, wherever it is shown (the feed, My tickets, the sell summary,
+an admin's /ticket, the buyer's ticket), parametrised by who reads it; and the one-line form lists and notices use."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+
+from db.models import EventType, Ticket
+from handlers.shared import formatting
+from handlers.shared.display import city_name, event_type_label, local_time, money
+from services.draft import Draft
+from services.seats import Seat
+
+
+class Audience(enum.Enum):
+    FEED = "feed"  # a buyer browsing: the markup over face value
+    OWNER = "owner"  # the seller, their own ticket
+    DRAFT = "draft"  # the seller, before publishing
+    ADMIN = "admin"  # an admin's file of the ticket
+    BUYER = "buyer"  # the buyer, after paying
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a card shows of a listing, from a ticket or from the seller's draft."""
+
+    event_name: str
+    event_type: EventType
+    city_id: int
+    city_name: str
+    city_tz: str
+    venue: str
+    event_at: datetime
+    seat: Seat | None
+    price: int
+    face_value: int
+    currency: str
+
+    @classmethod
+    def of_ticket(cls, ticket: Ticket) -> CardFacts:
+        parts = (ticket.seat_section, ticket.seat_row, ticket.seat_number)
+        seat = Seat(*parts, standing=ticket.standing) if any(parts) or ticket.standing else None
+        return cls(ticket.event_name, ticket.event_type, ticket.city_id, ticket.city_name, ticket.city_tz,
+                   ticket.venue, ticket.event_at, seat, ticket.price, ticket.face_value, ticket.currency)  # fmt: skip
+
+    @classmethod
+    def of_draft(cls, draft: Draft, currency: str) -> CardFacts:
+        assert draft.event_type and draft.event_at and draft.city_tz and draft.city_id is not None
+        return cls(draft.name or "", draft.event_type, draft.city_id, draft.city_name or "", draft.city_tz,
+                   draft.venue or "", draft.event_at, draft.seat, draft.price or 0, draft.face_value or 0,
+                   currency)  # fmt: skip
+
+
+def seat_label(seat: Seat | None, language: str) -> str:
+    """ "Section A, row 5, seat 12" in the reader's language; "" for a ticket without a seat."""
+    return formatting.seat_label(seat, language) if seat else ""
+
+
+def when(facts: CardFacts, language: str) -> str:
+    return local_time(facts.event_at, facts.city_tz, city_name(facts.city_id, language, facts.city_name), language)
+
+
+def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: int | None = None) -> str:
+    """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
+    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers."""
+    name = hd.quote(facts.event_name)
+    kind = event_type_label(facts.event_type)
+    title = (
+        _("card-title-numbered").format(number=number, name=name, type=kind)
+        if number is not None
+        else _("card-title").format(name=name, type=kind)
+    )
+    place = city_name(facts.city_id, language, facts.city_name)
+    lines = [title, f"{hd.quote(place)}, {hd.quote(facts.venue)}", hd.quote(when(facts, language))]
+    seat = seat_label(facts.seat, language)
+    if seat:
+        lines.append("📍 " + hd.quote(seat))
+    elif audience in (Audience.DRAFT, Audience.BUYER, Audience.ADMIN):
+        lines.append("📍 " + _("card-seat-none"))
+    price, face = money(facts.price, facts.currency, language), money(facts.face_value, facts.currency, language)
+    if audience is Audience.FEED:
+        markup = round((facts.price - facts.face_value) * 100 / facts.face_value) if facts.face_value else 0
+        lines.append(_("card-price-markup").format(price=price, face=face, markup=f"{markup:+d}"))
+    else:
+        lines.append(_("card-price").format(price=price, face=face))
+    return "\n".join(lines)
+
+
+def ticket_line(ticket: Ticket, language: str) -> str:
+    """The ticket in one line, for lists and notices: "Splean — Fri 25 Dec 2026, 19:00 Moscow time, Crocus"."""
+    facts = CardFacts.of_ticket(ticket)
+    return f"{ticket.event_name} — {when(facts, language)}, {ticket.venue}"

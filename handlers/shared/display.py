@@ -1,0 +1,42 @@
+"""How money, dates, cities and event types read to people, in every feature."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram.utils.i18n import gettext as _
+from babel.numbers import format_currency
+
+from db.models import EventType
+from handlers.shared.city_picker import picked_city
+from handlers.shared.formatting import describe_local
+from services import orders
+
+
+def event_type_label(kind: EventType) -> str:
+    return _(f"feed-type-{kind.value}")
+
+
+def money(amount: int, currency: str, language: str) -> str:
+    """Whole major units: "2 500 ₽", "RUB 2,500"."""
+    return format_currency(amount, currency, format="#,##0\u00a0¤", locale=language, currency_digits=False)
+
+
+def amount_text(amount: int, currency: str, language: str) -> str:
+    """An amount in the payment currency's smallest unit, as people read it: "⭐️ 1 200", "2 100 ₽"."""
+    if currency == orders.STARS:
+        return f"⭐️ {amount}"
+    units = 10 ** orders.minor_units(currency)
+    whole, cents = divmod(amount, units)
+    return money(whole, currency, language) if not cents else f"{amount / units:.2f} {currency}"
+
+
+def city_name(city_id: int, language: str, stored: str | None = None) -> str:
+    """The city's name in the reader's language; the name stored with a ticket when the directory lacks the id."""
+    city = picked_city(city_id)
+    return city.display_name(language) if city else stored or str(city_id)
+
+
+def local_time(moment: datetime, tz: str, city: str, language: str) -> str:
+    """A moment in a city's local time: "Fri 25 Dec 2026, 19:00 Moscow time"."""
+    return describe_local(moment, tz, language, city_name=city)

@@ -1,0 +1,1 @@
+"""Registration: /start and the phone contact."""

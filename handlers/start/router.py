@@ -1,0 +1,74 @@
+"""/start and registration by the user's own phone contact."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
+
+from bot.i18n import language_for
+from db.models import User
+from db.repo import Repo
+from handlers.shared.menu import contact_keyboard, main_menu
+from services import accounts
+from services.clock import Clock
+from services.errors import DomainError
+
+PUBLIC = {"public": True}
+
+
+class Registration(StatesGroup):
+    contact = State()
+
+
+async def start(message: Message, state: FSMContext, user: User | None) -> None:
+    await state.clear()
+    if user is not None:
+        await message.answer(_("reg-welcome-back").format(name=hd.quote(user.first_name)), reply_markup=main_menu())
+        return
+    await state.set_state(Registration.contact)
+    await message.answer(_("reg-greeting"), reply_markup=contact_keyboard())
+
+
+async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock: Clock, user: User | None) -> None:
+    if user is not None:
+        await message.answer(_("reg-already-registered"), reply_markup=main_menu())
+        return
+    assert message.contact is not None and message.from_user is not None
+    share = accounts.ContactShare(
+        sender_id=message.from_user.id,
+        contact_user_id=message.contact.user_id,
+        phone=message.contact.phone_number,
+        first_name=message.from_user.first_name,
+        last_name=message.from_user.last_name,
+        username=message.from_user.username,
+        language=language_for(message.from_user.language_code),
+    )
+    try:
+        account = await accounts.register(repo, share, clock.now())
+    except DomainError as error:
+        await message.answer(_(error.code), reply_markup=contact_keyboard())
+        return
+    await state.clear()
+    await message.answer(_("reg-done").format(name=hd.quote(account.first_name)), reply_markup=main_menu())
+
+
+async def contact_expected(message: Message, state: FSMContext, user: User | None) -> None:
+    if user is not None:  # a step left over (registered meanwhile, from another device)
+        await state.clear()
+        await message.answer(_("fallback-unknown"), reply_markup=main_menu())
+        return
+    await message.answer(_("reg-need-contact"), reply_markup=contact_keyboard())
+
+
+def create_router() -> Router:
+    """A fresh router with this feature's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart(), flags=PUBLIC)
+    router.message.register(contact_shared, F.contact, flags=PUBLIC)
+    router.message.register(contact_expected, Registration.contact, flags=PUBLIC)
+    return router
