@@ -13,7 +13,10 @@ from aiohttp import web
 
 from db.models import Ticket, User
 from db.repo import Repo
-from sandbox.emulator import ApiCall, ApiError, BotApiEmulator, BotState
+from sandbox.emulator import BotApiEmulator
+from sandbox.errors import ApiError
+from sandbox.params import ApiCall
+from sandbox.state import BotState
 from services import orders
 from services.barcodes import render_barcode_png
 from services.crypto import Secrets

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.workers.reconciler import ReconcileJob
 from db.models import LedgerEntry, OrderStatus, OutboxMessage, RefundStatus, TicketStatus
 from db.repo import Repo
-from sandbox.emulator import BotApiEmulator, InvoiceInfo
+from sandbox.emulator import BotApiEmulator
+from sandbox.state import InvoiceInfo
 from services import orders, reconcile
 from services.crypto import Secrets
 from services.reconcile import Finding
