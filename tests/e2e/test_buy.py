@@ -140,6 +140,7 @@ async def test_provider_invoice_with_a_fee(harness_provider: Harness, qr_samples
 async def test_stars_fee_is_one_price_item(harness_sqlite: Harness) -> None:
     h = harness_sqlite
     h.settings.service_fee_percent = 10
+    await h.restart()  # the rules are built from the settings at start-up
     seller, buyer = h.person(7221, "Sveta"), h.person(7222, "Boris", language="ru")
     await h.register(seller)
     await h.register(buyer)
