@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
-from services import originality
+from services import groups, originality
 from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
 from services.draft import Draft, SealedBarcode
@@ -251,12 +251,19 @@ async def withdrawable(repo: Repo, seller: User, ticket_id: int) -> Ticket:
 
 
 async def withdraw(repo: Repo, seller: User, ticket_id: int, now: datetime) -> Ticket:
-    """Take one's own ticket off sale; only while it is on sale (a buyer paying for it keeps it reserved). One
-    conditional update: a double click or a buyer's hold at the same moment leaves one outcome."""
+    """Take one's own ticket off sale (one of a together-group: the whole group); only while it is on sale (a buyer
+    paying for it keeps it reserved). One conditional update: a double click or a buyer's hold at the same moment
+    leaves one outcome."""
     await own_ticket(repo, seller, ticket_id)
-    if not await repo.listings.withdraw(ticket_id, seller.id, now):
+    unit = await groups.unit_of(repo, ticket_id)
+    assert unit is not None
+    if unit.group_id is None:
+        withdrawn = await repo.listings.withdraw(ticket_id, seller.id, now)
+    else:
+        withdrawn = await groups.move_unit(repo, unit, [TicketStatus.ACTIVE], TicketStatus.WITHDRAWN, now)
+    if not withdrawn:
         raise _not_withdrawable(await own_ticket(repo, seller, ticket_id))
-    await repo.history.record([ticket_id], TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
+    await repo.history.record(unit.ids, TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
     return await own_ticket(repo, seller, ticket_id)
 
 
