@@ -16,6 +16,8 @@ from datetime import datetime
 from db.models import GroupMode, ListingGroup, Ticket, TicketStatus, User
 from db.repo import Repo
 from services.errors import DomainError
+from services.pricing import max_price
+from services.seats import Seat
 
 MIN_SIZE, MAX_SIZE = 2, 8
 
@@ -50,9 +52,9 @@ async def create_group(
     if len({(t.event_key, t.currency) for t in found}) != 1 or found[0].event_key is None:
         raise DomainError("group-event")
     if mode == GroupMode.TOGETHER:
-        cap = sum(t.face_value for t in found) * (100 + max_markup_percent) // 100
+        cap = max_price(sum(t.face_value for t in found), max_markup_percent)
         if total_price is None or not 1 <= total_price <= cap:
-            raise DomainError("group-price", cap=cap)
+            raise DomainError("group-price", max_price=cap)
     group = await repo.groups.add(ListingGroup(seller_id=seller.id, mode=mode, size=len(ids), created_at=now))
     if await repo.groups.join(group.id, ids, seller.id) != len(ids):
         raise DomainError("group-tickets")  # the caller rolls back: a ticket changed meanwhile
@@ -95,12 +97,19 @@ class SeatSpan:
 
 
 def seat_span(tickets: Sequence[Ticket]) -> SeatSpan:
+    return span_of_seats([Seat(t.seat_section, t.seat_row, t.seat_number, t.standing) for t in tickets])
+
+
+def span_of_seats(places: Sequence[Seat | None]) -> SeatSpan:
+    """The span of seats as the seller typed them (None: no seat), for a listing not published yet."""
+
     def number_order(seat: str) -> tuple[int, int | str]:
         return (0, int(seat)) if seat.isdigit() else (1, seat)
 
-    sections = {t.seat_section for t in tickets}
-    rows = {t.seat_row for t in tickets}
-    seats = sorted((t.seat_number for t in tickets if t.seat_number), key=number_order)
+    given = [place or Seat(None, None, None) for place in places]
+    sections = {t.section for t in given}
+    rows = {t.row for t in given}
+    seats = sorted((t.number for t in given if t.number), key=number_order)
     return SeatSpan(
         sections.pop() if len(sections) == 1 else None,
         rows.pop() if len(rows) == 1 else None,
