@@ -83,9 +83,6 @@ class ExtraSeat:
             photo_key=data.get("photo_key"),
             photo_phash=data.get("photo_phash"),
             choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
-            extra=tuple(ExtraSeat.from_data(seat) for seat in data.get("extra") or ()),
-            mode=GroupMode(data["mode"]) if data.get("mode") in GroupMode._value2member_map_ else None,
-            total_price=data.get("total_price"),
         )
 
 
