@@ -4,8 +4,10 @@ order paid, both seats to the same buyer, nobody with one seat)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -15,13 +17,19 @@ from db.engine import create_sessionmaker
 from db.models import GroupMode, Order, OrderStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
 from services import events, groups, listings, orders, sweeps, waitlist
+from services.barcodes import Barcode
+from services.draft import Draft, ExtraSeat, SealedBarcode, SeatStep
 from services.errors import DomainError
 from services.orders import Outcome, Payment, PaymentResult
-from tests.factories import make_payment_rules, make_ticket, make_users
+from services.seats import Seat
+from tests.factories import make_listing_rules, make_payment_rules, make_ticket, make_user, make_users
+from tests.test_listings import SECRETS, photo
+from tests.test_listings import draft as listing_draft
 from tests.test_orders_race import in_parallel
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 RULES = make_payment_rules()
+LISTING_RULES = make_listing_rules()
 HOLD = RULES.hold_time
 OFFER_MINUTES = 10
 
@@ -190,3 +198,32 @@ async def test_twenty_buyers_race_for_a_two_seat_group(engine: AsyncEngine) -> N
         statuses_of_orders = Counter((await session.execute(select(Order.status))).scalars())
         assert statuses_of_orders == {OrderStatus.PAID: 1, OrderStatus.REFUNDED: 19}
         assert await session.scalar(select(func.count(Refund.id))) == 19
+
+
+async def test_a_listing_of_more_seats_publishes_all_or_none(repo: Repo) -> None:
+    seller = await make_user(repo, NOW)
+    first = replace(listing_draft("SEAT-12"), event_at=NOW + timedelta(days=30))
+    assert first.next_seat_step() is None
+    adding = first.with_adding(ExtraSeat())
+    assert adding.next_seat_step() == SeatStep.SEAT
+    adding = adding.with_adding(ExtraSeat(seat=Seat("A", "5", "13"), seat_done=True))
+    assert adding.next_seat_step() == SeatStep.PHOTO
+    barcode = SealedBarcode.seal(Barcode("QRCode", "SEAT-13"), SECRETS)
+    two = adding.with_adding(replace(adding.extra[0], barcode=barcode, photo_key="1" * 32, photo_phash=photo("13")))
+    assert two.adding is None and two.next_seat_step() == SeatStep.MODE
+    together = replace(two, mode=GroupMode.TOGETHER)
+    assert together.next_seat_step() == SeatStep.TOTAL
+    assert Draft.from_data(json.loads(json.dumps(together.to_data()))) == together  # the FSM data round trip
+
+    over = replace(together, total_price=4801)  # the cap: 2 x 2,000 + 20 %
+    with pytest.raises(DomainError) as caught:
+        await listings.publish_listing(repo, LISTING_RULES, SECRETS, seller, over, NOW)
+    assert caught.value.code == "group-price"
+    assert (await repo.session.execute(select(func.count(Ticket.id)))).scalar_one() == 0  # none published
+
+    tickets = await listings.publish_listing(
+        repo, LISTING_RULES, SECRETS, seller, replace(together, total_price=4800), NOW
+    )
+    unit = await groups.unit_of(repo, tickets[1].id)
+    assert unit is not None and unit.ids == [t.id for t in tickets] and unit.price == 4800
+    assert groups.seat_span(unit.tickets) == groups.SeatSpan("A", "5", "12", "13")
