@@ -1,5 +1,6 @@
 """The sell wizard's draft: the steps in order, what each has filled in, and the barcode kept sealed; JSON-safe, so
-a draft survives a restart in the FSM data."""
+a draft survives a restart in the FSM data. After the last step the seller may add more seats of the same event
+(each with its own seat and photo), then choose "sold together" (one price for all) or "sold separately"."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from db.models import EventType
+from db.models import EventType, GroupMode
 from services.barcodes import Barcode
 from services.crypto import Secrets
 from services.seats import Seat
@@ -30,6 +31,17 @@ class Step(enum.StrEnum):
 
 STEPS = tuple(Step)
 
+MAX_SEATS = 8  # a listing holds 2-8 tickets of one event (services.groups)
+
+
+class SeatStep(enum.StrEnum):
+    """The steps of another seat added to the listing, and of how the seats are sold."""
+
+    SEAT = "more_seat"
+    PHOTO = "more_photo"
+    MODE = "mode"
+    TOTAL = "total"
+
 
 @dataclass(frozen=True)
 class SealedBarcode:
@@ -44,6 +56,34 @@ class SealedBarcode:
 
     def open(self, secrets: Secrets) -> Barcode:
         return Barcode(self.format, secrets.open_text(self.sealed.encode("ascii")))
+
+
+@dataclass(frozen=True)
+class ExtraSeat:
+    """Another ticket of the listing's event: its seat, and its own photo and barcode (checked as a single one's)."""
+
+    seat: Seat | None = None
+    seat_done: bool = False
+    barcode: SealedBarcode | None = None
+    photo_key: str | None = None
+    photo_phash: str | None = None
+    choices: tuple[SealedBarcode, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.seat_done and self.barcode is not None and self.photo_key is not None
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> ExtraSeat:
+        seat, barcode = data.get("seat"), data.get("barcode")
+        return cls(
+            seat=Seat(**seat) if seat else None,
+            seat_done=bool(data.get("seat_done")),
+            barcode=SealedBarcode(**barcode) if barcode else None,
+            photo_key=data.get("photo_key"),
+            photo_phash=data.get("photo_phash"),
+            choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +105,9 @@ class Draft:
     photo_key: str | None = None
     photo_phash: str | None = None
     choices: tuple[SealedBarcode, ...] = field(default=())  # several barcodes on the photo: which one?
+    extra: tuple[ExtraSeat, ...] = field(default=())  # more seats of this event; the last perhaps being added
+    mode: GroupMode | None = None  # with more seats: sold together or separately
+    total_price: int | None = None  # sold together: the one price of every seat
 
     def has(self, step: Step) -> bool:
         return {
@@ -83,6 +126,44 @@ class Draft:
         """The first step not answered yet; None when the draft is complete (the summary)."""
         return next((step for step in STEPS if not self.has(step)), None)
 
+    @property
+    def seats(self) -> int:
+        return 1 + len(self.extra)
+
+    @property
+    def adding(self) -> ExtraSeat | None:
+        """The seat being added, until its seat and photo are in."""
+        return self.extra[-1] if self.extra and not self.extra[-1].complete else None
+
+    def next_seat_step(self) -> SeatStep | None:
+        """With more seats: the first of their steps not answered yet; None when there is nothing left to ask."""
+        adding = self.adding
+        if adding is not None:
+            return SeatStep.SEAT if not adding.seat_done else SeatStep.PHOTO
+        if self.extra and self.mode is None:
+            return SeatStep.MODE
+        if self.extra and self.mode == GroupMode.TOGETHER and self.total_price is None:
+            return SeatStep.TOTAL
+        return None
+
+    def with_adding(self, seat: ExtraSeat) -> Draft:
+        """The seat being added, updated (a new one when none is being added)."""
+        kept = self.extra[:-1] if self.adding is not None else self.extra
+        return replace(self, extra=(*kept, seat), total_price=None)
+
+    def without_adding(self) -> Draft:
+        """Back from adding a seat: the seat being added (or, none, the last one added) is dropped."""
+        extra = self.extra[:-1]
+        return replace(self, extra=extra, mode=self.mode if extra else None, total_price=None)
+
+    def ticket_drafts(self) -> list[Draft]:
+        """One single-ticket draft per seat, the first seat first (each is published as a single listing)."""
+        single = replace(self, extra=(), mode=None, total_price=None)
+        return [single] + [
+            replace(single, seat=s.seat, barcode=s.barcode, photo_key=s.photo_key, photo_phash=s.photo_phash)
+            for s in self.extra
+        ]
+
     def with_city(self, city_id: int, name: str, tz: str) -> Draft:
         """A new city has a new time zone: the date must be typed again in it."""
         moved = tz != self.city_tz
@@ -90,13 +171,14 @@ class Draft:
 
     def with_face_value(self, face_value: int) -> Draft:
         """A new face value: the price is asked again against the new cap."""
-        return replace(self, face_value=face_value, price=None)
+        return replace(self, face_value=face_value, price=None, total_price=None)
 
     def to_data(self) -> dict[str, Any]:
         data = asdict(self)
         data["event_type"] = self.event_type.value if self.event_type else None
         data["event_at"] = self.event_at.isoformat() if self.event_at else None
         data["choices"] = [asdict(choice) for choice in self.choices]
+        data["mode"] = self.mode.value if self.mode else None
         return data
 
     @classmethod
@@ -123,4 +205,7 @@ class Draft:
             photo_key=data.get("photo_key"),
             photo_phash=data.get("photo_phash"),
             choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
+            extra=tuple(ExtraSeat.from_data(seat) for seat in data.get("extra") or ()),
+            mode=GroupMode(data["mode"]) if data.get("mode") in GroupMode._value2member_map_ else None,
+            total_price=data.get("total_price"),
         )

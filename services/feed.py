@@ -13,6 +13,7 @@ from typing import Any
 from db.models import EventType, Ticket
 from db.repo import Repo
 from db.repositories.feed import FeedQuery, Key, SellerSummary
+from services import groups
 
 PAGE_SIZE = 5
 QUERY_MAX = 60
@@ -80,6 +81,7 @@ def clean_search(text: str) -> str | None:
 class FeedCard:
     ticket: Ticket
     seller: SellerSummary
+    unit: tuple[Ticket, ...] = ()  # seats sold together: every ticket of the group (the card is its lead's)
 
 
 @dataclass(frozen=True)
@@ -123,5 +125,11 @@ async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *
 
 async def _page(repo: Repo, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
     sellers = await repo.feed.sellers(sorted({ticket.seller_id for ticket in tickets}))
-    cards = [FeedCard(ticket, sellers[ticket.seller_id]) for ticket in tickets]
+    cards = []
+    for ticket in tickets:
+        unit = await groups.unit_of(repo, ticket.id) if ticket.group_id else None
+        if unit is None or unit.group_id is None:
+            cards.append(FeedCard(ticket, sellers[ticket.seller_id]))
+        elif unit.lead.id == ticket.id:  # seats sold together: one card, their lead's
+            cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit.tickets)))
     return FeedPage(cards, has_newer=has_newer, has_older=has_older)

@@ -26,10 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
-from services import originality
+from services import events, groups, originality
 from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
-from services.draft import Draft, SealedBarcode
+from services.draft import Draft, ExtraSeat, SealedBarcode
 from services.errors import DomainError
 from services.feed import fold
 from services.pricing import check_price
@@ -128,9 +128,60 @@ async def choose_barcode(repo: Repo, secrets: Secrets, seller: User, draft: Draf
 
 
 async def forget_photo(photo_storage: PhotoStorage, draft: Draft) -> None:
-    """Delete the draft's stored photo (the wizard was cancelled or the photo replaced)."""
-    if draft.photo_key:
-        await photo_storage.delete(draft.photo_key)
+    """Delete the draft's stored photos, its more seats' too (the wizard was cancelled or the photo replaced)."""
+    for key in (draft.photo_key, *(seat.photo_key for seat in draft.extra)):
+        if key:
+            await photo_storage.delete(key)
+
+
+# --- more seats of the same event --------------------------------------------------------------------------------
+def _check_new_in_listing(secrets: Secrets, draft: Draft, barcode: SealedBarcode) -> None:
+    """A seat's barcode is none of the listing's other seats'."""
+    listed = [draft.barcode, *(seat.barcode for seat in draft.extra if seat.complete)]
+    new = fingerprint_of(secrets, barcode.open(secrets))
+    if any(other and fingerprint_of(secrets, other.open(secrets)) == new for other in listed):
+        raise DomainError("sell-seat-same-barcode")
+
+
+async def take_seat_photo(
+    repo: Repo,
+    rules: ListingRules,
+    secrets: Secrets,
+    photo_storage: PhotoStorage,
+    seller: User,
+    draft: Draft,
+    data: bytes,
+) -> Draft:
+    """The photo of the seat being added: every check of take_photo, and its barcode on no other seat of the
+    listing; several barcodes go to `choices` (choose_seat_barcode)."""
+    adding = draft.adding
+    assert adding is not None
+    taken = await take_photo(repo, rules, secrets, photo_storage, seller, Draft(photo_key=adding.photo_key), data)
+    seat = replace(adding, photo_key=taken.photo_key, photo_phash=taken.photo_phash, barcode=None)
+    seat = replace(seat, choices=taken.choices)
+    if taken.barcode is not None:
+        try:
+            _check_new_in_listing(secrets, draft, taken.barcode)
+        except DomainError:
+            await forget_photo(photo_storage, taken)
+            raise
+        seat = replace(seat, barcode=taken.barcode)
+    return draft.with_adding(seat)
+
+
+async def choose_seat_barcode(repo: Repo, secrets: Secrets, seller: User, draft: Draft, index: int) -> Draft:
+    """The seller picked barcode `index` of the added seat's photo."""
+    adding = draft.adding
+    if adding is None:
+        raise DomainError("sell-stale")
+    chosen = await choose_barcode(repo, secrets, seller, Draft(choices=adding.choices), index)
+    assert chosen.barcode is not None
+    _check_new_in_listing(secrets, draft, chosen.barcode)
+    return draft.with_adding(replace(adding, barcode=chosen.barcode, choices=()))
+
+
+def seat_choice_labels(secrets: Secrets, seat: ExtraSeat) -> tuple[str, ...]:
+    return choice_labels(secrets, Draft(choices=seat.choices))
 
 
 def choice_labels(secrets: Secrets, draft: Draft) -> tuple[str, ...]:
@@ -140,6 +191,24 @@ def choice_labels(secrets: Secrets, draft: Draft) -> tuple[str, ...]:
 
 
 # --- publishing --------------------------------------------------------------------------------------------------
+async def publish_listing(
+    repo: Repo, rules: ListingRules, secrets: Secrets, seller: User, draft: Draft, now: datetime
+) -> list[Ticket]:
+    """The draft's ticket; with more seats, every seat's ticket (each through all of publish's checks, as a single
+    listing) and their group (together: one price for all), in one savepoint: all of them or none."""
+    if not draft.extra:
+        return [await publish(repo, rules, secrets, seller, draft, now)]
+    if draft.next_step() is not None or draft.next_seat_step() is not None or draft.mode is None:
+        raise DomainError("sell-incomplete")
+    async with repo.session.begin_nested():
+        tickets = [await publish(repo, rules, secrets, seller, single, now) for single in draft.ticket_drafts()]
+        await groups.create_group(
+            repo, now, seller, [ticket.id for ticket in tickets], draft.mode,
+            total_price=draft.total_price, max_markup_percent=rules.max_markup_percent,
+        )  # fmt: skip
+    return tickets
+
+
 async def publish(
     repo: Repo, rules: ListingRules, secrets: Secrets, seller: User, draft: Draft, now: datetime
 ) -> Ticket:
@@ -190,6 +259,7 @@ async def publish(
         created_at=now,
         updated_at=now,
     )
+    ticket.event_key = events.key_of(ticket)
     try:
         await repo.listings.add(ticket)
     except IntegrityError:  # the same barcode published a moment ago by a concurrent update
@@ -251,12 +321,19 @@ async def withdrawable(repo: Repo, seller: User, ticket_id: int) -> Ticket:
 
 
 async def withdraw(repo: Repo, seller: User, ticket_id: int, now: datetime) -> Ticket:
-    """Take one's own ticket off sale; only while it is on sale (a buyer paying for it keeps it reserved). One
-    conditional update: a double click or a buyer's hold at the same moment leaves one outcome."""
+    """Take one's own ticket off sale (one of a together-group: the whole group); only while it is on sale (a buyer
+    paying for it keeps it reserved). One conditional update: a double click or a buyer's hold at the same moment
+    leaves one outcome."""
     await own_ticket(repo, seller, ticket_id)
-    if not await repo.listings.withdraw(ticket_id, seller.id, now):
+    unit = await groups.unit_of(repo, ticket_id)
+    assert unit is not None
+    if unit.group_id is None:
+        withdrawn = await repo.listings.withdraw(ticket_id, seller.id, now)
+    else:
+        withdrawn = await groups.move_unit(repo, unit, [TicketStatus.ACTIVE], TicketStatus.WITHDRAWN, now)
+    if not withdrawn:
         raise _not_withdrawable(await own_ticket(repo, seller, ticket_id))
-    await repo.history.record([ticket_id], TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
+    await repo.history.record(unit.ids, TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
     return await own_ticket(repo, seller, ticket_id)
 
 

@@ -3,7 +3,11 @@
 A ticket is never sold twice: the hold is one conditional UPDATE of the ticket (active -> reserved), the sale
 another (reserved -> sold, or active -> sold for a lapsed hold nobody took), both checked by their row counts, and
 the partial unique index uq_orders_paid_ticket refuses a second paid order for a ticket whatever happens above it.
-A payment that can't buy the ticket any more is refunded."""
+A payment that can't buy the ticket any more is refunded.
+
+What one Buy takes is a unit (services.groups.unit_of): a single ticket, or every ticket of a together-group (adjacent
+seats), whose order points at the lead ticket. Every state change moves the whole unit or nothing
+(services.groups.move_unit), so no race, crash or refund sells part of a group."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from typing import Protocol
 
 from babel.numbers import get_currency_precision
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +28,9 @@ from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.orders import PendingRefund, Purchase
 from db.repositories.sweeps import LapsedHold
+from services import groups, waitlist
 from services.errors import DomainError
+from services.groups import Unit
 from services.rules import PaymentRules
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ ERROR_CODES = (
     "buy-gone",
     "buy-own-ticket",
     "buy-reserved",
+    "buy-offered",
     "buy-event-passed",
     "buy-currency",
     "buy-not-yours",
@@ -74,7 +82,17 @@ def minor_units(currency: str) -> int:
     return 0 if currency == STARS else get_currency_precision(currency)
 
 
-def charge_for(ticket: Ticket, rules: PaymentRules) -> Charge:
+class Priced(Protocol):
+    """A ticket, or a unit of them (one price for a together-group)."""
+
+    @property
+    def price(self) -> int: ...
+
+    @property
+    def currency(self) -> str: ...
+
+
+def charge_for(ticket: Priced, rules: PaymentRules) -> Charge:
     """Provider: the price in the currency's smallest unit plus a fee line. Stars: the price converted with
     STARS_PER_UNIT and rounded up, the fee folded into one amount (a Stars invoice has one price item)."""
     if ticket.currency != rules.currency:
@@ -94,38 +112,49 @@ def charge_for(ticket: Ticket, rules: PaymentRules) -> Charge:
 @dataclass(frozen=True)
 class Hold:
     order: Order
-    ticket: Ticket
+    ticket: Ticket  # the unit's lead ticket (the order's)
+    tickets: tuple[Ticket, ...]  # every ticket the hold takes (two or more for a together-group)
     charge: Charge
     new: bool = True  # False: the buyer's own live hold, pressed for again
 
 
+async def _unit(repo: Repo, ticket_id: int) -> Unit:
+    unit = await groups.unit_of(repo, ticket_id)
+    assert unit is not None  # a ticket row is never deleted
+    return unit
+
+
 async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, ticket_id: int) -> Hold:
-    """Reserve the ticket for the buyer for `rules.reservation_minutes` and open a pending order, in the caller's
-    transaction. Pressing Buy again during one's own hold gives the same order back."""
-    ticket = await repo.orders.ticket(ticket_id)
-    if ticket is None:
+    """Reserve the ticket (for a together-group: all its tickets) for the buyer for `rules.reservation_minutes` and
+    open one pending order for the unit's price, in the caller's transaction. Pressing Buy again during one's own
+    hold gives the same order back."""
+    unit = await groups.unit_of(repo, ticket_id)
+    if unit is None:
         raise DomainError("buy-gone")
+    ticket = unit.lead
     if ticket.seller_id == buyer.id:
         raise DomainError("buy-own-ticket")
-    own = await repo.orders.live_hold(ticket_id, buyer.id, now)
+    own = await repo.orders.live_hold(ticket.id, buyer.id, now)
     if own is not None:
-        return Hold(own, ticket, Charge(own.currency, own.amount - own.fee_amount, own.fee_amount), new=False)
-    if ticket.status in GONE:
+        charge = Charge(own.currency, own.amount - own.fee_amount, own.fee_amount)
+        return Hold(own, ticket, tuple(unit.tickets), charge, new=False)
+    if any(t.status in GONE for t in unit.tickets):
         raise DomainError("buy-gone")
     if ticket.event_at <= now:
         raise DomainError("buy-event-passed")
-    charge = charge_for(ticket, rules)
+    if not await waitlist.may_buy(repo, ticket.id, buyer, now):
+        raise DomainError("buy-offered")  # a waiter's claim window on it is open
+    charge = charge_for(unit, rules)
     if ticket.status == TicketStatus.RESERVED:  # perhaps by a hold past its time that the sweep has not ended yet
-        await expire_hold(repo, now, ticket_id=ticket_id)
-    if not await repo.orders.move_ticket(ticket_id, TicketStatus.ACTIVE, TicketStatus.RESERVED, now, buyer_id=buyer.id):
-        ticket = await repo.orders.ticket(ticket_id)
-        raise DomainError(
-            "buy-reserved" if ticket is not None and ticket.status == TicketStatus.RESERVED else "buy-gone"
-        )
+        await expire_hold(repo, now, ticket_id=ticket.id)
+    if not await groups.move_unit(repo, unit, [TicketStatus.ACTIVE], TicketStatus.RESERVED, now, buyer_id=buyer.id):
+        fresh = await _unit(repo, ticket.id)
+        reserved = any(t.status == TicketStatus.RESERVED for t in fresh.tickets)
+        raise DomainError("buy-reserved" if reserved else "buy-gone")
     order = await repo.orders.add(
         Order(
             public_id=secrets.token_urlsafe(16),
-            ticket_id=ticket_id,
+            ticket_id=ticket.id,
             buyer_id=buyer.id,
             amount=charge.total,
             fee_amount=charge.fee,
@@ -135,10 +164,9 @@ async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, tick
             expires_at=now + rules.hold_time,
         )
     )
-    await repo.history.record([ticket_id], TicketStatus.RESERVED, actor="buyer", at=now)
-    ticket = await repo.orders.ticket(ticket_id)
-    assert ticket is not None
-    return Hold(order, ticket, charge)
+    await repo.history.record(unit.ids, TicketStatus.RESERVED, actor="buyer", at=now)
+    unit = await _unit(repo, ticket.id)
+    return Hold(order, unit.lead, tuple(unit.tickets), charge)
 
 
 @dataclass(frozen=True)
@@ -148,24 +176,27 @@ class ExpiredHolds:
 
 
 async def expire_hold(repo: Repo, now: datetime, *, ticket_id: int | None = None) -> ExpiredHolds:
-    """A hold past its time ends: its pending order -> expired, its ticket -> back on sale, with a history row.
-    The hold sweep runs it for every hold due; Buy for one ticket (`ticket_id`) whose hold lapsed before the sweep
-    came. Only the transaction that expires the order puts the ticket back, so two buyers can't both take it."""
+    """A hold past its time ends: its pending order -> expired, its tickets (a together-group's every one) -> back
+    on sale, with history rows. The hold sweep runs it for every hold due; Buy for one unit's lead (`ticket_id`)
+    whose hold lapsed before the sweep came. Only the transaction that expires the order puts the tickets back, so
+    two buyers can't both take them."""
     lapsed = await repo.sweeps.expire_holds(now, ticket_id=ticket_id)
     reopened = await repo.sweeps.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
+    reopened = sorted([*reopened, *await groups.reopen_together(repo, reopened, now)])
     await repo.history.record(reopened, TicketStatus.ACTIVE, actor="system", at=now, reason=HOLD_EXPIRED)
     return ExpiredHolds(lapsed, reopened)
 
 
 async def cancel_hold(repo: Repo, now: datetime, buyer: User, order_id: int) -> Order:
-    """The buyer lets the ticket go before paying: the order is cancelled and the ticket back on sale."""
+    """The buyer lets the ticket go before paying: the order is cancelled and its unit back on sale."""
     order = await repo.orders.by_id(order_id)
     if order is None or order.buyer_id != buyer.id:
         raise DomainError("buy-not-yours")
     if not await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.CANCELLED):
         raise DomainError("buy-hold-over")
-    if await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
-        await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="buyer", at=now, reason="cancelled")
+    unit = await _unit(repo, order.ticket_id)
+    if await groups.move_unit(repo, unit, [TicketStatus.RESERVED], TicketStatus.ACTIVE, now):
+        await repo.history.record(unit.ids, TicketStatus.ACTIVE, actor="buyer", at=now, reason="cancelled")
     return order
 
 
@@ -226,7 +257,7 @@ class Outcome(enum.StrEnum):
 class PaymentResult:
     outcome: Outcome
     order: Order | None = None
-    ticket: Ticket | None = None
+    ticket: Ticket | None = None  # the unit's lead ticket
     payout: Payout | None = None
     refund: Refund | None = None  # the refund row (Stars: for the caller to do now; provider: an admin task)
     reason: str | None = None  # why the money goes back
@@ -276,30 +307,32 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
         "telegram_payment_charge_id": payment.telegram_charge_id,
         "provider_payment_charge_id": payment.provider_charge_id,
     }
+    unit = await _unit(repo, order.ticket_id)
     async with repo.session.begin_nested():
         if order.status == OrderStatus.PENDING:  # the buyer's own hold (even if just lapsed and not yet swept)
             sold = await repo.orders.move(order.id, [OrderStatus.PENDING], OrderStatus.PAID, **paid)
-            sold = sold and await repo.orders.move_ticket(
-                order.ticket_id, TicketStatus.RESERVED, TicketStatus.SOLD, now, buyer_id=order.buyer_id
+            sold = sold and await groups.move_unit(
+                repo, unit, [TicketStatus.RESERVED], TicketStatus.SOLD, now, buyer_id=order.buyer_id
             )
-        elif order.status == OrderStatus.EXPIRED:  # the hold lapsed: fine if nobody else took the ticket
-            sold = await repo.orders.move_ticket(
-                order.ticket_id, TicketStatus.ACTIVE, TicketStatus.SOLD, now, buyer_id=order.buyer_id
+        elif order.status == OrderStatus.EXPIRED:  # the hold lapsed: fine if nobody else took the tickets
+            sold = await groups.move_unit(
+                repo, unit, [TicketStatus.ACTIVE], TicketStatus.SOLD, now, buyer_id=order.buyer_id
             )
             sold = sold and await repo.orders.move(order.id, [OrderStatus.EXPIRED], OrderStatus.PAID, **paid)
         else:
             sold = False
         if not sold:
             raise _NotSold
-    ticket = await repo.orders.ticket(order.ticket_id)
+    unit = await _unit(repo, order.ticket_id)
+    ticket = unit.lead
     fresh = await repo.orders.by_id(order.id)
-    assert ticket is not None and fresh is not None
+    assert fresh is not None
     net = fresh.amount - fresh.fee_amount
     payout = await repo.payouts.add(
         Payout(  # the seller is owed the asking price in the listing's currency, whatever the buyer paid in
             order_id=fresh.id,
             seller_id=ticket.seller_id,
-            amount=ticket.price * 10 ** minor_units(ticket.currency),
+            amount=unit.price * 10 ** minor_units(unit.currency),
             currency=ticket.currency,
             status=PayoutStatus.HELD,
             release_at=ticket.event_at + rules.escrow_time,
@@ -312,8 +345,9 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
     if fresh.fee_amount:
         postings.append(Posting("fee", "platform", fresh.fee_amount, fresh.currency, order_id=fresh.id))
     await repo.ledger.post(postings, now)
-    await repo.history.record([ticket.id], TicketStatus.SOLD, actor="buyer", at=now)
-    await repo.orders.drop_waiters(ticket.id)
+    await repo.history.record(unit.ids, TicketStatus.SOLD, actor="buyer", at=now)
+    for ticket_id in unit.ids:
+        await repo.orders.drop_waiters(ticket_id)
     return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
 
 
@@ -346,9 +380,11 @@ async def _bounce(repo: Repo, now: datetime, order: Order, payment: Payment, rea
     except IntegrityError:  # a concurrent delivery of the same payment recorded it first
         seen = await repo.orders.by_charge_id(payment.telegram_charge_id)
         return PaymentResult(Outcome.DUPLICATE, order=seen)
-    # A pending order holds its ticket (one pending order per ticket): its end frees the ticket.
-    if held and await repo.orders.move_ticket(order.ticket_id, TicketStatus.RESERVED, TicketStatus.ACTIVE, now):
-        await repo.history.record([order.ticket_id], TicketStatus.ACTIVE, actor="system", at=now, reason=reason)
+    # A pending order holds its unit (one pending order per ticket): its end frees every ticket of it.
+    if held:
+        unit = await _unit(repo, order.ticket_id)
+        if await groups.move_unit(repo, unit, [TicketStatus.RESERVED], TicketStatus.ACTIVE, now):
+            await repo.history.record(unit.ids, TicketStatus.ACTIVE, actor="system", at=now, reason=reason)
     return await _refund_payment(repo, now, order, payment, reason)
 
 

@@ -2,7 +2,8 @@
 start-up (so hours of downtime are caught up at once):
 
 - listings: tickets on sale whose event has started -> expired (the brief's markTicketAsOutdated, done by time);
-- holds: pending orders past their hold -> expired, and their tickets back on sale (services.orders.expire_hold);
+- holds: pending orders past their hold -> expired, and their tickets (a together-group's every seat) back on sale
+  (services.orders.expire_hold);
 - escrow: held payouts past their release time -> released (a dispute has frozen its payout, so a disputed payout is
   never held and never released here), for the payout gateway.
 
@@ -48,7 +49,8 @@ async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
     """Every hold past its time ends (services.orders.expire_hold); with the tickets, for telling the buyers."""
     expired = await orders.expire_hold(repo, now)
     lapsed, reopened = expired.lapsed, expired.reopened
-    tickets = {ticket.id: ticket for ticket in await repo.sweeps.tickets(sorted({h.ticket_id for h in lapsed}))}
+    due = sorted({h.ticket_id for h in lapsed} | set(reopened))  # a together-group's every seat is reopened
+    tickets = {ticket.id: ticket for ticket in await repo.sweeps.tickets(due)}
     ended = [EndedHold(hold.order_id, hold.buyer_id, tickets[hold.ticket_id]) for hold in lapsed]
     return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])
 

@@ -11,11 +11,31 @@ import pytest
 from bot.i18n import LANGUAGES, LOCALES_DIR, read_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
-KEY_CALL = re.compile(r"""\b(?:_|__|gettext|lazy_gettext|texts_for|translate)\(\s*["']([a-z0-9][a-z0-9._-]*)["']""")
+KEY_CALL = re.compile(
+    r"""\b(?:_|__|gettext|ngettext|lazy_gettext|texts_for|translate)\(\s*["']([a-z0-9][a-z0-9._-]*)["']"""
+)
+PLURAL_FORMS = {"en": 2, "ru": 3}  # one / other; one / few / many (1 билет, 2 билета, 5 билетов)
 
 
 def catalogs() -> dict[str, dict[str, str]]:
-    return {lang: {m.id: m.string for m in read_catalog(LOCALES_DIR / lang) if m.id} for lang in LANGUAGES}
+    """Every key's text; a count's text (ngettext) as its forms joined by newlines."""
+    return {
+        lang: {
+            (m.id[0] if isinstance(m.id, tuple) else m.id): "\n".join(m.string) if m.pluralizable else m.string
+            for m in read_catalog(LOCALES_DIR / lang)
+            if m.id
+        }
+        for lang in LANGUAGES
+    }
+
+
+def test_counts_have_every_plural_form() -> None:
+    for lang in LANGUAGES:
+        for message in read_catalog(LOCALES_DIR / lang):
+            if message.id and message.pluralizable:
+                forms = message.string
+                assert len(forms) == PLURAL_FORMS[lang] and all(form.strip() for form in forms), message.id
+                assert len({frozenset(placeholders(form)) for form in forms}) == 1, message.id
 
 
 def keys_in_code() -> set[str]:

@@ -6,7 +6,7 @@ from aiogram.types import LabeledPrice
 from aiogram.utils.i18n import gettext as _
 
 from bot.settings import Settings
-from handlers.shared.cards import CardFacts, seat_label, ticket_line
+from handlers.shared.cards import CardFacts, seat_line, ticket_line
 from handlers.shared.long_text import clip
 from services import orders
 
@@ -19,10 +19,10 @@ def invoice_title(hold: orders.Hold) -> str:
 
 
 def invoice_description(hold: orders.Hold, language: str, settings: Settings) -> str:
-    ticket = hold.ticket
+    ticket = hold.ticket  # seats sold together: the seats' span, and one amount for all of them
     description = _("buy-invoice-description").format(
         event=ticket_line(ticket, language),
-        seat=seat_label(CardFacts.of_ticket(ticket).seat, language) or _("card-seat-none"),
+        seat=seat_line(CardFacts.of_ticket(ticket, hold.tickets), language) or _("card-seat-none"),
         minutes=settings.reservation_minutes,
     )
     return clip(description, DESCRIPTION_MAX)

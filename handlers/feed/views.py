@@ -27,7 +27,7 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
 
 
 def card(card: FeedCard, number: int, own: bool, language: str) -> str:
-    lines = [ticket_card(CardFacts.of_ticket(card.ticket), Audience.FEED, language, number=number)]
+    lines = [ticket_card(CardFacts.of_ticket(card.ticket, card.unit), Audience.FEED, language, number=number)]
     if own:
         lines.append(_("feed-card-yours"))
     else:

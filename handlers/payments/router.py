@@ -16,7 +16,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.notices import tell_seller_sold
 from handlers.payments.delivery import refund, send_ticket
-from services import accounts, orders
+from services import accounts, groups, orders
 from services.clock import Clock
 from services.crypto import Secrets
 from services.errors import DomainError
@@ -70,8 +70,10 @@ async def paid(
         return
     assert result.order is not None and result.ticket is not None and user is not None
     await message.answer(_("buy-paid"))
+    unit = await groups.unit_of(repo, result.ticket.id)  # seats sold together: every barcode
     try:
-        await send_ticket(bot, user, result.order, result.ticket, secrets, photo_storage)
+        for ticket in unit.tickets if unit else [result.ticket]:
+            await send_ticket(bot, user, result.order, ticket, secrets, photo_storage)
     finally:  # the sale stands either way (My purchases shows the ticket again): the seller hears of it
         seller = await accounts.by_id(repo, result.ticket.seller_id)
         if seller is not None and result.payout is not None:

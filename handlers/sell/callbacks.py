@@ -8,11 +8,12 @@ import enum
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 
-from db.models import EventType
+from db.models import EventType, GroupMode
 from handlers.shared.ids import RowId
-from services.draft import Step
+from services.draft import SeatStep, Step
 
 PICK = "pick"  # the barcode choice after a photo with several
+MORE_PICK = "more_pick"  # the same for the photo of a seat being added
 SUMMARY = "summary"
 
 
@@ -28,9 +29,15 @@ class SellWizard(StatesGroup):
     photo = State()
     pick = State()
     summary = State()
+    more_seat = State()  # SeatStep.SEAT: another seat of this event
+    more_photo = State()  # SeatStep.PHOTO: its photo
+    more_pick = State()
+    mode = State()  # SeatStep.MODE: sold together or separately
+    total = State()  # SeatStep.TOTAL: the one price of seats sold together
 
 
 STATES: dict[str, State] = {state.state.split(":", 1)[1]: state for state in SellWizard.__all_states__}
+SEAT_STEPS = (*SeatStep, MORE_PICK)
 
 
 class SellAction(enum.StrEnum):
@@ -43,6 +50,8 @@ class SellAction(enum.StrEnum):
     PUBLISH = "publish"
     EDIT = "edit"
     GOTO = "goto"
+    ADD = "add"  # add another seat of this event
+    MODE = "mode"
 
 
 class SellCD(CallbackData, prefix="sell"):
@@ -52,3 +61,4 @@ class SellCD(CallbackData, prefix="sell"):
     goto: Step | None = None  # goto: the step to edit
     city: RowId = 0  # city: the city id
     index: int = 0  # pick: the barcode's index among those found
+    mode: GroupMode | None = None  # mode: sold together or separately

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db.models import EventType
+from db.models import EventType, GroupMode
 from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
 from handlers.shared.display import event_type_label
 from services import listings
@@ -42,12 +42,21 @@ def pick_keyboard(step: str, labels: tuple[str, ...]) -> InlineKeyboardMarkup:
     return with_navigation(step, *rows)
 
 
-def summary_keyboard() -> InlineKeyboardMarkup:
-    rows = [
-        [button("sell-publish", SellCD(action=SellAction.PUBLISH, step=SUMMARY))],
-        [button("sell-edit", SellCD(action=SellAction.EDIT, step=SUMMARY))],
-    ]
+def summary_keyboard(*, can_add: bool) -> InlineKeyboardMarkup:
+    """Publish, Add another seat (while the listing has room for one), Edit."""
+    rows = [[button("sell-publish", SellCD(action=SellAction.PUBLISH, step=SUMMARY))]]
+    if can_add:
+        rows.append([button("sell-add-seat", SellCD(action=SellAction.ADD, step=SUMMARY))])
+    rows.append([button("sell-edit", SellCD(action=SellAction.EDIT, step=SUMMARY))])
     return with_navigation(SUMMARY, *rows)
+
+
+def mode_keyboard(step: str) -> InlineKeyboardMarkup:
+    rows = [
+        [button(f"sell-mode-{mode}", SellCD(action=SellAction.MODE, step=step, mode=mode))]
+        for mode in (GroupMode.TOGETHER, GroupMode.SEPARATELY)
+    ]
+    return with_navigation(step, *rows)
 
 
 def edit_keyboard() -> InlineKeyboardMarkup:

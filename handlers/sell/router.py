@@ -1,6 +1,8 @@
 """Sell: the listing wizard. Each step is a state of SellWizard; every prompt has Back and Cancel. The draft lives in
 the FSM data (so the wizard survives a restart) with the barcode sealed; after each answer the wizard goes to the
-first step still unanswered, or to the summary (Publish / Edit / Cancel) when none is left."""
+first step still unanswered, or to the summary (Publish / Add another seat / Edit / Cancel) when none is left.
+Another seat of the same event asks its seat and its photo (checked as a single ticket's), then whether the seats
+are sold together (one price for all) or separately."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
@@ -22,10 +24,11 @@ from bot.i18n import texts_for
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.sell.callbacks import PICK, STATES, SUMMARY, SellAction, SellCD, SellWizard
+from handlers.sell.callbacks import MORE_PICK, PICK, SEAT_STEPS, STATES, SUMMARY, SellAction, SellCD, SellWizard
 from handlers.sell.keyboards import (
     button,
     edit_keyboard,
+    mode_keyboard,
     navigation,
     pick_keyboard,
     summary_keyboard,
@@ -43,7 +46,7 @@ from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
 from services.dates import parse_event_datetime
-from services.draft import STEPS, Draft, Step
+from services.draft import MAX_SEATS, STEPS, Draft, ExtraSeat, SeatStep, Step
 from services.errors import DomainError
 from services.pricing import check_price, max_price
 from services.rules import ListingRules
@@ -102,14 +105,41 @@ async def _ask(
         labels = listings.choice_labels(secrets, draft)
         await message.answer(_("sell-pick-barcode"), reply_markup=pick_keyboard(step, labels))
     elif step == SUMMARY:
-        await message.answer(summary(draft, secrets, settings, _language()), reply_markup=summary_keyboard())
+        markup = summary_keyboard(can_add=draft.seats < MAX_SEATS)
+        await message.answer(summary(draft, secrets, settings, _language()), reply_markup=markup)
+    elif step == SeatStep.SEAT:
+        skip = [button("sell-skip", SellCD(action=SellAction.SKIP, step=step))]
+        text = _("sell-ask-more-seat").format(number=draft.seats)
+        await message.answer(text, reply_markup=with_navigation(step, skip))
+    elif step == SeatStep.PHOTO:
+        mb = settings.max_photo_bytes // (1024 * 1024)
+        text = _("sell-ask-more-photo").format(number=draft.seats, max_mb=mb)
+        await message.answer(text, reply_markup=with_navigation(step))
+    elif step == MORE_PICK:
+        assert draft.adding is not None
+        labels = listings.seat_choice_labels(secrets, draft.adding)
+        await message.answer(_("sell-pick-barcode"), reply_markup=pick_keyboard(step, labels))
+    elif step == SeatStep.MODE:
+        text = ngettext("sell-ask-mode", "sell-ask-mode", draft.seats).format(count=draft.seats)
+        await message.answer(text, reply_markup=mode_keyboard(step))
+    elif step == SeatStep.TOTAL:
+        face = (draft.face_value or 0) * draft.seats
+        cap = money(max_price(face, settings.max_markup_percent), settings.currency, _language())
+        text = ngettext("sell-ask-total", "sell-ask-total", draft.seats).format(
+            count=draft.seats, max_price=cap, percent=settings.max_markup_percent
+        )
+        await message.answer(text, reply_markup=with_navigation(step))
     else:
         await message.answer(_(f"sell-ask-{step}"), reply_markup=with_navigation(step))
 
 
+def _next(draft: Draft) -> str | None:
+    return draft.next_step() or draft.next_seat_step()
+
+
 async def _advance(message: Message, state: FSMContext, draft: Draft, settings: Settings, secrets: Secrets) -> None:
     await _save(state, draft)
-    await _ask(message, state, draft, draft.next_step(), settings, secrets)
+    await _ask(message, state, draft, _next(draft), settings, secrets)
 
 
 # --- start, cancel, back, edit -----------------------------------------------------------------------------------
@@ -140,11 +170,22 @@ async def _current_step(callback: CallbackQuery, callback_data: SellCD, state: F
 
 
 async def back(
-    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
-) -> None:
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets,
+    photo_storage: PhotoStorage,
+) -> None:  # fmt: skip
     if not await _current_step(callback, callback_data, state) or not isinstance(callback.message, Message):
         return
     step = callback_data.step
+    draft = await _draft(state)
+    if step in SEAT_STEPS:  # back from another seat: the seat being added (from its mode: the last one) is dropped
+        if step != SeatStep.TOTAL:
+            await listings.forget_photo(photo_storage, Draft(extra=(draft.extra[-1],)) if draft.extra else Draft())
+            draft = draft.without_adding()
+        else:
+            draft = replace(draft, mode=None)
+        await callback.answer()
+        await _advance(callback.message, state, draft, settings, secrets)
+        return
     if step in (PICK, SUMMARY):
         previous: str = Step.PHOTO
     elif step == Step.TYPE:
@@ -152,7 +193,7 @@ async def back(
     else:
         previous = STEPS[STEPS.index(Step(step)) - 1]
     await callback.answer()
-    await _ask(callback.message, state, await _draft(state), previous, settings, secrets)
+    await _ask(callback.message, state, draft, previous, settings, secrets)
 
 
 async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> None:
@@ -262,44 +303,62 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
     await _advance(message, state, replace(draft, price=price), settings, secrets)
 
 
-async def photo_sent(
-    message: Message,
-    bot: Bot,
-    state: FSMContext,
-    repo: Repo,
-    settings: Settings,
-    listing_rules: ListingRules,
-    secrets: Secrets,
-    photo_storage: PhotoStorage,
-    user: User,
-) -> None:
+async def _photo_bytes(message: Message, bot: Bot, settings: Settings) -> bytes | None:
+    """The photo or image file the seller sent; None (and the seller told why) when it can't be taken."""
     if message.photo:
         file_id, declared = message.photo[-1].file_id, message.photo[-1].file_size
     else:
         assert message.document is not None
         if message.document.mime_type and not message.document.mime_type.startswith("image/"):
             await message.answer(_("sell-photo-format"))
-            return
+            return None
         file_id, declared = message.document.file_id, message.document.file_size
     too_large = _("sell-photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
     if declared is not None and declared > settings.max_photo_bytes:
         await message.answer(too_large)
-        return
+        return None
     try:
         downloaded = await bot.download(file_id, destination=BytesIO())
     except TelegramBadRequest:  # "file is too big" (over the Bot API's 20 MB) or gone
         await message.answer(too_large)
-        return
+        return None
     assert downloaded is not None
+    return downloaded.getvalue()
+
+
+async def photo_sent(
+    message: Message, bot: Bot, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
+    secrets: Secrets, photo_storage: PhotoStorage, user: User,
+) -> None:  # fmt: skip
+    data = await _photo_bytes(message, bot, settings)
+    if data is None:
+        return
     try:
-        draft = await listings.take_photo(
-            repo, listing_rules, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
-        )
+        draft = await listings.take_photo(repo, listing_rules, secrets, photo_storage, user, await _draft(state), data)
     except DomainError as error:
         await message.answer(_listing_error(error, settings))
         return
     await _save(state, draft)
-    await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets)
+    await _ask(message, state, draft, PICK if draft.choices else _next(draft), settings, secrets)
+
+
+async def seat_photo_sent(
+    message: Message, bot: Bot, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
+    secrets: Secrets, photo_storage: PhotoStorage, user: User,
+) -> None:  # fmt: skip
+    """The photo of another seat: checked exactly as a single ticket's, and not one of this listing's barcodes."""
+    data = await _photo_bytes(message, bot, settings)
+    if data is None:
+        return
+    draft = await _draft(state)
+    try:
+        draft = await listings.take_seat_photo(repo, listing_rules, secrets, photo_storage, user, draft, data)
+    except DomainError as error:
+        await message.answer(_listing_error(error, settings))
+        return
+    await _save(state, draft)
+    adding = draft.adding
+    await _ask(message, state, draft, MORE_PICK if adding and adding.choices else _next(draft), settings, secrets)
 
 
 async def barcode_picked(
@@ -317,6 +376,74 @@ async def barcode_picked(
     await _advance(callback.message, state, draft, settings, secrets)
 
 
+# --- more seats of this event ------------------------------------------------------------------------------------
+async def add_seat(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    draft = await _draft(state)
+    if draft.seats >= MAX_SEATS or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    await _advance(callback.message, state, draft.with_adding(ExtraSeat()), settings, secrets)
+
+
+async def more_seat_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    draft = await _draft(state)
+    try:
+        seat = parse_seat(message.text or "")
+    except DomainError as error:
+        await message.answer(_input_error(error, settings))
+        return
+    assert draft.adding is not None
+    await _advance(message, state, draft.with_adding(replace(draft.adding, seat=seat, seat_done=True)), settings,
+                   secrets)  # fmt: skip
+
+
+async def more_seat_skipped(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    draft = await _draft(state)
+    await callback.answer()
+    if isinstance(callback.message, Message) and draft.adding is not None:
+        draft = draft.with_adding(replace(draft.adding, seat=None, seat_done=True))
+        await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def seat_barcode_picked(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, repo: Repo, settings: Settings,
+    secrets: Secrets, user: User,
+) -> None:  # fmt: skip
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        draft = await listings.choose_seat_barcode(repo, secrets, user, await _draft(state), callback_data.index)
+    except DomainError as error:
+        await callback.answer(_listing_error(error, settings), show_alert=True)
+        return
+    await callback.answer()
+    await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def mode_chosen(
+    callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
+) -> None:
+    if callback_data.mode is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    draft = replace(await _draft(state), mode=callback_data.mode, total_price=None)
+    await _advance(callback.message, state, draft, settings, secrets)
+
+
+async def total_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    """The one price of seats sold together: capped like a single ticket's, on the sum of their face values."""
+    draft = await _draft(state)
+    try:
+        total = parse_amount(message.text or "")
+        check_price((draft.face_value or 0) * draft.seats, total, settings.max_markup_percent)
+    except DomainError as error:
+        await message.answer(_input_error(error, settings))
+        return
+    await _advance(message, state, replace(draft, total_price=total), settings, secrets)
+
+
 async def publish(
     callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
     secrets: Secrets, clock: Clock, user: User,
@@ -325,7 +452,7 @@ async def publish(
         return
     draft = await _draft(state)
     try:
-        ticket = await listings.publish(repo, listing_rules, secrets, user, draft, clock.now())
+        tickets = await listings.publish_listing(repo, listing_rules, secrets, user, draft, clock.now())
     except DomainError as error:
         await callback.answer()
         await callback.message.answer(_listing_error(error, settings))
@@ -336,7 +463,14 @@ async def publish(
     await state.clear()
     await callback.answer()
     await edit_in_place(callback.message, summary(draft, secrets, settings, _language(), published=True), None)
-    await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())
+    if len(tickets) == 1:
+        published = _("sell-published").format(id=tickets[0].id)
+    else:
+        ids = ", ".join(str(ticket.id) for ticket in tickets)
+        published = ngettext("sell-published-seats", "sell-published-seats", len(tickets)).format(
+            count=len(tickets), ids=ids
+        )
+    await callback.message.answer(published, reply_markup=main_menu())
 
 
 _REDO: dict[str, str] = {
@@ -346,6 +480,7 @@ _REDO: dict[str, str] = {
     "sell-error-price.not_positive": Step.PRICE,
     "sell-photo-duplicate": Step.PHOTO,
     "sell-incomplete": Step.TYPE,
+    "group-price": SeatStep.TOTAL,
 }
 
 
@@ -381,11 +516,28 @@ def create_router() -> Router:
     router.message.register(photo_sent, StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
     router.callback_query.register(barcode_picked, SellWizard.pick, SellCD.filter(F.action == SellAction.PICK))
     router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
+    router.callback_query.register(add_seat, SellWizard.summary, SellCD.filter(F.action == SellAction.ADD))
+    router.message.register(more_seat_typed, SellWizard.more_seat, TYPED)
+    router.callback_query.register(more_seat_skipped, SellWizard.more_seat, SellCD.filter(F.action == SellAction.SKIP))
+    router.message.register(seat_photo_sent, StateFilter(SellWizard.more_photo, SellWizard.more_pick),
+                            F.photo | F.document)  # fmt: skip
+    router.callback_query.register(
+        seat_barcode_picked, SellWizard.more_pick, SellCD.filter(F.action == SellAction.PICK)
+    )
+    router.callback_query.register(mode_chosen, SellWizard.mode, SellCD.filter(F.action == SellAction.MODE))
+    router.message.register(total_typed, SellWizard.total, TYPED)
+    router.message.register(photo_expected, SellWizard.more_photo, NOT_NAVIGATION)
     router.message.register(photo_expected, SellWizard.photo, NOT_NAVIGATION)
     router.message.register(
-        buttons_expected, StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary), NOT_NAVIGATION
+        buttons_expected,
+        StateFilter(SellWizard.type, SellWizard.pick, SellWizard.summary, SellWizard.more_pick, SellWizard.mode),
+        NOT_NAVIGATION,
     )
-    router.message.register(text_expected, StateFilter(SellWizard.seat, SellWizard.face, SellWizard.price), ~F.text)
+    router.message.register(
+        text_expected,
+        StateFilter(SellWizard.seat, SellWizard.face, SellWizard.price, SellWizard.more_seat, SellWizard.total),
+        ~F.text,
+    )
     router.message.register(
         text_expected, StateFilter(SellWizard.name, SellWizard.city, SellWizard.venue, SellWizard.when), ~F.text
     )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.markdown import html_decoration as hd
 
 from bot.settings import Settings
-from handlers.shared.cards import Audience, CardFacts, ticket_card
+from db.models import GroupMode
+from handlers.shared.cards import Audience, CardFacts, seat_label, ticket_card
 from handlers.shared.display import money
 from services.crypto import Secrets
-from services.draft import Draft
+from services.draft import Draft, SealedBarcode
 
 
 def refusal(code: str, params: dict[str, object], settings: Settings, language: str) -> str:
@@ -25,7 +27,26 @@ def summary(draft: Draft, secrets: Secrets, settings: Settings, language: str, *
     """The listing as it will read, with the barcode's kind and tail for its seller; asking to publish, or saying
     that it is published."""
     assert draft.barcode is not None
-    barcode = draft.barcode.open(secrets)
     card = ticket_card(CardFacts.of_draft(draft, settings.currency), Audience.DRAFT, language)
+    if draft.extra:
+        card += "\n" + _seats(draft, secrets, language)
     key = "sell-summary-published" if published else "sell-summary"
-    return _(key).format(card=card, barcode=hd.quote(f"{barcode.label} …{barcode.tail}"))
+    return _(key).format(card=card, barcode=_tail(draft.barcode, secrets))
+
+
+def _tail(sealed: SealedBarcode, secrets: Secrets) -> str:
+    barcode = sealed.open(secrets)
+    return hd.quote(f"{barcode.label} …{barcode.tail}")
+
+
+def _seats(draft: Draft, secrets: Secrets, language: str) -> str:
+    """How the seats are sold, and each seat with its barcode's kind and tail."""
+    key = f"sell-summary-{draft.mode or GroupMode.SEPARATELY}"
+    mode = ngettext(key, key, draft.seats)
+    lines = [mode.format(count=draft.seats)]
+    seats = [(draft.seat, draft.barcode), *((seat.seat, seat.barcode) for seat in draft.extra)]
+    for number, (seat, barcode) in enumerate(seats, start=1):
+        place = hd.quote(seat_label(seat, language)) or _("card-seat-none")
+        tail = _tail(barcode, secrets) if barcode else "—"
+        lines.append(_("sell-summary-seat").format(number=number, seat=place, barcode=tail))
+    return "\n".join(lines)

@@ -4,15 +4,18 @@ an admin's /ticket, the buyer's ticket), parametrised by who reads it; and the o
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.markdown import html_decoration as hd
 
-from db.models import EventType, Ticket
+from db.models import EventType, GroupMode, Ticket
 from handlers.shared import formatting
 from handlers.shared.display import city_name, event_type_label, local_time, money
+from services import groups
 from services.draft import Draft
 from services.seats import Seat
 
@@ -40,25 +43,58 @@ class CardFacts:
     price: int
     face_value: int
     currency: str
+    together: groups.SeatSpan | None = None  # adjacent seats sold together: their span (one price, the sum)
+    seats: int = 1
 
     @classmethod
-    def of_ticket(cls, ticket: Ticket) -> CardFacts:
+    def of_ticket(cls, ticket: Ticket, unit: Sequence[Ticket] = ()) -> CardFacts:
+        """`unit`: with two or more tickets, every ticket of the together-group this one is sold in."""
         parts = (ticket.seat_section, ticket.seat_row, ticket.seat_number)
         seat = Seat(*parts, standing=ticket.standing) if any(parts) or ticket.standing else None
-        return cls(ticket.event_name, ticket.event_type, ticket.city_id, ticket.city_name, ticket.city_tz,
-                   ticket.venue, ticket.event_at, seat, ticket.price, ticket.face_value, ticket.currency)  # fmt: skip
+        facts = cls(ticket.event_name, ticket.event_type, ticket.city_id, ticket.city_name, ticket.city_tz,
+                    ticket.venue, ticket.event_at, seat, ticket.price, ticket.face_value, ticket.currency)  # fmt: skip
+        if len(unit) < 2:
+            return facts
+        return replace(facts, price=sum(t.price for t in unit), face_value=sum(t.face_value for t in unit),
+                       together=groups.seat_span(unit), seats=len(unit))  # fmt: skip
 
     @classmethod
     def of_draft(cls, draft: Draft, currency: str) -> CardFacts:
         assert draft.event_type and draft.event_at and draft.city_tz and draft.city_id is not None
-        return cls(draft.name or "", draft.event_type, draft.city_id, draft.city_name or "", draft.city_tz,
-                   draft.venue or "", draft.event_at, draft.seat, draft.price or 0, draft.face_value or 0,
-                   currency)  # fmt: skip
+        facts = cls(draft.name or "", draft.event_type, draft.city_id, draft.city_name or "", draft.city_tz,
+                    draft.venue or "", draft.event_at, draft.seat, draft.price or 0, draft.face_value or 0,
+                    currency)  # fmt: skip
+        if not draft.extra or draft.mode != GroupMode.TOGETHER:
+            return facts
+        span = groups.span_of_seats([draft.seat, *(seat.seat for seat in draft.extra)])
+        return replace(facts, price=draft.total_price or 0, face_value=facts.face_value * draft.seats,
+                       together=span, seats=draft.seats)  # fmt: skip
 
 
 def seat_label(seat: Seat | None, language: str) -> str:
     """ "Section A, row 5, seat 12" in the reader's language; "" for a ticket without a seat."""
     return formatting.seat_label(seat, language) if seat else ""
+
+
+def together_label(facts: CardFacts, language: str) -> str:
+    """ "2 seats together: Row 5, seats 12-13" for adjacent seats sold together; "" otherwise."""
+    span = facts.together
+    if span is None:
+        return ""
+    count = ngettext("card-together", "card-together", facts.seats).format(count=facts.seats)
+    place = seat_label(Seat(span.section, span.row, None), language) if span.section or span.row else ""
+    numbers = ""
+    if span.first and span.last and span.first != span.last:
+        numbers = _("card-seats-span").format(first=span.first, last=span.last)
+    elif span.first:
+        numbers = _("card-seats-one").format(seat=span.first)
+    details = ", ".join(part for part in (place, numbers) if part)
+    return f"{count}: {details}" if details else count
+
+
+def seat_line(facts: CardFacts, language: str) -> str:
+    """The seat, or the seats sold together, as one line; "" for a ticket without a seat."""
+    return together_label(facts, language) or seat_label(facts.seat, language)
 
 
 def when(facts: CardFacts, language: str) -> str:
@@ -77,7 +113,7 @@ def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: 
     )
     place = city_name(facts.city_id, language, facts.city_name)
     lines = [title, f"{hd.quote(place)}, {hd.quote(facts.venue)}", hd.quote(when(facts, language))]
-    seat = seat_label(facts.seat, language)
+    seat = seat_line(facts, language)
     if seat:
         lines.append("📍 " + hd.quote(seat))
     elif audience in (Audience.DRAFT, Audience.BUYER, Audience.ADMIN):
