@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
-from services import originality
+from services import originality, relay
 from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
 from services.draft import Draft, SealedBarcode
@@ -257,6 +257,7 @@ async def withdraw(repo: Repo, seller: User, ticket_id: int, now: datetime) -> T
     if not await repo.listings.withdraw(ticket_id, seller.id, now):
         raise _not_withdrawable(await own_ticket(repo, seller, ticket_id))
     await repo.history.record([ticket_id], TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
+    await relay.close_for_tickets(repo, [ticket_id], relay.CloseReason.WITHDRAWN, now)
     return await own_ticket(repo, seller, ticket_id)
 
 

@@ -23,6 +23,7 @@ from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.orders import PendingRefund, Purchase
 from db.repositories.sweeps import LapsedHold
+from services import relay
 from services.errors import DomainError
 from services.rules import PaymentRules
 
@@ -314,6 +315,7 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
     await repo.ledger.post(postings, now)
     await repo.history.record([ticket.id], TicketStatus.SOLD, actor="buyer", at=now)
     await repo.orders.drop_waiters(ticket.id)
+    await relay.close_for_tickets(repo, [ticket.id], relay.CloseReason.SOLD, now)
     return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
 
 

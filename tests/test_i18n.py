@@ -15,7 +15,15 @@ KEY_CALL = re.compile(r"""\b(?:_|__|gettext|lazy_gettext|texts_for|translate)\(\
 
 
 def catalogs() -> dict[str, dict[str, str]]:
-    return {lang: {m.id: m.string for m in read_catalog(LOCALES_DIR / lang) if m.id} for lang in LANGUAGES}
+    return {lang: {_key(m.id): _text(m.string) for m in read_catalog(LOCALES_DIR / lang) if m.id} for lang in LANGUAGES}
+
+
+def _key(msgid: str | tuple[str, ...]) -> str:
+    return msgid if isinstance(msgid, str) else msgid[0]  # a plural entry by its singular id
+
+
+def _text(msgstr: str | tuple[str, ...]) -> str:
+    return msgstr if isinstance(msgstr, str) else "\n".join(msgstr)  # every plural form, for the checks below
 
 
 def keys_in_code() -> set[str]:
