@@ -14,6 +14,7 @@ from db.models import Conversation, ConversationStatus, Rating
 from db.repo import Repo
 from sandbox.users import SimulatedUser
 from services import listings
+from services.masking import MASK, mask_contacts
 from tests.e2e.conftest import Harness
 from tests.e2e.market import buy_from_feed, list_tickets, open_feed
 from tests.factories import barcode_samples
@@ -28,7 +29,18 @@ def sent_to(h: Harness, person: SimulatedUser) -> str:
 
 
 def assert_knows_nothing_of(h: Harness, reader: SimulatedUser, other: SimulatedUser) -> None:
+    """Nothing of `other`'s identity in any call the bot made to `reader`, and nothing left to mask in any message
+    relayed to them."""
     seen = sent_to(h, reader)
+    texts = [
+        str(call.params.get("text", ""))
+        for call in h.emu.calls
+        if call.params.get("chat_id") in (reader.id, str(reader.id))
+    ]
+    relayed = [text for text in texts if "asks about" in text or "answers</b>" in text]
+    assert relayed and any(MASK in text for text in relayed)
+    for text in relayed:
+        assert not mask_contacts(text).masked, text
     assert other.phone is not None
     for secret in (str(other.id), other.username, other.last_name, other.phone, other.phone.lstrip("+")):
         assert secret and secret not in seen, secret
