@@ -185,7 +185,7 @@ async def test_a_share_link_opens_the_card_for_a_newcomer(harness_sqlite: Harnes
     greeting = await newcomer.wait_new()
     await newcomer.press(greeting.reply_markup["keyboard"][0][0]["text"])  # type: ignore[index]
     opened = await newcomer.wait_text("Ссылка на этот билет")
-    assert "Кино" in opened.content and "Новый продавец · 0 продаж" in opened.content
+    assert "Кино" in opened.content and "Пока без оценок · 0 продаж" in opened.content
     assert "🛒 Купить" in opened.button_texts and "💬 Спросить продавца" in opened.button_texts
     await newcomer.click(opened, "💬 Спросить продавца")
     await newcomer.wait_text("Напишите вопрос")
