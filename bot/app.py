@@ -26,6 +26,8 @@ from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.repo import Repo
 from db.session_context import current_session
+from handlers.talk.notices import ClosingNotices
+from services import relay
 from services.cities import load_directory
 from services.clock import Clock
 from services.crypto import Secrets, load_secrets
@@ -106,7 +108,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         photo_storage=photo_storage,
         payout_gateway=ManualPayoutGateway(),
     )
-    scheduler = SweepScheduler(Sweeper(sessionmaker, clock, notifier), settings.sweep_interval_seconds)
+    sweeper = Sweeper(sessionmaker, clock, notifier, chat_retention_days=settings.chat_retention_days)
+    scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)
 
 
@@ -165,13 +168,17 @@ async def _run(app: App, take_updates: Callable[[asyncio.Event], Awaitable[None]
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _stop_on_signal, app, signum)
+    closing_notices = ClosingNotices(app.sessionmaker, app.notifier)
+    stop_telling = relay.subscribe(closing_notices)
     try:
         await set_commands(app.bot, await admin_languages(app.sessionmaker, app.settings.admin_ids))
-        me = await app.bot.get_me()
+        me = await app.bot.me()  # cached: share links name the bot
         log.info("Serving as @%s", me.username)
         app.scheduler.start()
         await take_updates(app.stopping)
     finally:
+        stop_telling()
+        await closing_notices.drain()
         await app.close()
 
 

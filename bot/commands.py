@@ -17,7 +17,7 @@ from db.repo import Repo
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "feed", "sell", "my", "purchases", "profile", "help", "cancel")
+COMMANDS = ("start", "feed", "sell", "my", "purchases", "chats", "profile", "help", "cancel")
 ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds")
 
 

@@ -1,5 +1,5 @@
 """The frozen rule objects of services/rules.py, built from the settings at start-up and handed to the services
-through the Dispatcher (handlers receive them as `listing_rules` and `payment_rules`)."""
+through the Dispatcher (handlers receive them as `listing_rules`, `payment_rules` and `chat_flood`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.settings import Settings
+from services.relay import FloodLimit
 from services.rules import ListingRules, PaymentRules
 
 HORIZON = timedelta(days=365)  # how far ahead an event may be listed
@@ -35,6 +36,14 @@ def payment_rules(settings: Settings) -> PaymentRules:
     )
 
 
+def chat_flood(settings: Settings) -> FloodLimit:
+    return FloodLimit(messages=settings.chat_flood_messages, seconds=settings.chat_flood_seconds)
+
+
 def rules_of(settings: Settings) -> dict[str, object]:
     """The Dispatcher's keyword arguments for the rules."""
-    return {"listing_rules": listing_rules(settings), "payment_rules": payment_rules(settings)}
+    return {
+        "listing_rules": listing_rules(settings),
+        "payment_rules": payment_rules(settings),
+        "chat_flood": chat_flood(settings),
+    }

@@ -21,7 +21,7 @@ from bot.notifier import Notifier
 from db.repo import Repo
 from db.session_context import current_session
 from handlers import notices
-from services import sweeps
+from services import relay, sweeps
 from services.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,18 @@ class SweepCounts:
 class Sweeper:
     """The three sweeps, each in a transaction of its own, then the notices."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        notifier: Notifier,
+        *,
+        chat_retention_days: int = 90,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.notifier = notifier
+        self.chat_retention_days = chat_retention_days
 
     async def run_all(self) -> SweepCounts:
         """Holds first: a ticket freed after its event has started is then expired in the same run."""
@@ -92,6 +100,15 @@ class Sweeper:
             await self.notifier.notify(seller, notices.payout_released(release.ticket, release.payout, seller.language))
         return len(released)
 
+    async def purge_chats(self) -> int:
+        """Chat messages past CHAT_RETENTION_DAYS -> deleted (those an open dispute needs are kept)."""
+        async with self.sessionmaker() as session:
+            purged = await relay.purge(Repo(session), self.clock.now(), self.chat_retention_days)
+            await session.commit()
+        if purged:
+            log.info("sweep: %d chat messages purged", purged)
+        return purged
+
     async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
         """Run code written for an update (it may write through the notifier's on_blocked) in a session of its
         own, as the session middleware would, committed at the end."""
@@ -123,6 +140,9 @@ class SweepScheduler:
         every = IntervalTrigger(seconds=self.interval_seconds, timezone=UTC)
         for name in ("expire_holds", "expire_listings", "release_escrow"):
             self.scheduler.add_job(self._guarded(getattr(self.sweeper, name)), every, id=name)
+        hourly = IntervalTrigger(hours=1, timezone=UTC)
+        purge = self._guarded(self.sweeper.purge_chats)
+        self.scheduler.add_job(purge, hourly, id="purge_chats", next_run_time=datetime.now(UTC))
         self.scheduler.start()
 
     def _guarded(self, sweep: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

@@ -56,6 +56,11 @@ class Settings(DatabaseSettings):
 
     max_markup_percent: int = Field(20, ge=0, le=1000)
     reservation_minutes: int = Field(15, ge=1, le=24 * 60)
+    # The anonymous chat: at most CHAT_FLOOD_MESSAGES relayed per person in CHAT_FLOOD_SECONDS; messages kept
+    # CHAT_RETENTION_DAYS for disputes, then deleted.
+    chat_flood_messages: int = Field(5, ge=1, le=100)
+    chat_flood_seconds: int = Field(30, ge=1, le=3600)
+    chat_retention_days: int = Field(90, ge=1, le=3650)
     escrow_hours: int = Field(12, ge=0, le=24 * 30)
     payment_provider_token: SecretStr | None = None
     currency: str = "RUB"

@@ -19,6 +19,8 @@ from handlers.profile import router as profile
 from handlers.purchases import router as purchases
 from handlers.sell import router as sell
 from handlers.start import router as start
+from handlers.talk import router as talk
+from handlers.trust import router as trust
 
 
 def feature_routers() -> list[Router]:
@@ -38,5 +40,7 @@ def feature_routers() -> list[Router]:
         feed.create_router(),
         buy.create_router(),
         purchases.create_router(),
+        trust.create_router(),
+        talk.create_router(),
         fallback.create_fallback_router(),
     ]

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from db.models import AuditEntry, Order, Ticket, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales, TicketCard
+from services import relay
 from services.accounts import CONTROL_CHARS, normalise_phone
 from services.errors import DomainError
 
@@ -196,6 +197,7 @@ async def block_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int,
     if not await repo.admin.move_ticket(ticket_id, blockable, TicketStatus.BLOCKED, now, reason):
         raise DomainError("admin-block-not-on-sale")
     await repo.history.record([ticket_id], TicketStatus.BLOCKED, actor=admin_actor(admin_id), at=now, reason=reason)
+    await relay.close_for_tickets(repo, [ticket_id], relay.CloseReason.BLOCKED_TICKET, now)
     await repo.admin.audit(admin_id, "ticket_block", "ticket", ticket_id, now, reason)
     buyer = await repo.users.by_id(cancelled.buyer_id) if cancelled else None
     return Moderation(await _fresh(repo, ticket_id), card.seller, reason, cancelled, buyer)

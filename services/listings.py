@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
-from services import events, groups, originality
+from services import events, groups, originality, relay
 from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
 from services.draft import Draft, ExtraSeat, SealedBarcode
@@ -334,6 +334,7 @@ async def withdraw(repo: Repo, seller: User, ticket_id: int, now: datetime) -> T
     if not withdrawn:
         raise _not_withdrawable(await own_ticket(repo, seller, ticket_id))
     await repo.history.record(unit.ids, TicketStatus.WITHDRAWN, actor=ACTOR, at=now)
+    await relay.close_for_tickets(repo, unit.ids, relay.CloseReason.WITHDRAWN, now)
     return await own_ticket(repo, seller, ticket_id)
 
 

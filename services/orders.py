@@ -28,7 +28,7 @@ from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.orders import PendingRefund, Purchase
 from db.repositories.sweeps import LapsedHold
-from services import groups, waitlist
+from services import groups, relay, waitlist
 from services.errors import DomainError
 from services.groups import Unit
 from services.rules import PaymentRules
@@ -348,6 +348,7 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
     await repo.history.record(unit.ids, TicketStatus.SOLD, actor="buyer", at=now)
     for ticket_id in unit.ids:
         await repo.orders.drop_waiters(ticket_id)
+    await relay.close_for_tickets(repo, unit.ids, relay.CloseReason.SOLD, now)
     return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
 
 

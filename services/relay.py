@@ -7,9 +7,12 @@ the bot delivered (relay_routes). Messages are kept for disputes, then purged af
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from db.models import Conversation, ConversationStatus, RelayMessage, Ticket, TicketStatus, User
 from db.repo import Repo
@@ -18,6 +21,7 @@ from services.errors import DomainError
 from services.masking import mask_contacts
 
 ON_SALE = (TicketStatus.ACTIVE, TicketStatus.RESERVED)
+CLOSED_KEY = "relay_closed"  # session.info: conversations closed by a ticket leaving sale, told about on commit
 TEXT_MAX = 3000  # what is left of Telegram's 4,096 characters under the header naming the ticket
 CHATS_LIMIT = 20
 
@@ -185,6 +189,28 @@ class ChatLine:
     side: Side  # the user's own side in it
 
 
+@dataclass(frozen=True)
+class Talk:
+    """One conversation as one of its sides sees it: the ticket, their side, and the partner (for the bot only:
+    the chat to deliver to and its language, never shown)."""
+
+    conversation: Conversation
+    ticket: Ticket
+    side: Side
+    partner: User
+
+
+async def talk(repo: Repo, user: User, conversation_id: int) -> Talk:
+    conversation = await repo.relay.conversation(conversation_id)
+    if conversation is None:
+        raise DomainError("chat-not-yours")
+    side = _side(conversation, user)
+    partner = await repo.users.by_id(conversation.seller_id if side == Side.BUYER else conversation.buyer_id)
+    ticket = await repo.orders.ticket(conversation.ticket_id)
+    assert partner is not None and ticket is not None
+    return Talk(conversation, ticket, side, partner)
+
+
 async def chats(repo: Repo, user: User, limit: int = CHATS_LIMIT) -> list[ChatLine]:
     """/chats: the user's conversations, open ones first, the latest first."""
     lines = await repo.relay.of_user(user.id, limit)
@@ -224,7 +250,35 @@ async def close_for_tickets(
     the ones this call closed, with whom to tell. For a sale, the buyer's own conversation closes too: the deal
     is done and the dispute, if any, goes through the admins."""
     closed = await repo.relay.close_for_tickets(ticket_ids, reason, now)
-    return await repo.relay.closed_parties(closed)
+    parties = await repo.relay.closed_parties(closed)
+    if parties:
+        repo.session.info.setdefault(CLOSED_KEY, []).extend((reason, party) for party in parties)
+    return parties
+
+
+ClosedListener = Callable[[list[tuple[CloseReason, ClosedConversation]]], None]
+_listeners: set[ClosedListener] = set()
+
+
+def subscribe(listener: ClosedListener) -> Callable[[], None]:
+    """Call `listener` with the conversations close_for_tickets closed, once their transaction commits (the
+    callers are sales, withdrawals, sweeps and admins: none of them need know whom to tell); returns the
+    unsubscriber."""
+    _listeners.add(listener)
+    return lambda: _listeners.discard(listener)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    closed = session.info.pop(CLOSED_KEY, None)
+    if closed:
+        for listener in list(_listeners):
+            listener(closed)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(CLOSED_KEY, None)
 
 
 async def purge(repo: Repo, now: datetime, retention_days: int) -> int:

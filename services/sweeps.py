@@ -20,7 +20,7 @@ from datetime import datetime
 
 from db.models import Payout, Ticket, TicketStatus, User
 from db.repo import Repo
-from services import orders, payouts
+from services import orders, payouts, relay
 
 LISTING_EXPIRED = "event started"
 
@@ -29,6 +29,7 @@ async def expire_listings(repo: Repo, now: datetime) -> list[Ticket]:
     """Active tickets whose event has started -> expired, with their history rows; the tickets this call expired."""
     ticket_ids = await repo.sweeps.expire_listings(now)
     await repo.history.record(ticket_ids, TicketStatus.EXPIRED, actor="system", at=now, reason=LISTING_EXPIRED)
+    await relay.close_for_tickets(repo, ticket_ids, relay.CloseReason.EXPIRED, now)
     return await repo.sweeps.tickets(ticket_ids)
 
 

@@ -12,6 +12,8 @@ from handlers.buy.callbacks import BuyAction, BuyCD
 from handlers.feed.callbacks import FeedAction, FeedCD
 from handlers.shared.display import event_type_label
 from handlers.shared.paging import encode
+from handlers.talk.keyboards import ask_button
+from handlers.trust.keyboards import share_button
 from services.feed import Direction, FeedPage, Filters
 
 
@@ -29,6 +31,15 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         for number, card in enumerate(page.cards, start=1)
         if card.ticket.seller_id != viewer.id
     ]
+    ask = [
+        ask_button(_("talk-ask").format(number=number), card.ticket.id)
+        for number, card in enumerate(page.cards, start=1)
+        if card.ticket.seller_id != viewer.id
+    ]
+    share = [
+        share_button(_("share-button").format(number=number), card.ticket.id)
+        for number, card in enumerate(page.cards, start=1)
+    ]
     navigation = []
     if page.has_newer:
         first_at, first = encode(page.first)
@@ -42,6 +53,8 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         )
     rows = [
         buy,
+        ask,
+        share,
         navigation,
         [
             button("feed-filter-type", FeedCD(action=FeedAction.TYPES)),

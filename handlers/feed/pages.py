@@ -11,7 +11,7 @@ from db.repo import Repo
 from handlers.feed.keyboards import page_keyboard
 from handlers.feed.views import page_text
 from handlers.shared.editing import edit_in_place
-from services import feed
+from services import feed, ratings
 from services.clock import Clock
 from services.feed import Filters, PageRef
 
@@ -31,7 +31,8 @@ async def page_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     filters = await current_filters(state)
     page = await feed.load_page(repo, filters, ref, clock.now())
-    return page_text(page, filters, user, get_i18n().current_locale), page_keyboard(page, filters, user)
+    records = await ratings.seller_records(repo, [card.ticket.seller_id for card in page.cards])
+    return page_text(page, filters, user, get_i18n().current_locale, records), page_keyboard(page, filters, user)
 
 
 async def show_first_page(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:

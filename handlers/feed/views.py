@@ -6,6 +6,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
 from db.models import User
+from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
 from services.feed import FeedCard, FeedPage, Filters
@@ -26,19 +27,19 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
     return text
 
 
-def card(card: FeedCard, number: int, own: bool, language: str) -> str:
-    lines = [ticket_card(CardFacts.of_ticket(card.ticket, card.unit), Audience.FEED, language, number=number)]
+def card(card: FeedCard, number: int, own: bool, language: str, record: SellerRecord | None) -> str:
+    facts = CardFacts.of_ticket(card.ticket, card.unit)
+    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
-        lines.append(
-            _("feed-card-seller").format(name=hd.quote(card.seller.first_name), sales=card.seller.completed_sales)
-        )
+        lines.append(_("feed-card-seller").format(name=hd.quote(card.seller.first_name)))
     return "\n".join(lines)
 
 
-def page_text(page: FeedPage, filters: Filters, viewer: User, language: str) -> str:
+def page_text(page: FeedPage, filters: Filters, viewer: User, language: str, records: dict[int, SellerRecord]) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
-        blocks.append(card(feed_card, number, feed_card.ticket.seller_id == viewer.id, language))
+        own = feed_card.ticket.seller_id == viewer.id
+        blocks.append(card(feed_card, number, own, language, records.get(feed_card.ticket.seller_id)))
     return "\n\n".join(blocks)

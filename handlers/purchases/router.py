@@ -22,7 +22,8 @@ from handlers.purchases.callbacks import DisputeAction, DisputeCD, DisputeInput,
 from handlers.purchases.keyboards import button, reply_keyboard
 from handlers.purchases.views import purchases_text
 from handlers.shared.cards import ticket_line
-from services import orders, payouts
+from handlers.trust.keyboards import rate_button
+from services import orders, payouts, ratings
 from services.clock import Clock
 from services.crypto import Secrets
 from services.errors import DomainError
@@ -42,12 +43,24 @@ async def _disputable(repo: Repo, clock: Clock, user: User, purchases: list[Purc
     return ok
 
 
+async def _rateable(repo: Repo, user: User, purchases: list[Purchase]) -> set[int]:
+    ok: set[int] = set()
+    for purchase in purchases:
+        try:
+            await ratings.can_rate(repo, user, purchase.order.id)
+        except DomainError:
+            continue
+        ok.add(purchase.order.id)
+    return ok
+
+
 async def _send_list(message: Message, repo: Repo, clock: Clock, user: User) -> None:
     purchases = await orders.purchases(repo, user, LIST_LIMIT)
     if not purchases:
         await message.answer(_("purchases-empty"))
         return
     disputable = await _disputable(repo, clock, user, purchases)
+    rateable = await _rateable(repo, user, purchases)
     text, shown = purchases_text(purchases, user.language)
     rows: list[list[InlineKeyboardButton]] = []
     for number, purchase in enumerate(purchases[:shown], start=1):
@@ -59,6 +72,8 @@ async def _send_list(message: Message, repo: Repo, clock: Clock, user: User) -> 
         if order.id in disputable:
             row.append(button(_("purchases-dispute-short").format(number=number),
                               PurchaseCD(action=PurchaseAction.DISPUTE, id=order.id)))  # fmt: skip
+        if order.id in rateable:
+            row.append(rate_button(_("rate-button").format(number=number), order.id))
         if row:
             rows.append(row)
     await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.markdown import html_decoration as hd
 
 from db.models import EventType, GroupMode, Ticket
+from db.repositories.trust import SellerRecord
 from handlers.shared import formatting
 from handlers.shared.display import city_name, event_type_label, local_time, money
 from services import groups
@@ -101,7 +102,24 @@ def when(facts: CardFacts, language: str) -> str:
     return local_time(facts.event_at, facts.city_tz, city_name(facts.city_id, language, facts.city_name), language)
 
 
-def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: int | None = None) -> str:
+def seller_line(record: SellerRecord, language: str) -> str:
+    """ "⭐ 4.8 · 12 sales · 1 dispute lost": what a buyer may trust of the seller."""
+    parts = [_("card-rating").format(average=f"{record.average:.1f}") if record.average is not None else _("card-new")]
+    parts.append(ngettext("card-sales", "card-sales-plural", record.sales).format(count=record.sales))
+    if record.disputes_lost:
+        lost = record.disputes_lost
+        parts.append(ngettext("card-disputes-lost", "card-disputes-lost-plural", lost).format(count=lost))
+    return " · ".join(parts)
+
+
+def ticket_card(
+    facts: CardFacts,
+    audience: Audience,
+    language: str,
+    *,
+    number: int | None = None,
+    seller: SellerRecord | None = None,
+) -> str:
     """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
     face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers."""
     name = hd.quote(facts.event_name)
@@ -124,6 +142,8 @@ def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: 
         lines.append(_("card-price-markup").format(price=price, face=face, markup=f"{markup:+d}"))
     else:
         lines.append(_("card-price").format(price=price, face=face))
+    if seller is not None:
+        lines.append(seller_line(seller, language))
     return "\n".join(lines)
 
 

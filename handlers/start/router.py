@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram import Bot, F, Router
+from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -14,27 +14,39 @@ from bot.i18n import language_for
 from db.models import User
 from db.repo import Repo
 from handlers.shared.menu import contact_keyboard, main_menu
-from services import accounts
+from handlers.trust.shared_card import send_shared_card
+from services import accounts, sharing
 from services.clock import Clock
 from services.errors import DomainError
 
 PUBLIC = {"public": True}
+SHARED_KEY = "shared_code"  # in the FSM data while registering: the share link followed, opened once registered
 
 
 class Registration(StatesGroup):
     contact = State()
 
 
-async def start(message: Message, state: FSMContext, user: User | None) -> None:
+async def start(
+    message: Message, command: CommandObject, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None
+) -> None:
     await state.clear()
+    shared = sharing.code_from_start(command.args)
     if user is not None:
+        if shared is not None:
+            await send_shared_card(message, bot, repo, clock, user, shared)
+            return
         await message.answer(_("reg-welcome-back").format(name=hd.quote(user.first_name)), reply_markup=main_menu())
         return
     await state.set_state(Registration.contact)
+    if shared is not None:
+        await state.update_data({SHARED_KEY: shared})
     await message.answer(_("reg-greeting"), reply_markup=contact_keyboard())
 
 
-async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock: Clock, user: User | None) -> None:
+async def contact_shared(
+    message: Message, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None
+) -> None:
     if user is not None:
         await message.answer(_("reg-already-registered"), reply_markup=main_menu())
         return
@@ -53,8 +65,11 @@ async def contact_shared(message: Message, state: FSMContext, repo: Repo, clock:
     except DomainError as error:
         await message.answer(_(error.code), reply_markup=contact_keyboard())
         return
+    shared = (await state.get_data()).get(SHARED_KEY)
     await state.clear()
     await message.answer(_("reg-done").format(name=hd.quote(account.first_name)), reply_markup=main_menu())
+    if shared is not None:
+        await send_shared_card(message, bot, repo, clock, account, shared)
 
 
 async def contact_expected(message: Message, state: FSMContext, user: User | None) -> None:
