@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,9 +16,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
+from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from bot.app import App, build_app, serve_webhook
+from bot.notifier import SharedRate
 from db.models import Ticket
 from sandbox.emulator import BotApiEmulator
 from services.clock import FrozenClock
@@ -205,3 +209,21 @@ async def test_healthz_turns_503_when_redis_stops(
             app.stop()
             await asyncio.gather(task, return_exceptions=True)
     assert states["database"] == "ok" and states["redis"].startswith("down")
+
+
+async def test_the_notifier_rate_is_shared_by_the_instances(redis_backend: Backend) -> None:
+    """Two instances' notifiers taking 12 slots at 5 a second between them: never more than 5 in one second."""
+    assert redis_backend.redis_url
+    client = Redis.from_url(redis_backend.redis_url)
+    try:
+        rates = [SharedRate(client, 5, prefix="notify-rate-test"), SharedRate(client, 5, prefix="notify-rate-test")]
+        seconds: list[int] = []
+
+        async def take(rate: SharedRate) -> None:
+            async with rate:
+                seconds.append(int(time.time()))
+
+        await asyncio.gather(*(take(rates[n % 2]) for n in range(12)))
+    finally:
+        await client.aclose()
+    assert max(Counter(seconds).values()) <= 5 and len(set(seconds)) >= 3
