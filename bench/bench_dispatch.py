@@ -52,7 +52,6 @@ from bench._load import (
 from bot.app import App, build_app
 from bot.factory import create_bot
 from bot.i18n import i18n
-from bot.middlewares.db import CommitBeforeSpeaking
 from bot.settings import Settings
 from services.clock import FrozenClock
 
@@ -216,8 +215,7 @@ async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
 async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None) -> Timings:
     """`rounds` times every step, each by a fresh registered user; echo is fed the same update right after."""
     session = LocalSession()
-    session.middleware(CommitBeforeSpeaking())
-    bot = Bot(TOKEN, session=session, default=create_bot(app.settings).default)
+    bot = create_bot(app.settings, session)  # the product's Bot API middlewares over the local session
     echo, echo_bot = echo_dispatcher(), Bot(TOKEN, session=LocalSession())
     timings = Timings()
     users_ = itertools.count(1)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.redis import RedisStorage
 from pydantic import SecretStr
 from redis.asyncio import Redis
 from sqlalchemy import text
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
 from bot.metrics import render as render_metrics
-from bot.notifier import Notifier
+from bot.notifier import Notifier, SharedRate
 from bot.runners.polling import PollingRunner
 from bot.runners.webhook import WebhookRunner
 from bot.scheduler import Sweeper, SweepScheduler
@@ -35,6 +36,7 @@ from services.payouts import ManualPayoutGateway
 from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
 log = logging.getLogger(__name__)
+NOTIFY_PER_SECOND = 30  # Telegram's overall limit for a bot's messages, shared by every instance
 
 
 @dataclass
@@ -97,11 +99,13 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         async with sessionmaker() as session, session.begin():
             await Repo(session).users.mark_blocked_bot(telegram_id)
 
-    notifier = Notifier(bot, on_blocked=mark_blocked)
+    storage = create_fsm_storage(settings, sessionmaker)
+    shared = SharedRate(storage.redis, NOTIFY_PER_SECOND) if isinstance(storage, RedisStorage) else None
+    notifier = Notifier(bot, on_blocked=mark_blocked, per_second=NOTIFY_PER_SECOND, overall=shared)
     dispatcher = create_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
-        storage=create_fsm_storage(settings, sessionmaker),
+        storage=storage,
         clock=clock,
         notifier=notifier,
         secrets=secrets,

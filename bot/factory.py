@@ -18,6 +18,7 @@ from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.callback_answers import CallbackAnswersNeverFail
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
+from bot.middlewares.response_models import KeepResponseModels
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
 from bot.rules import rules_of
@@ -37,6 +38,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
         )
     session.middleware(CommitBeforeSpeaking())
     session.middleware(CallbackAnswersNeverFail())
+    session.middleware(KeepResponseModels())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

@@ -1,7 +1,8 @@
 """Messages the bot starts itself (sweeps, sales, admin actions), within Telegram's limits: about 30 messages
 a second overall and one a second per chat; 429 waits retry_after (a few times, then gives up); a user who blocked
 the bot (403) is marked through `on_blocked` and not retried; `notify(user, ...)` skips a user already marked, so a
-sweep doesn't knock on a blocked chat every minute. Telegram's 5xx is retried like a 429 (a network error is not:
+sweep doesn't knock on a blocked chat every minute. Several instances share the overall rate through Redis
+(`SharedRate`). Telegram's 5xx is retried like a 429 (a network error is not:
 the message may have gone out). Nothing here raises a Telegram error."""
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiolimiter import AsyncLimiter
+from redis.asyncio import Redis
 
 from db.models import User
 
@@ -48,6 +52,34 @@ class Attempt:
     error: str | None = None
 
 
+# A slot in the current second's window: KEYS[1] the second's counter; ARGV[1] the limit. 1 taken, 0 full.
+_SLOT = """
+local taken = redis.call('INCR', KEYS[1])
+if taken == 1 then redis.call('EXPIRE', KEYS[1], 2) end
+return taken <= tonumber(ARGV[1]) and 1 or 0
+"""
+
+
+class SharedRate:
+    """At most `per_second` messages a second across every instance that shares the Redis server: a counter per
+    wall-clock second (the instances' clocks agree to NTP's milliseconds); a full second waits for the next."""
+
+    def __init__(self, redis: Redis, per_second: int, prefix: str = "notify-rate") -> None:
+        self.per_second = per_second
+        self.prefix = prefix
+        self._script = redis.register_script(_SLOT)
+
+    async def __aenter__(self) -> None:
+        while True:
+            now = time.time()
+            if await self._script(keys=[f"{self.prefix}:{int(now)}"], args=[self.per_second]):
+                return
+            await asyncio.sleep(int(now) + 1 - now)
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
 class Notifier:
     def __init__(
         self,
@@ -57,11 +89,13 @@ class Notifier:
         per_second: float = 30,
         per_chat_second: float = 1,
         max_retries: int = 3,
+        overall: AbstractAsyncContextManager[Any] | None = None,
     ) -> None:
+        """`overall`: the global rate shared by several instances (SharedRate); by default this process's own."""
         self.bot = bot
         self.on_blocked = on_blocked
         self.max_retries = max_retries
-        self._overall = AsyncLimiter(per_second, 1)
+        self._overall = overall or AsyncLimiter(per_second, 1)
         self._per_chat_rate = per_chat_second
         self._chats: dict[int, AsyncLimiter] = {}
 
