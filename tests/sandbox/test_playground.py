@@ -297,7 +297,7 @@ async def test_in_a_real_browser_sell_buy_and_see_the_barcode(with_bot: Harness,
         await page.wait(has("Step 2 of 9"))
         await say("Splean", "Step 3 of 9")
         await say("Mosc", "Choose the city", timeout=60)  # the city directory loads on first use
-        await press(".inline-kb button", "Moscow, RU")
+        await press(".inline-kb button", "Moscow, Russia")
         await page.wait(has("Step 4 of 9"))
         await say("Crocus City Hall", "Step 5 of 9")
         await say(in_moscow(harness, 30), "Step 6 of 9")
