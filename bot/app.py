@@ -18,6 +18,7 @@ from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
 from bot.metrics import render as render_metrics
 from bot.notifier import Notifier
+from bot.rules import waitlist_rules
 from bot.runners.polling import PollingRunner
 from bot.runners.webhook import WebhookRunner
 from bot.scheduler import Sweeper, SweepScheduler
@@ -106,7 +107,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         photo_storage=photo_storage,
         payout_gateway=ManualPayoutGateway(),
     )
-    scheduler = SweepScheduler(Sweeper(sessionmaker, clock, notifier), settings.sweep_interval_seconds)
+    sweeper = Sweeper(sessionmaker, clock, notifier, waitlist_rules(settings))
+    scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)
 
 

@@ -1,5 +1,5 @@
 """The frozen rule objects of services/rules.py, built from the settings at start-up and handed to the services
-through the Dispatcher (handlers receive them as `listing_rules` and `payment_rules`)."""
+through the Dispatcher (handlers receive them as `listing_rules`, `payment_rules` and `waitlist_rules`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from bot.settings import Settings
-from services.rules import ListingRules, PaymentRules
+from services.rules import ListingRules, PaymentRules, WaitlistRules
 
 HORIZON = timedelta(days=365)  # how far ahead an event may be listed
 
@@ -35,6 +35,14 @@ def payment_rules(settings: Settings) -> PaymentRules:
     )
 
 
+def waitlist_rules(settings: Settings) -> WaitlistRules:
+    return WaitlistRules(offer_minutes=settings.offer_minutes)
+
+
 def rules_of(settings: Settings) -> dict[str, object]:
     """The Dispatcher's keyword arguments for the rules."""
-    return {"listing_rules": listing_rules(settings), "payment_rules": payment_rules(settings)}
+    return {
+        "listing_rules": listing_rules(settings),
+        "payment_rules": payment_rules(settings),
+        "waitlist_rules": waitlist_rules(settings),
+    }

@@ -57,6 +57,7 @@ class Settings(DatabaseSettings):
     max_markup_percent: int = Field(20, ge=0, le=1000)
     reservation_minutes: int = Field(15, ge=1, le=24 * 60)
     escrow_hours: int = Field(12, ge=0, le=24 * 30)
+    offer_minutes: int = Field(10, ge=1, le=24 * 60)  # a waiter's exclusive claim window on a hot event's ticket
     payment_provider_token: SecretStr | None = None
     currency: str = "RUB"
     stars_per_unit: float = Field(0.6, gt=0)

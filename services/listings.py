@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
-from services import originality
+from services import events, originality
 from services.barcodes import Barcode, scan_photo_async
 from services.crypto import Secrets
 from services.draft import Draft, SealedBarcode
@@ -190,6 +190,7 @@ async def publish(
         created_at=now,
         updated_at=now,
     )
+    ticket.event_key = events.key_of(ticket)
     try:
         await repo.listings.add(ticket)
     except IntegrityError:  # the same barcode published a moment ago by a concurrent update

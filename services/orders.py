@@ -23,6 +23,7 @@ from db.repo import Repo
 from db.repositories.ledger import Posting
 from db.repositories.orders import PendingRefund, Purchase
 from db.repositories.sweeps import LapsedHold
+from services import waitlist
 from services.errors import DomainError
 from services.rules import PaymentRules
 
@@ -41,6 +42,7 @@ ERROR_CODES = (
     "buy-gone",
     "buy-own-ticket",
     "buy-reserved",
+    "buy-offered",
     "buy-event-passed",
     "buy-currency",
     "buy-not-yours",
@@ -114,6 +116,8 @@ async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, tick
         raise DomainError("buy-gone")
     if ticket.event_at <= now:
         raise DomainError("buy-event-passed")
+    if not await waitlist.may_buy(repo, ticket_id, buyer, now):
+        raise DomainError("buy-offered")
     charge = charge_for(ticket, rules)
     if ticket.status == TicketStatus.RESERVED:  # perhaps by a hold past its time that the sweep has not ended yet
         await expire_hold(repo, now, ticket_id=ticket_id)
@@ -314,6 +318,9 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
     await repo.ledger.post(postings, now)
     await repo.history.record([ticket.id], TicketStatus.SOLD, actor="buyer", at=now)
     await repo.orders.drop_waiters(ticket.id)
+    buyer = await repo.users.by_id(fresh.buyer_id)
+    assert buyer is not None
+    await waitlist.claimed(repo, ticket, buyer)
     return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
 
 

@@ -14,8 +14,32 @@ ROOT = Path(__file__).resolve().parents[1]
 KEY_CALL = re.compile(r"""\b(?:_|__|gettext|lazy_gettext|texts_for|translate)\(\s*["']([a-z0-9][a-z0-9._-]*)["']""")
 
 
+PLURAL_FORMS = {"en": 2, "ru": 3}  # one / other; one / few / many (1 билет, 2 билета, 5 билетов)
+
+
+def _forms(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
+
+
 def catalogs() -> dict[str, dict[str, str]]:
-    return {lang: {m.id: m.string for m in read_catalog(LOCALES_DIR / lang) if m.id} for lang in LANGUAGES}
+    """Every key's text; a plural key's forms joined by newlines."""
+    return {
+        lang: {
+            (m.id[0] if isinstance(m.id, tuple) else m.id): "\n".join(_forms(m.string))
+            for m in read_catalog(LOCALES_DIR / lang)
+            if m.id
+        }
+        for lang in LANGUAGES
+    }
+
+
+def test_plural_keys_have_every_form() -> None:
+    for lang in LANGUAGES:
+        plurals = [m for m in read_catalog(LOCALES_DIR / lang) if isinstance(m.id, tuple)]
+        assert plurals, lang
+        for message in plurals:
+            forms = _forms(message.string)
+            assert len(forms) == PLURAL_FORMS[lang] and all(form.strip() for form in forms), (lang, message.id)
 
 
 def keys_in_code() -> set[str]:

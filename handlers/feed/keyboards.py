@@ -8,10 +8,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType, User
+from handlers.alerts.callbacks import AlertAction, AlertCD
 from handlers.buy.callbacks import BuyAction, BuyCD
+from handlers.events.callbacks import EventAction, EventCD
 from handlers.feed.callbacks import FeedAction, FeedCD
 from handlers.shared.display import event_type_label
 from handlers.shared.paging import encode
+from services.events import MoreTickets
 from services.feed import Direction, FeedPage, Filters
 
 
@@ -19,7 +22,7 @@ def button(key: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_(key), callback_data=data.pack())
 
 
-def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeyboardMarkup:
+def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int, MoreTickets]) -> InlineKeyboardMarkup:
     at, key = encode(page.first)
     buy = [
         InlineKeyboardButton(
@@ -28,6 +31,14 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         )
         for number, card in enumerate(page.cards, start=1)
         if card.ticket.seller_id != viewer.id
+    ]
+    event_pages = [
+        InlineKeyboardButton(
+            text=_("feed-event").format(number=number),
+            callback_data=EventCD(action=EventAction.OPEN, id=card.ticket.id).pack(),
+        )
+        for number, card in enumerate(page.cards, start=1)
+        if card.ticket.id in more
     ]
     navigation = []
     if page.has_newer:
@@ -42,6 +53,7 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         )
     rows = [
         buy,
+        event_pages,
         navigation,
         [
             button("feed-filter-type", FeedCD(action=FeedAction.TYPES)),
@@ -49,8 +61,10 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
             button("feed-filter-search", FeedCD(action=FeedAction.SEARCH)),
         ],
     ]
+    bottom = [button("alerts-tell-me", AlertCD(action=AlertAction.FEED))]
     if filters.active:
-        rows.append([button("feed-filter-clear", FeedCD(action=FeedAction.CLEAR))])
+        bottom.append(button("feed-filter-clear", FeedCD(action=FeedAction.CLEAR)))
+    rows.append(bottom)
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 

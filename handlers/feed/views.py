@@ -8,6 +8,7 @@ from aiogram.utils.markdown import html_decoration as hd
 from db.models import User
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
+from services.events import MoreTickets
 from services.feed import FeedCard, FeedPage, Filters
 
 
@@ -26,8 +27,8 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
     return text
 
 
-def card(card: FeedCard, number: int, own: bool, language: str) -> str:
-    lines = [ticket_card(CardFacts.of_ticket(card.ticket), Audience.FEED, language, number=number)]
+def card(card: FeedCard, number: int, own: bool, language: str, more: MoreTickets | None) -> str:
+    lines = [ticket_card(CardFacts.of_ticket(card.ticket), Audience.FEED, language, number=number, more=more)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
@@ -37,8 +38,9 @@ def card(card: FeedCard, number: int, own: bool, language: str) -> str:
     return "\n".join(lines)
 
 
-def page_text(page: FeedPage, filters: Filters, viewer: User, language: str) -> str:
+def page_text(page: FeedPage, filters: Filters, viewer: User, language: str, more: dict[int, MoreTickets]) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
-        blocks.append(card(feed_card, number, feed_card.ticket.seller_id == viewer.id, language))
+        own = feed_card.ticket.seller_id == viewer.id
+        blocks.append(card(feed_card, number, own, language, more.get(feed_card.ticket.id)))
     return "\n\n".join(blocks)

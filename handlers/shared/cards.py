@@ -14,6 +14,7 @@ from db.models import EventType, Ticket
 from handlers.shared import formatting
 from handlers.shared.display import city_name, event_type_label, local_time, money
 from services.draft import Draft
+from services.events import MoreTickets
 from services.seats import Seat
 
 
@@ -65,9 +66,12 @@ def when(facts: CardFacts, language: str) -> str:
     return local_time(facts.event_at, facts.city_tz, city_name(facts.city_id, language, facts.city_name), language)
 
 
-def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: int | None = None) -> str:
+def ticket_card(
+    facts: CardFacts, audience: Audience, language: str, *, number: int | None = None, more: MoreTickets | None = None
+) -> str:
     """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
-    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers."""
+    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers; `more`,
+    the event's other tickets on sale."""
     name = hd.quote(facts.event_name)
     kind = event_type_label(facts.event_type)
     title = (
@@ -88,7 +92,15 @@ def ticket_card(facts: CardFacts, audience: Audience, language: str, *, number: 
         lines.append(_("card-price-markup").format(price=price, face=face, markup=f"{markup:+d}"))
     else:
         lines.append(_("card-price").format(price=price, face=face))
+    if more is not None:
+        lines.append(more_line(more, language))
     return "\n".join(lines)
+
+
+def more_line(more: MoreTickets, language: str) -> str:
+    """ "3 more tickets for this event from 1,800 RUB"."""
+    text = _("card-more-tickets", "card-more-tickets-plural", more.count)
+    return "🎟 " + text.format(count=more.count, price=money(more.min_price, more.currency, language))
 
 
 def ticket_line(ticket: Ticket, language: str) -> str:
