@@ -35,6 +35,10 @@ from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
 log = logging.getLogger(__name__)
 
+# Telegram allows about 30 messages a second overall; the notices leave room for the answers to updates, which do
+# not go through the notifier (a publish answers its seller while its alerts go out).
+NOTICES_PER_SECOND = 25
+
 
 @dataclass
 class App:
@@ -96,7 +100,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         async with sessionmaker() as session, session.begin():
             await Repo(session).users.mark_blocked_bot(telegram_id)
 
-    notifier = Notifier(bot, on_blocked=mark_blocked)
+    notifier = Notifier(bot, on_blocked=mark_blocked, per_second=NOTICES_PER_SECOND)
     dispatcher = create_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,

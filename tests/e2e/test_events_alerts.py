@@ -101,8 +101,8 @@ async def test_event_page_of_several_sellers_by_price(harness_sqlite: Harness, q
     assert forged is not None and "That event is gone" in (forged.text or "")
 
 
-async def test_alerts_match_publish_and_back_on_sale_once(harness_sqlite: Harness) -> None:
-    h = harness_sqlite
+async def test_alerts_match_publish_and_back_on_sale_once(harness: Harness) -> None:
+    h = harness
     seller = await registered(h, 7701, "Sveta")
     fan, cheap, other_type, other_city, other_words, any_owner = (
         h.person(7702 + n, name) for n, name in enumerate(("Fan", "Cheap", "Theatre", "Piter", "Metal", "Anyone"))
