@@ -19,6 +19,7 @@ from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
 from bot.metrics import render as render_metrics
 from bot.notifier import Notifier, SharedRate
+from bot.rules import waitlist_rules
 from bot.runners.polling import PollingRunner
 from bot.runners.webhook import WebhookRunner
 from bot.scheduler import Sweeper, SweepScheduler
@@ -36,7 +37,9 @@ from services.payouts import ManualPayoutGateway
 from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
 log = logging.getLogger(__name__)
-NOTIFY_PER_SECOND = 30  # Telegram's overall limit for a bot's messages, shared by every instance
+# Telegram allows about 30 messages a second overall; the notices leave room for the answers to updates, which do
+# not go through the notifier (a publish answers its seller while its alerts go out). Shared by every instance.
+NOTICES_PER_SECOND = 25
 
 
 @dataclass
@@ -100,8 +103,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             await Repo(session).users.mark_blocked_bot(telegram_id)
 
     storage = create_fsm_storage(settings, sessionmaker)
-    shared = SharedRate(storage.redis, NOTIFY_PER_SECOND) if isinstance(storage, RedisStorage) else None
-    notifier = Notifier(bot, on_blocked=mark_blocked, per_second=NOTIFY_PER_SECOND, overall=shared)
+    shared = SharedRate(storage.redis, NOTICES_PER_SECOND) if isinstance(storage, RedisStorage) else None
+    notifier = Notifier(bot, on_blocked=mark_blocked, per_second=NOTICES_PER_SECOND, overall=shared)
     dispatcher = create_dispatcher(
         settings=settings,
         sessionmaker=sessionmaker,
@@ -112,7 +115,9 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         photo_storage=photo_storage,
         payout_gateway=ManualPayoutGateway(),
     )
-    sweeper = Sweeper(sessionmaker, clock, notifier, chat_retention_days=settings.chat_retention_days)
+    sweeper = Sweeper(
+        sessionmaker, clock, notifier, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days
+    )
     scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)
 

@@ -1,5 +1,5 @@
 """The frozen rule objects of services/rules.py, built from the settings at start-up and handed to the services
-through the Dispatcher (handlers receive them as `listing_rules`, `payment_rules` and `chat_flood`)."""
+through the Dispatcher (handlers receive them as `listing_rules`, `payment_rules`, `waitlist_rules`, `chat_flood`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from bot.settings import Settings
 from services.relay import FloodLimit
-from services.rules import ListingRules, PaymentRules
+from services.rules import ListingRules, PaymentRules, WaitlistRules
 
 HORIZON = timedelta(days=365)  # how far ahead an event may be listed
 
@@ -40,10 +40,15 @@ def chat_flood(settings: Settings) -> FloodLimit:
     return FloodLimit(messages=settings.chat_flood_messages, seconds=settings.chat_flood_seconds)
 
 
+def waitlist_rules(settings: Settings) -> WaitlistRules:
+    return WaitlistRules(offer_minutes=settings.offer_minutes)
+
+
 def rules_of(settings: Settings) -> dict[str, object]:
     """The Dispatcher's keyword arguments for the rules."""
     return {
         "listing_rules": listing_rules(settings),
         "payment_rules": payment_rules(settings),
         "chat_flood": chat_flood(settings),
+        "waitlist_rules": waitlist_rules(settings),
     }

@@ -21,8 +21,11 @@ from bot.notifier import Notifier
 from db.repo import Repo
 from db.session_context import current_session
 from handlers import notices
-from services import relay, sweeps
+from handlers.alerts.notices import tell_available
+from services import availability, relay, sweeps
+from services.availability import Announcement
 from services.clock import Clock
+from services.rules import WaitlistRules
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +35,25 @@ class SweepCounts:
     holds: int
     listings: int
     payouts: int
+    offers: int
 
 
 class Sweeper:
-    """The three sweeps, each in a transaction of its own, then the notices."""
+    """The four sweeps, each in a transaction of its own, then the notices."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
         notifier: Notifier,
+        waitlist_rules: WaitlistRules,
         *,
         chat_retention_days: int = 90,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.notifier = notifier
+        self.waitlist_rules = waitlist_rules
         self.chat_retention_days = chat_retention_days
 
     async def run_all(self) -> SweepCounts:
@@ -55,7 +61,8 @@ class Sweeper:
         holds = await self.expire_holds()
         listings = await self.expire_listings()
         payouts = await self.release_escrow()
-        return SweepCounts(holds, listings, payouts)
+        offers = await self.pass_offers()
+        return SweepCounts(holds, listings, payouts, offers)
 
     async def expire_listings(self) -> int:
         now = self.clock.now()
@@ -85,7 +92,26 @@ class Sweeper:
             await self.notifier.notify(buyer, notices.hold_expired(hold.ticket, buyer.language))
         if swept.reopened:
             await self._in_session(lambda repo: notices.tell_waiters(repo, self.notifier, swept.reopened))
+            rules = self.waitlist_rules
+            await self._announce(lambda repo: availability.back_on_sale(repo, rules, now, swept.reopened))
         return len(swept.ended)
+
+    async def pass_offers(self) -> int:
+        """The fourth sweep: waiting-list offers whose window closed unclaimed go to the next waiter, or to the public
+        (services.availability)."""
+        now, rules = self.clock.now(), self.waitlist_rules
+        announcement = await self._announce(lambda repo: availability.pass_on(repo, rules, now))
+        return len(announcement.offers) + len(announcement.matches)
+
+    async def _announce(self, work: Callable[[Repo], Awaitable[Announcement]]) -> Announcement:
+        """The offers and alert matches `work` makes, committed, then told."""
+        async with self.sessionmaker() as session:
+            announcement = await work(Repo(session))
+            await session.commit()
+        if not announcement.empty:
+            log.info("sweep: %d offers, %d alert matches", len(announcement.offers), len(announcement.matches))
+            await self._in_session(lambda _repo: tell_available(self.notifier, announcement, self.waitlist_rules))
+        return announcement
 
     async def release_escrow(self) -> int:
         async with self.sessionmaker() as session:
@@ -138,7 +164,7 @@ class SweepScheduler:
         """The catch-up run now, then each sweep every interval."""
         self.scheduler.add_job(self._guarded(self.sweeper.run_all), id="catch-up", next_run_time=datetime.now(UTC))
         every = IntervalTrigger(seconds=self.interval_seconds, timezone=UTC)
-        for name in ("expire_holds", "expire_listings", "release_escrow"):
+        for name in ("expire_holds", "expire_listings", "release_escrow", "pass_offers"):
             self.scheduler.add_job(self._guarded(getattr(self.sweeper, name)), every, id=name)
         hourly = IntervalTrigger(hours=1, timezone=UTC)
         purge = self._guarded(self.sweeper.purge_chats)

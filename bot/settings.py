@@ -62,6 +62,7 @@ class Settings(DatabaseSettings):
     chat_flood_seconds: int = Field(30, ge=1, le=3600)
     chat_retention_days: int = Field(90, ge=1, le=3650)
     escrow_hours: int = Field(12, ge=0, le=24 * 30)
+    offer_minutes: int = Field(10, ge=1, le=24 * 60)  # a waiter's exclusive claim window on a hot event's ticket
     payment_provider_token: SecretStr | None = None
     currency: str = "RUB"
     stars_per_unit: float = Field(0.6, gt=0)

@@ -9,9 +9,11 @@ from aiogram import Router
 from handlers import errors
 from handlers.admin import money_router as admin_money
 from handlers.admin import router as admin
+from handlers.alerts import router as alerts
 from handlers.buy import router as buy
 from handlers.common import fallback
 from handlers.common import router as common
+from handlers.events import router as events
 from handlers.feed import router as feed
 from handlers.my_tickets import router as my_tickets
 from handlers.payments import router as payments
@@ -39,6 +41,8 @@ def feature_routers() -> list[Router]:
         admin_money.create_money_router(),
         feed.create_router(),
         buy.create_router(),
+        events.create_router(),
+        alerts.create_router(),
         purchases.create_router(),
         trust.create_router(),
         talk.create_router(),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from db.models import Ticket
 from db.repo import Repo
 from db.repositories.events import EventKey, MoreTickets
+from services.errors import DomainError
 from services.feed import fold
 
 PAGE_SIZE = 10
@@ -50,3 +51,11 @@ async def event_page(
     more = len(tickets) > size
     tickets = tickets[:size]
     return EventPage(tickets, EventKey(tickets[-1].price, tickets[-1].id) if more else None)
+
+
+async def event_of(repo: Repo, ticket_id: int) -> Ticket:
+    """The ticket an event page or a waiting list button names (its event is the ticket's event key)."""
+    ticket = await repo.orders.ticket(ticket_id)
+    if ticket is None or ticket.event_key is None:
+        raise DomainError("event-gone")
+    return ticket

@@ -349,6 +349,9 @@ async def _sell(repo: Repo, rules: PaymentRules, now: datetime, order: Order, pa
     for ticket_id in unit.ids:
         await repo.orders.drop_waiters(ticket_id)
     await relay.close_for_tickets(repo, unit.ids, relay.CloseReason.SOLD, now)
+    buyer = await repo.users.by_id(fresh.buyer_id)
+    assert buyer is not None
+    await waitlist.claimed(repo, ticket, buyer)
     return PaymentResult(Outcome.SOLD, order=fresh, ticket=ticket, payout=payout)
 
 

@@ -43,3 +43,10 @@ class PaymentRules:
     @property
     def escrow_time(self) -> timedelta:
         return timedelta(hours=self.escrow_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistRules:
+    """The fair waiting list: how long a waiter holds the exclusive right to buy the ticket offered to them."""
+
+    offer_minutes: int

@@ -15,6 +15,7 @@ from bot.rules import listing_rules, payment_rules
 from bot.settings import Settings
 from db.models import EventType, Ticket, TicketStatus, User
 from db.repo import Repo
+from services import events
 from services.crypto import Secrets
 from services.feed import fold
 from services.rules import ListingRules, PaymentRules
@@ -107,6 +108,7 @@ async def make_ticket(
         created_at=created_at or now,
         updated_at=created_at or now,
     )
+    ticket.event_key = events.key_of(ticket)
     repo.session.add(ticket)
     await repo.session.flush()
     return ticket

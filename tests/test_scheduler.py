@@ -24,6 +24,7 @@ from db.repo import Repo
 from sandbox.emulator import BotApiEmulator
 from services import orders
 from services.clock import FrozenClock
+from services.rules import WaitlistRules
 from tests.conftest import Backend, make_backend
 from tests.factories import TOKEN, make_payment_rules, make_settings, make_ticket, make_user
 
@@ -67,7 +68,8 @@ def sweeper_for(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClo
         async with sessionmaker() as session, session.begin():
             await Repo(session).users.mark_blocked_bot(telegram_id)
 
-    return Sweeper(sessionmaker, clock, Notifier(bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000))
+    notifier = Notifier(bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000)
+    return Sweeper(sessionmaker, clock, notifier, WaitlistRules(offer_minutes=10))
 
 
 async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
@@ -111,7 +113,7 @@ async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
     assert (await sweeper.run_all()).listings == 1
     assert await status_of(maker, later.id) == TicketStatus.EXPIRED
     assert telegram.sends_to(gone.telegram_id) == 1  # skipped, not knocked on again
-    assert await sweeper.run_all() == SweepCounts(holds=0, listings=0, payouts=0)  # nothing left to do
+    assert await sweeper.run_all() == SweepCounts(holds=0, listings=0, payouts=0, offers=0)  # nothing left to do
     assert telegram.texts_to(seller.telegram_id) == [told]
     assert await status_of(maker, first.id) == TicketStatus.EXPIRED
 

@@ -16,6 +16,7 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
+from handlers.alerts.notices import tell_available
 from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
 from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
 from handlers.buy.views import invoice_description, invoice_prices, invoice_title
@@ -23,10 +24,10 @@ from handlers.feed.pages import redraw
 from handlers.notices import tell_waiters
 from handlers.shared.display import amount_text
 from handlers.shared.paging import page_ref
-from services import orders
+from services import availability, orders
 from services.clock import Clock
 from services.errors import DomainError
-from services.rules import PaymentRules
+from services.rules import PaymentRules, WaitlistRules
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,11 @@ async def buy(
     try:
         hold = await orders.hold(repo, payment_rules, clock.now(), user, callback_data.id)
     except DomainError as error:
-        if error.code == "buy-reserved":
+        if error.code in ("buy-reserved", "buy-offered"):  # someone else's turn: wait, or queue for the event
             await callback.answer()
             if isinstance(callback.message, Message):
-                markup = wait_keyboard(_("buy-wait"), callback_data.id)
-                await callback.message.answer(_("buy-reserved"), reply_markup=markup)
+                markup = wait_keyboard(_("buy-wait"), callback_data.id, error.code == "buy-reserved")
+                await callback.message.answer(_(error.code), reply_markup=markup)
             return
         await callback.answer(_(error.code), show_alert=True)
         if callback_data.at:  # a stale card on a feed page: draw the page as it is now
@@ -84,8 +85,9 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
 
 
 async def cancel(
-    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User, notifier: Notifier
-) -> None:
+    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User, notifier: Notifier,
+    waitlist_rules: WaitlistRules,
+) -> None:  # fmt: skip
     try:
         order = await orders.cancel_hold(repo, clock.now(), user, callback_data.id)
     except DomainError as error:
@@ -95,6 +97,8 @@ async def cancel(
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
     await tell_waiters(repo, notifier, [order.ticket_id])
+    announcement = await availability.back_on_sale(repo, waitlist_rules, clock.now(), [order.ticket_id])
+    await tell_available(notifier, announcement, waitlist_rules)
 
 
 async def wait(callback: CallbackQuery, callback_data: BuyCD, repo: Repo, clock: Clock, user: User) -> None:

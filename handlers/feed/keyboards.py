@@ -8,12 +8,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType, User
+from handlers.alerts.callbacks import AlertAction, AlertCD
 from handlers.buy.callbacks import BuyAction, BuyCD
+from handlers.events.callbacks import EventAction, EventCD
 from handlers.feed.callbacks import FeedAction, FeedCD
 from handlers.shared.display import event_type_label
 from handlers.shared.paging import encode
 from handlers.talk.keyboards import ask_button
 from handlers.trust.keyboards import share_button
+from services.events import MoreTickets
 from services.feed import Direction, FeedPage, Filters
 
 
@@ -21,7 +24,7 @@ def button(key: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_(key), callback_data=data.pack())
 
 
-def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeyboardMarkup:
+def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int, MoreTickets]) -> InlineKeyboardMarkup:
     at, key = encode(page.first)
     buy = [
         InlineKeyboardButton(
@@ -40,6 +43,14 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         share_button(_("share-button").format(number=number), card.ticket.id)
         for number, card in enumerate(page.cards, start=1)
     ]
+    event_pages = [
+        InlineKeyboardButton(
+            text=_("feed-event").format(number=number),
+            callback_data=EventCD(action=EventAction.OPEN, id=card.ticket.id).pack(),
+        )
+        for number, card in enumerate(page.cards, start=1)
+        if card.ticket.id in more
+    ]
     navigation = []
     if page.has_newer:
         first_at, first = encode(page.first)
@@ -55,6 +66,7 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
         buy,
         ask,
         share,
+        event_pages,
         navigation,
         [
             button("feed-filter-type", FeedCD(action=FeedAction.TYPES)),
@@ -62,8 +74,10 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User) -> InlineKeybo
             button("feed-filter-search", FeedCD(action=FeedAction.SEARCH)),
         ],
     ]
+    bottom = [button("alerts-tell-me", AlertCD(action=AlertAction.FEED))]
     if filters.active:
-        rows.append([button("feed-filter-clear", FeedCD(action=FeedAction.CLEAR))])
+        bottom.append(button("feed-filter-clear", FeedCD(action=FeedAction.CLEAR)))
+    rows.append(bottom)
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 

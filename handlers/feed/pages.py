@@ -11,7 +11,7 @@ from db.repo import Repo
 from handlers.feed.keyboards import page_keyboard
 from handlers.feed.views import page_text
 from handlers.shared.editing import edit_in_place
-from services import feed, ratings
+from services import events, feed, ratings
 from services.clock import Clock
 from services.feed import Filters, PageRef
 
@@ -30,9 +30,12 @@ async def page_view(
     repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
 ) -> tuple[str, InlineKeyboardMarkup]:
     filters = await current_filters(state)
-    page = await feed.load_page(repo, filters, ref, clock.now())
+    now = clock.now()
+    page = await feed.load_page(repo, filters, ref, now)
     records = await ratings.seller_records(repo, [card.ticket.seller_id for card in page.cards])
-    return page_text(page, filters, user, get_i18n().current_locale, records), page_keyboard(page, filters, user)
+    more = await events.more_for_cards(repo, [card.ticket.id for card in page.cards], now)
+    language = get_i18n().current_locale
+    return page_text(page, filters, user, language, records, more), page_keyboard(page, filters, user, more)
 
 
 async def show_first_page(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:

@@ -21,9 +21,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
 from bot.i18n import texts_for
+from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
+from handlers.alerts.notices import tell_available
 from handlers.sell.callbacks import MORE_PICK, PICK, SEAT_STEPS, STATES, SUMMARY, SellAction, SellCD, SellWizard
 from handlers.sell.keyboards import (
     button,
@@ -41,7 +43,7 @@ from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.formatting import describe_local
 from handlers.shared.menu import NOT_NAVIGATION, main_menu
-from services import listings
+from services import availability, listings
 from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
@@ -49,7 +51,7 @@ from services.dates import parse_event_datetime
 from services.draft import MAX_SEATS, STEPS, Draft, ExtraSeat, SeatStep, Step
 from services.errors import DomainError
 from services.pricing import check_price, max_price
-from services.rules import ListingRules
+from services.rules import ListingRules, WaitlistRules
 from services.seats import parse_seat
 from services.storage import PhotoStorage
 from services.text import parse_event_name, parse_venue
@@ -446,7 +448,7 @@ async def total_typed(message: Message, state: FSMContext, settings: Settings, s
 
 async def publish(
     callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
-    secrets: Secrets, clock: Clock, user: User,
+    waitlist_rules: WaitlistRules, secrets: Secrets, clock: Clock, user: User, notifier: Notifier,
 ) -> None:  # fmt: skip
     if not isinstance(callback.message, Message):
         return
@@ -471,6 +473,8 @@ async def publish(
             count=len(tickets), ids=ids
         )
     await callback.message.answer(published, reply_markup=main_menu())
+    announcement = await availability.available(repo, waitlist_rules, clock.now(), tickets)
+    await tell_available(notifier, announcement, waitlist_rules)
 
 
 _REDO: dict[str, str] = {

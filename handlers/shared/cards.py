@@ -18,6 +18,7 @@ from handlers.shared import formatting
 from handlers.shared.display import city_name, event_type_label, local_time, money
 from services import groups
 from services.draft import Draft
+from services.events import MoreTickets
 from services.seats import Seat
 
 
@@ -119,9 +120,11 @@ def ticket_card(
     *,
     number: int | None = None,
     seller: SellerRecord | None = None,
+    more: MoreTickets | None = None,
 ) -> str:
     """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
-    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers."""
+    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers; `more`,
+    the event's other tickets on sale."""
     name = hd.quote(facts.event_name)
     kind = event_type_label(facts.event_type)
     title = (
@@ -144,7 +147,15 @@ def ticket_card(
         lines.append(_("card-price").format(price=price, face=face))
     if seller is not None:
         lines.append(seller_line(seller, language))
+    if more is not None:
+        lines.append(more_line(more, language))
     return "\n".join(lines)
+
+
+def more_line(more: MoreTickets, language: str) -> str:
+    """ "3 more tickets for this event from 1,800 RUB"."""
+    text = _("card-more-tickets", "card-more-tickets-plural", more.count)
+    return "🎟 " + text.format(count=more.count, price=money(more.min_price, more.currency, language))
 
 
 def ticket_line(ticket: Ticket, language: str) -> str:
