@@ -8,6 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType
 from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
+from handlers.sell.views import STEP_KEYS
 from handlers.shared.display import event_type_label
 from services import listings
 
@@ -53,7 +54,7 @@ def summary_keyboard() -> InlineKeyboardMarkup:
 def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     for step in listings.STEPS:
-        keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
+        keyboard.button(text=_(STEP_KEYS[step]), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
                                                                           goto=step))  # fmt: skip
     keyboard.adjust(3)
     keyboard.row(*navigation(SUMMARY, back=False))
