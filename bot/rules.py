@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from bot.settings import Settings
 from services.rules import ListingRules, PaymentRules
@@ -35,6 +36,6 @@ def payment_rules(settings: Settings) -> PaymentRules:
     )
 
 
-def rules_of(settings: Settings) -> dict[str, object]:
+def rules_of(settings: Settings) -> dict[str, Any]:
     """The Dispatcher's keyword arguments for the rules."""
     return {"listing_rules": listing_rules(settings), "payment_rules": payment_rules(settings)}

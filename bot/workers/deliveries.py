@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import translate
 from bot.workers.outbox import RenderContext, Renderer
