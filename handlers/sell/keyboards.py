@@ -10,7 +10,7 @@ from db.models import EventType
 from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
 from handlers.sell.views import STEP_KEYS
 from handlers.shared.display import event_type_label
-from services import listings
+from services.draft import STEPS
 
 
 def button(key: str, data: SellCD) -> InlineKeyboardButton:
@@ -53,7 +53,7 @@ def summary_keyboard() -> InlineKeyboardMarkup:
 
 def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
-    for step in listings.STEPS:
+    for step in STEPS:
         keyboard.button(text=_(STEP_KEYS[step]), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
                                                                           goto=step))  # fmt: skip
     keyboard.adjust(3)
