@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from bot.settings import Settings
 from services.relay import FloodLimit
@@ -44,7 +45,7 @@ def waitlist_rules(settings: Settings) -> WaitlistRules:
     return WaitlistRules(offer_minutes=settings.offer_minutes)
 
 
-def rules_of(settings: Settings) -> dict[str, object]:
+def rules_of(settings: Settings) -> dict[str, Any]:
     """The Dispatcher's keyword arguments for the rules."""
     return {
         "listing_rules": listing_rules(settings),

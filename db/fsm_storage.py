@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.engine import rowcount
 from db.models import FsmRecord
 from db.session_context import current_session
 
@@ -42,18 +43,18 @@ class SqlFsmStorage(BaseStorage):
 
     async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
         async with self._session() as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
             row = {"key": self._keys.build(key), "state": None, "data": {}} | values
             stmt = insert(FsmRecord).values(**row)
             await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
-            seen = session.info.setdefault(READ, {})
-            old = seen.get(row["key"]) or (None, {})
+            seen: dict[str, Record | None] = session.info.setdefault(READ, {})
+            old: Record = seen.get(row["key"]) or (None, {})
             seen[row["key"]] = (values.get("state", old[0]), values.get("data", old[1]))
 
     async def _get(self, key: StorageKey) -> Record | None:
         async with self._session() as session:
             name = self._keys.build(key)
-            seen = session.info.setdefault(READ, {})
+            seen: dict[str, Record | None] = session.info.setdefault(READ, {})
             if name not in seen:
                 query = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == name)
                 row = (await session.execute(query)).one_or_none()
@@ -63,7 +64,7 @@ class SqlFsmStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         seen = await self._seen(key)
-        if (seen is None and value is None) or (seen and seen[0] == value):
+        if (seen is None and value is None) or (isinstance(seen, tuple) and seen[0] == value):
             return
         await self._upsert(key, {"state": value})
 
@@ -73,13 +74,15 @@ class SqlFsmStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         seen = await self._seen(key)
-        if (seen is None and not data) or (seen and seen[1] == data and (data or seen[0] is not None)):
+        if (seen is None and not data) or (
+            isinstance(seen, tuple) and seen[1] == data and (data or seen[0] is not None)
+        ):
             return  # already so; but an emptied record with no state still has its row deleted below
         if not data:  # `state.clear()` sets no state, then no data: the row goes, so the table holds live wizards only
             async with self._session() as session:
                 name = self._keys.build(key)
                 gone = await session.execute(delete(FsmRecord).where(FsmRecord.key == name, FsmRecord.state.is_(None)))
-                if gone.rowcount:
+                if rowcount(gone):
                     session.info.setdefault(READ, {})[name] = None
                     return
         await self._upsert(key, {"data": dict(data)})

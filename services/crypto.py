@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -25,6 +25,7 @@ KEY_FILE = "secret_keys.json"
 class Secrets:
     encryption_key: bytes  # a Fernet key (url-safe base64 of 32 bytes)
     fingerprint_key: bytes
+    _fernet: Fernet = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_fernet", Fernet(self.encryption_key))
@@ -35,11 +36,11 @@ class Secrets:
         return "Secrets(<hidden>)"
 
     def seal(self, data: bytes) -> bytes:
-        return self._fernet.encrypt(data)  # type: ignore[attr-defined]
+        return self._fernet.encrypt(data)
 
     def open(self, token: bytes) -> bytes:
         """Raises InvalidToken when the data was not sealed with this key or was changed."""
-        return self._fernet.decrypt(token)  # type: ignore[attr-defined]
+        return self._fernet.decrypt(token)
 
     def seal_text(self, text: str) -> bytes:
         return self.seal(text.encode("utf-8"))
@@ -72,7 +73,8 @@ def _key_file(data_dir: Path) -> dict[str, str]:
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
-    return json.loads(path.read_text())
+    keys: dict[str, str] = json.loads(path.read_text())
+    return keys
 
 
 def load_secrets(encryption_key: str | None, fingerprint_key: str | None, data_dir: Path) -> Secrets:

@@ -23,6 +23,7 @@ further than `max_ahead`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -51,7 +52,9 @@ def _fold_word(word: str) -> str:
     return word.lower().replace("ё", "е").rstrip(".")
 
 
-def _word_table(names_by_number: list[dict[int, str]], *, prefixes_of: list[dict[int, str]]) -> dict[str, int]:
+def _word_table(
+    names_by_number: Sequence[Mapping[int, str]], *, prefixes_of: Sequence[Mapping[int, str]]
+) -> dict[str, int]:
     """Word -> number from Babel's names, plus every prefix of 3+ letters of `prefixes_of` that is unambiguous."""
     table: dict[str, int] = {}
     for names in names_by_number:

@@ -190,7 +190,7 @@ class Draft:
         seat = data.get("seat")
         barcode = data.get("barcode")
         return cls(
-            event_type=EventType(kind) if kind in EventType._value2member_map_ else None,
+            event_type=EventType(kind) if isinstance(kind, str) and kind in EventType._value2member_map_ else None,
             name=data.get("name"),
             city_id=data.get("city_id"),
             city_name=data.get("city_name"),

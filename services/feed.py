@@ -65,7 +65,7 @@ class Filters:
         data = data or {}
         kind = data.get("type")
         return cls(
-            event_type=EventType(kind) if kind in EventType._value2member_map_ else None,
+            event_type=EventType(kind) if isinstance(kind, str) and kind in EventType._value2member_map_ else None,
             city_id=data.get("city") if isinstance(data.get("city"), int) else None,
             text=data.get("text") or None,
         )

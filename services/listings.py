@@ -45,9 +45,9 @@ ACTOR = "seller"
 # --- the event's date, the price, the daily limit ----------------------------------------------------------------
 def check_event_time(rules: ListingRules, event_at: datetime, now: datetime) -> None:
     if event_at <= now:
-        raise DomainError("sell-error-date.past")
+        raise DomainError("date.past")
     if event_at - now > rules.horizon:
-        raise DomainError("sell-error-date.too_far", max_days=rules.horizon.days)
+        raise DomainError("date.too_far", max_days=rules.horizon.days)
 
 
 async def check_daily_limit(repo: Repo, rules: ListingRules, seller: User, now: datetime) -> None:
@@ -103,7 +103,7 @@ async def take_photo(
     try:
         scanned = await scan_photo_async(data, max_bytes=rules.max_photo_bytes)
     except DomainError as error:
-        raise DomainError(f"sell-{error.code}", max_mb=rules.max_photo_mb) from None
+        raise DomainError(error.code, max_mb=rules.max_photo_mb) from None
     if not scanned.barcodes:
         raise DomainError("sell-no-barcode")
     await check_photo_original(repo, rules, seller, scanned.phash)
@@ -218,10 +218,7 @@ async def publish(
         raise DomainError("sell-incomplete")
     assert draft.event_at and draft.face_value and draft.price and draft.barcode and draft.photo_key
     check_event_time(rules, draft.event_at, now)
-    try:
-        check_price(draft.face_value, draft.price, rules.max_markup_percent)
-    except DomainError as error:
-        raise DomainError(f"sell-error-{error.code}", **error.params) from None
+    check_price(draft.face_value, draft.price, rules.max_markup_percent)
     await check_daily_limit(repo, rules, seller, now)
     barcode = draft.barcode.open(secrets)
     print_ = fingerprint_of(secrets, barcode)

@@ -46,7 +46,7 @@ class RetryPolicy:
 
     def backoff(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed try: base x 2^(attempts-1), capped, between 1/2 and 1 of it."""
-        full = min(self.cap, self.base * 2 ** max(0, attempts - 1))
+        full: timedelta = min(self.cap, self.base * 2 ** max(0, attempts - 1))
         return full * (0.5 + random.random() / 2)
 
 

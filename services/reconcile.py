@@ -274,12 +274,12 @@ async def findings(session: AsyncSession) -> dict[Finding, int]:
 
 # --- one run at a time ----------------------------------------------------------------------------------------
 async def _try_lock(session: AsyncSession) -> bool:
-    if session.bind.dialect.name != "postgresql":
+    if session.get_bind().dialect.name != "postgresql":
         return True  # SQLite: one process, writers serialised
     return bool(await session.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}))
 
 
 async def _unlock(session: AsyncSession) -> None:
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
         await session.commit()

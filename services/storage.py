@@ -118,7 +118,8 @@ class S3PhotoStorage:
                 response = self.client.get_object(Bucket=self.bucket, Key=self.prefix + _checked(key))
             except self.client.exceptions.NoSuchKey:
                 raise PhotoNotFound(key) from None
-            return response["Body"].read()
+            body: bytes = response["Body"].read()
+            return body
 
         return self.secrets.open(await asyncio.to_thread(read))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 from services.errors import DomainError
 
@@ -44,30 +45,43 @@ def strip_edges(text: str) -> str:
     return _EDGE_SPACE.sub("", text)
 
 
-def _clean_text(text: str, field: str) -> str:
+class _TextCodes(NamedTuple):
+    """The refusal codes of one kind of typed text (literal keys: the i18n test finds each in the catalogues)."""
+
+    too_short: str
+    too_long: str
+    bad_chars: str
+    no_letters: str
+
+
+_NAME_CODES = _TextCodes("name.too_short", "name.too_long", "name.bad_chars", "name.no_letters")
+_VENUE_CODES = _TextCodes("venue.too_short", "venue.too_long", "venue.bad_chars", "venue.no_letters")
+
+
+def _clean_text(text: str, codes: _TextCodes) -> str:
     if not isinstance(text, str):
-        raise DomainError(f"{field}.too_short", min_length=NAME_MIN_LENGTH)
+        raise DomainError(codes.too_short, min_length=NAME_MIN_LENGTH)
     stripped = strip_edges(text)
     if len(stripped) > MAX_INPUT * 2:
-        raise DomainError(f"{field}.too_long", max_length=NAME_MAX_LENGTH)
+        raise DomainError(codes.too_long, max_length=NAME_MAX_LENGTH)
     if any(is_bad_char(ch) for ch in stripped):
-        raise DomainError(f"{field}.bad_chars")
+        raise DomainError(codes.bad_chars)
     value = " ".join(stripped.split())
     if len(value) < NAME_MIN_LENGTH:
-        raise DomainError(f"{field}.too_short", min_length=NAME_MIN_LENGTH)
+        raise DomainError(codes.too_short, min_length=NAME_MIN_LENGTH)
     if len(value) > NAME_MAX_LENGTH:
-        raise DomainError(f"{field}.too_long", max_length=NAME_MAX_LENGTH)
+        raise DomainError(codes.too_long, max_length=NAME_MAX_LENGTH)
     if not any(ch.isalnum() for ch in value):
-        raise DomainError(f"{field}.no_letters")
+        raise DomainError(codes.no_letters)
     return value
 
 
 def parse_event_name(text: str) -> str:
     """Trimmed, inner whitespace collapsed to single spaces, 2-120 characters, at least one letter or digit;
     control and invisible formatting characters are refused, not stripped."""
-    return _clean_text(text, "name")
+    return _clean_text(text, _NAME_CODES)
 
 
 def parse_venue(text: str) -> str:
     """As `parse_event_name`, with "venue.*" codes."""
-    return _clean_text(text, "venue")
+    return _clean_text(text, _VENUE_CODES)

@@ -37,12 +37,13 @@ def _scale(page: pdfium.PdfPage, max_decoded_bytes: int) -> float:
     """RENDER_DPI, less for a page so large that its grey rendering would not fit the memory budget."""
     width, height = page.get_size()
     scale = RENDER_DPI / PDF_POINTS_PER_INCH
-    fit = (max_decoded_bytes / max(1.0, width * height)) ** 0.5
+    fit: float = (max_decoded_bytes / max(1.0, width * height)) ** 0.5
     return min(scale, fit)
 
 
 def _rendered(page: pdfium.PdfPage, max_decoded_bytes: int) -> Image.Image:
-    return page.render(scale=_scale(page, max_decoded_bytes), grayscale=True).to_pil().convert("L")
+    image: Image.Image = page.render(scale=_scale(page, max_decoded_bytes), grayscale=True).to_pil().convert("L")
+    return image
 
 
 def _embedded(page: pdfium.PdfPage, max_decoded_bytes: int) -> Iterator[Image.Image]:

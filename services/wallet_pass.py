@@ -79,7 +79,7 @@ def _barcodes(content: dict[str, Any]) -> tuple[Barcode, ...]:
     for entry in entries:
         if not isinstance(entry, dict):
             continue
-        format, message = FORMATS.get(entry.get("format")), entry.get("message")
+        format, message = FORMATS.get(str(entry.get("format"))), entry.get("message")
         if format and isinstance(message, str):
             found.append(Barcode(format, message))
     return tuple(dict.fromkeys(found))
@@ -98,7 +98,7 @@ def _date(value: Any) -> datetime | None:
 
 
 def _fields(content: dict[str, Any]) -> list[dict[str, Any]]:
-    style = next((content[name] for name in STYLES if isinstance(content.get(name), dict)), {})
+    style: dict[str, Any] = next((content[name] for name in STYLES if isinstance(content.get(name), dict)), {})
     groups = ("primaryFields", "secondaryFields", "auxiliaryFields", "headerFields")
     return [field for group in groups for field in style.get(group) or [] if isinstance(field, dict)]
 
@@ -115,7 +115,7 @@ def _field(fields: list[dict[str, Any]], *words: str) -> Any:
 def _prefill(content: dict[str, Any]) -> Prefill:
     """Semantic tags first (iOS 15: eventName, venueName, eventStartDate), then the pass's fields, then its
     description and relevantDate."""
-    semantics = content.get("semantics") if isinstance(content.get("semantics"), dict) else {}
+    semantics: dict[str, Any] = content["semantics"] if isinstance(content.get("semantics"), dict) else {}
     fields = _fields(content)
     primary = fields[0].get("value") if fields else None
     relevant = content.get("relevantDates")

@@ -19,7 +19,8 @@ class CallbackAnswersNeverFail(BaseRequestMiddleware):
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
-        if not isinstance(method, AnswerCallbackQuery):
+        answers_a_button = isinstance(method, AnswerCallbackQuery)  # a flag: `method` keeps its generic type
+        if not answers_a_button:
             return await make_request(bot, method)
         try:
             return await make_request(bot, method)

@@ -1,3 +1,5 @@
+"""The middleware that hands each handler the registered person behind the update (or none)."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

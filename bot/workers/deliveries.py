@@ -12,14 +12,14 @@ from typing import Any
 
 from aiogram.methods import SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import translate
 from bot.workers.outbox import RenderContext, Renderer
 from db.models import OutboxMessage
 from handlers.purchases.callbacks import PurchaseAction, PurchaseCD
 from handlers.shared.cards import CardFacts, seat_label, ticket_line
-from handlers.shared.display import amount_text, city_name
+from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name
 from handlers.shared.formatting import describe_local
 from services import deliveries
 from services.barcodes import render_barcode_png
@@ -63,7 +63,7 @@ async def ticket(context: RenderContext, row: OutboxMessage) -> list[TelegramMet
         language,
         event=hd.quote(ticket_line(sale.ticket, language)),
         seat=hd.quote(
-            seat_label(CardFacts.of_ticket(sale.ticket).seat, language) or translate("buy-seat-none", language)
+            seat_label(CardFacts.of_ticket(sale.ticket).seat, language) or translate("card-seat-none", language)
         ),
         paid=amount_text(sale.order.amount, sale.order.currency, language),
     )
@@ -114,7 +114,7 @@ async def refund_notice(context: RenderContext, row: OutboxMessage) -> list[Tele
     if refund is None:
         raise Undeliverable(f"refund {row.params['refund_id']}")
     language = await deliveries.language_of(context.repo, row.chat_id)
-    return [SendMessage(chat_id=row.chat_id, text=translate(f"buy-refunded-{refund.reason}", language))]
+    return [SendMessage(chat_id=row.chat_id, text=translate(REFUND_REASON_KEYS[refund.reason], language))]
 
 
 async def refund_task(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:

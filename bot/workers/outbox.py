@@ -16,6 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -163,7 +164,7 @@ class OutboxWorker:
             return await self._failed(token, row, f"render: {error!r}")
         done = row.steps_done
         for call in calls[done:]:
-            result = await self.notifier.attempt(row.chat_id, lambda call=call: self.bot(call, self.request_timeout))
+            result = await self.notifier.attempt(row.chat_id, partial(self.bot, call, self.request_timeout))
             if result.delivery == Delivery.SENT:
                 done += 1
                 if done < len(calls):
@@ -172,16 +173,16 @@ class OutboxWorker:
                             log.warning("outbox row %s: claim lost after step %s", row.id, done)
                             return True
                 continue
-            error = f"{result.delivery.value}: {result.error}"
+            failure = f"{result.delivery.value}: {result.error}"
             if result.delivery == Delivery.RETRY_AFTER:
                 async with self.sessionmaker() as session:
                     at = self.clock() + timedelta(seconds=result.retry_after)
-                    await outbox.later(session, row, token, at, error, failed=False)
+                    await outbox.later(session, row, token, at, failure, failed=False)
                 return False
             if result.delivery in RETRY_LATER:
-                log.warning("outbox row %s: %s; retrying later", row.id, error)
-                return await self._failed(token, row, error)
-            return await self._bury(token, row, error)
+                log.warning("outbox row %s: %s; retrying later", row.id, failure)
+                return await self._failed(token, row, failure)
+            return await self._bury(token, row, failure)
         async with self.sessionmaker() as session:
             await outbox.sent(session, row, token, done, self.clock())
         return True

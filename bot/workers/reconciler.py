@@ -39,7 +39,7 @@ class AiogramStarLedger:
                 LedgerEntry(
                     charge_id=transaction.id,
                     amount=transaction.amount,
-                    date=transaction.date,  # type: ignore[arg-type]
+                    date=transaction.date,
                     incoming=transaction.source is not None,
                     payer_telegram_id=partner.user.id,
                     payload=partner.invoice_payload,

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.engine import rowcount
 from db.models import (
     AuditEntry,
     Dispute,
@@ -87,7 +89,7 @@ class AdminRepository:
 
     # --- expired tickets -----------------------------------------------------------------------------------
     @staticmethod
-    def _edge(key: OutdatedKey) -> ColumnElement[object]:
+    def _edge(key: OutdatedKey) -> ColumnElement[Any]:
         event_at = bindparam(None, key.event_at, type_=Ticket.__table__.c.event_at.type)
         return tuple_(event_at, literal(key.ticket_id))
 
@@ -148,7 +150,7 @@ class AdminRepository:
             .where(Ticket.id == ticket_id, Ticket.status.in_(before))
             .values(status=after, block_reason=reason, updated_at=now)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def cancel_order(self, order_id: int) -> bool:
         statement = (
@@ -156,7 +158,7 @@ class AdminRepository:
             .where(Order.id == order_id, Order.status == OrderStatus.PENDING)
             .values(status=OrderStatus.CANCELLED)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     # --- bans ----------------------------------------------------------------------------------------------
     async def user(self, user_id: int) -> User | None:
@@ -166,7 +168,7 @@ class AdminRepository:
     async def set_banned(self, user_id: int, banned: bool) -> bool:
         """True when the flag changed (a second ban of the same user changes nothing)."""
         statement = bare_update(User).where(User.id == user_id, User.is_banned.is_(not banned)).values(is_banned=banned)
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def cancel_orders_of(self, user_id: int) -> list[tuple[int, int, int]]:
         """Pending orders the user placed as a buyer, or on the user's tickets -> cancelled, in one statement;

@@ -10,6 +10,7 @@ from sqlalchemy import delete, exists, func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import Alert, AlertSent, AlertWord, Ticket, User
 from db.repositories.feed import LIKE_ESCAPE, like_contains
 
@@ -39,7 +40,7 @@ class AlertRepository:
             )
         )
         result = await self.session.execute(delete(Alert).where(Alert.id == alert_id, Alert.user_id == user_id))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def mark_matching(self, ticket: Ticket, seats: int, now: datetime) -> list[int]:
         """Everyone with an alert matching the ticket (never its seller, nor a banned user, nor someone told about
@@ -63,7 +64,7 @@ class AlertRepository:
             )
             .distinct()
         )
-        dialect = sqlite if self.session.bind.dialect.name == "sqlite" else postgresql
+        dialect = sqlite if self.session.get_bind().dialect.name == "sqlite" else postgresql
         statement = (
             dialect.insert(AlertSent)
             .from_select(["user_id", "ticket_id", "at"], matching)

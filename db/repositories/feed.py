@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,7 +88,7 @@ class FeedRepository:
         return conditions
 
     @staticmethod
-    def _edge(key: Key) -> ColumnElement[object]:
+    def _edge(key: Key) -> ColumnElement[Any]:
         created_at = bindparam(None, key.created_at, type_=Ticket.__table__.c.created_at.type)
         return tuple_(created_at, literal(key.ticket_id))
 

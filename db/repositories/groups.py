@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import GroupMode, ListingGroup, Ticket, TicketStatus
 from db.repositories.orders import bare_update
 
@@ -36,7 +37,7 @@ class GroupRepository:
             Ticket.status == TicketStatus.ACTIVE,
             Ticket.group_id.is_(None),
         )
-        return (await self.session.execute(statement.values(group_id=group_id))).rowcount  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement.values(group_id=group_id)))
 
     async def set_price(self, ticket_id: int, price: int) -> None:
         await self.session.execute(bare_update(Ticket).where(Ticket.id == ticket_id).values(price=price))

@@ -1,3 +1,5 @@
+"""Each ticket's status changes, recorded as they happen and read back in order."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,3 +1,5 @@
+"""The double-entry ledger: postings per order and an account's balance."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import Ticket, TicketStatus
 from db.repositories.feed import Key
 
@@ -29,7 +30,7 @@ class ListingRepository:
             .where(Ticket.id == ticket_id, Ticket.seller_id == seller_id, Ticket.status.in_(list(statuses)))
             .values(barcode_fingerprint=None)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def add(self, ticket: Ticket) -> Ticket:
         """Raises IntegrityError (and leaves the surrounding transaction usable) on a barcode listed meanwhile."""
@@ -53,7 +54,7 @@ class ListingRepository:
             .where(Ticket.id == ticket_id, Ticket.seller_id == seller_id, Ticket.status == TicketStatus.ACTIVE)
             .values(status=TicketStatus.WITHDRAWN, updated_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def of_seller(
         self, seller_id: int, statuses: Collection[TicketStatus], after: Key | None, limit: int

@@ -11,6 +11,7 @@ from sqlalchemy import Update, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import (
     Base,
     Dispute,
@@ -111,7 +112,7 @@ class OrderRepository:
         if after == TicketStatus.SOLD:
             values |= {"buyer_id": buyer_id, "sold_at": now}
         result = await self.session.execute(bare_update(Ticket).where(*conditions).values(**values))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def add(self, order: Order) -> Order:
         self.session.add(order)
@@ -124,7 +125,7 @@ class OrderRepository:
             bare_update(Order).where(Order.id == order_id, Order.status.in_(before)).values(status=after, **values)
         )
         result = await self.session.execute(statement)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     # --- refunds -------------------------------------------------------------------------------------------
     async def add_refund(self, refund: Refund) -> Refund | None:
@@ -153,7 +154,7 @@ class OrderRepository:
             .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
             .values(status=RefundStatus.DONE, done_at=now, done_by=done_by)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def pending_refunds(self, limit: int) -> list[PendingRefund]:
         query = (

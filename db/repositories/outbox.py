@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import OutboxMessage, OutboxStatus
 
 DUE = (OutboxStatus.PENDING, OutboxStatus.SENDING)  # a 'sending' row whose lease ran out is due again
@@ -22,9 +23,9 @@ class OutboxRepository:
 
     async def add(self, values: dict[str, Any]) -> bool:
         """Insert unless a row with this dedupe key exists; whether it was inserted."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def claim(self, now: datetime, limit: int, token: str, lease_until: datetime) -> list[OutboxMessage]:
         """Take up to `limit` due rows, oldest first, for the holder of `token` until `lease_until`."""
@@ -57,7 +58,7 @@ class OutboxRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def revive(self, message_id: int, now: datetime) -> bool:
         """A dead row pending again with fresh attempts (an admin's retry)."""
@@ -67,7 +68,7 @@ class OutboxRepository:
             .values(status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now, claim_token=None)
             .execution_options(synchronize_session=False)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def by_id(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id, populate_existing=True)

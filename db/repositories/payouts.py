@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.engine import rowcount
 from db.models import (
     AuditEntry,
     Dispute,
@@ -72,7 +73,7 @@ class PayoutRepository:
         if due_after is not None:
             conditions.append(Payout.release_at > due_after)
         result = await self.session.execute(bare_update(Payout).where(*conditions).values(status=after, **values))
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def set_reference(self, payout_id: int, reference: str) -> None:
         await self.session.execute(
@@ -119,7 +120,7 @@ class PayoutRepository:
             .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
             .values(seller_text=text)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def settle_dispute(self, dispute_id: int, status: DisputeStatus, now: datetime, admin_id: int) -> bool:
         statement = (
@@ -127,7 +128,7 @@ class PayoutRepository:
             .where(Dispute.id == dispute_id, Dispute.status == DisputeStatus.OPEN)
             .values(status=status, resolved_at=now, resolved_by=admin_id)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def cases(self, *, dispute_ids: Sequence[int] | None = None, limit: int = 10) -> list[DisputeCase]:
         """Open disputes (or the given ones, whatever their status), oldest first, with everything an admin

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.engine import rowcount
 from db.models import (
     Conversation,
     ConversationStatus,
@@ -73,7 +74,7 @@ class RelayRepository:
             .where(Conversation.id == conversation_id, Conversation.status == ConversationStatus.OPEN)
             .values(status=ConversationStatus.CLOSED, closed_reason=reason, closed_at=now)
         )
-        return (await self.session.execute(statement)).rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def close_for_tickets(self, ticket_ids: Sequence[int], reason: str, now: datetime) -> list[int]:
         """Open conversations about these tickets -> closed; the ids this call closed."""
@@ -164,7 +165,7 @@ class RelayRepository:
             .where(RelayRoute.created_at < before, RelayRoute.conversation_id.not_in(keep))
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return rowcount(result)
 
     async def of_dispute(self, dispute_id: int) -> Conversation | None:
         query = (

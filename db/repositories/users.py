@@ -1,3 +1,5 @@
+"""People: looked up by Telegram id, id, phone or username; their profile fields and bans."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update

@@ -9,6 +9,7 @@ from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import EventWaiter, Ticket, TicketOffer, TicketStatus, User
 from db.repositories.orders import bare_update
 
@@ -33,7 +34,7 @@ class WaitlistRepository:
         result = await self.session.execute(
             delete(EventWaiter).where(EventWaiter.event_key == event_key, EventWaiter.user_id == user_id)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
 
     async def count(self, event_key: str) -> int:
         query = select(func.count(EventWaiter.id)).where(EventWaiter.event_key == event_key)

@@ -15,7 +15,7 @@ from bot.filters import IsAdmin
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
-from db.models import RefundStatus, User
+from db.models import DisputeStatus, RefundStatus, User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase, PayoutLine
 from handlers.admin.callbacks import MoneyAction, MoneyCD
@@ -92,6 +92,12 @@ async def mark_paid(
 
 
 # --- disputes ----------------------------------------------------------------------------------------------
+_DISPUTE_STATUS_KEYS = {
+    DisputeStatus.REFUNDED: "money-dispute-refunded",
+    DisputeStatus.RELEASED: "money-dispute-released",
+}
+
+
 def _case_text(case: DisputeCase, language: str) -> str:
     order, dispute = case.order, case.dispute
     text = _("money-dispute-case").format(
@@ -105,7 +111,7 @@ def _case_text(case: DisputeCase, language: str) -> str:
         seller_words=hd.quote(dispute.seller_text) if dispute.seller_text else _("money-dispute-no-words"),
     )
     if dispute.status != "open":
-        text += "\n\n" + _(f"money-dispute-{dispute.status}")
+        text += "\n\n" + _(_DISPUTE_STATUS_KEYS[dispute.status])
     return text
 
 

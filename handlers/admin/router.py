@@ -155,8 +155,19 @@ async def turn_outdated(callback: CallbackQuery, callback_data: AdminCD, repo: R
 
 
 # --- /ticket ID --------------------------------------------------------------------------------------------
+_STATUS_KEYS = {
+    TicketStatus.ACTIVE: "admin-status-active",
+    TicketStatus.RESERVED: "admin-status-reserved",
+    TicketStatus.SOLD: "admin-status-sold",
+    TicketStatus.EXPIRED: "admin-status-expired",
+    TicketStatus.WITHDRAWN: "admin-status-withdrawn",
+    TicketStatus.BLOCKED: "admin-status-blocked",
+}
+_DONE_KEYS = {"block": "admin-blocked-done", "unblock": "admin-unblocked-done"}
+
+
 def _status(status: TicketStatus) -> str:
-    return _(f"admin-status-{status.value}")
+    return _(_STATUS_KEYS[status])
 
 
 def _person(person: User) -> str:
@@ -272,7 +283,7 @@ async def moderate(
             await state.clear()
         return
     await state.clear()
-    await message.answer(_(f"admin-{action}ed-done").format(id=ticket_id))
+    await message.answer(_(_DONE_KEYS[action]).format(id=ticket_id))
     await _show_ticket(message, repo, ticket_id, user.language)
     await _tell_about(outcome, action == "block", notifier)
 

@@ -6,6 +6,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from handlers.my_tickets.callbacks import MyAction, MyCD
+from handlers.my_tickets.views import TAB_KEYS
 from handlers.purchases.keyboards import list_button
 from handlers.shared.paging import encode
 from services.listings import SellerPage, Tab
@@ -17,8 +18,7 @@ def button(text: str, data: MyCD) -> InlineKeyboardButton:
 
 def tabs(current: Tab) -> list[list[InlineKeyboardButton]]:
     buttons = [
-        button(("• " if tab == current else "") + _(f"my-tab-{tab.value}"), MyCD(action=MyAction.TAB, tab=tab))
-        for tab in Tab
+        button(("• " if tab == current else "") + _(TAB_KEYS[tab]), MyCD(action=MyAction.TAB, tab=tab)) for tab in Tab
     ]
     return [buttons[:3], buttons[3:]]
 

@@ -16,6 +16,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.notices import tell_seller_sold
 from handlers.payments.delivery import refund, send_ticket
+from handlers.shared.display import REFUND_REASON_KEYS
 from services import accounts, groups, orders
 from services.clock import Clock
 from services.crypto import Secrets
@@ -66,7 +67,7 @@ async def paid(
     if result.outcome == Outcome.REFUND:
         assert result.refund is not None
         await refund(bot, repo, clock, notifier, settings, result.refund)
-        await message.answer(_(f"buy-refunded-{result.reason}"))
+        await message.answer(_(REFUND_REASON_KEYS[result.reason]))
         return
     assert result.order is not None and result.ticket is not None and user is not None
     await message.answer(_("buy-paid"))

@@ -8,8 +8,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType, GroupMode
 from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
+from handlers.sell.views import STEP_KEYS
 from handlers.shared.display import event_type_label
-from services import listings
+from services.draft import STEPS
 
 
 def button(key: str, data: SellCD) -> InlineKeyboardButton:
@@ -61,8 +62,8 @@ def mode_keyboard(step: str) -> InlineKeyboardMarkup:
 
 def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
-    for step in listings.STEPS:
-        keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
+    for step in STEPS:
+        keyboard.button(text=_(STEP_KEYS[step]), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
                                                                           goto=step))  # fmt: skip
     keyboard.adjust(3)
     keyboard.row(*navigation(SUMMARY, back=False))

@@ -37,7 +37,7 @@ from handlers.sell.keyboards import (
     type_keyboard,
     with_navigation,
 )
-from handlers.sell.views import refusal, summary
+from handlers.sell.views import ASK_KEYS, refusal, summary
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
@@ -64,11 +64,7 @@ def _language() -> str:
     return get_i18n().current_locale
 
 
-def _input_error(error: DomainError, settings: Settings) -> str:
-    return refusal(f"sell-error-{error.code}", error.params, settings, _language())
-
-
-def _listing_error(error: DomainError, settings: Settings) -> str:
+def _refusal(error: DomainError, settings: Settings) -> str:
     return refusal(error.code, error.params, settings, _language())
 
 
@@ -132,7 +128,7 @@ async def _ask(
         )
         await message.answer(text, reply_markup=with_navigation(step))
     else:
-        await message.answer(_(f"sell-ask-{step}"), reply_markup=with_navigation(step))
+        await message.answer(_(ASK_KEYS[step]), reply_markup=with_navigation(step))
 
 
 def _next(draft: Draft) -> str | None:
@@ -242,7 +238,7 @@ async def parsed_step_typed(message: Message, state: FSMContext, settings: Setti
     try:
         value = parse(message.text or "")
     except DomainError as error:
-        await message.answer(_input_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     await _advance(message, state, apply(await _draft(state), value), settings, secrets)
 
@@ -280,7 +276,7 @@ async def when_typed(
     try:
         event_at = parse_event_datetime(message.text or "", draft.city_tz, clock.now(), max_ahead=listing_rules.horizon)
     except DomainError as error:
-        await message.answer(_input_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     when = describe_local(event_at, draft.city_tz, _language(), city_name=draft.city_name)
     await message.answer(_("sell-when-understood").format(when=when))
@@ -300,7 +296,7 @@ async def price_typed(message: Message, state: FSMContext, settings: Settings, s
         price = parse_amount(message.text or "")
         check_price(draft.face_value or 0, price, settings.max_markup_percent)
     except DomainError as error:
-        await message.answer(_input_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     await _advance(message, state, replace(draft, price=price), settings, secrets)
 
@@ -312,10 +308,10 @@ async def _photo_bytes(message: Message, bot: Bot, settings: Settings) -> bytes 
     else:
         assert message.document is not None
         if message.document.mime_type and not message.document.mime_type.startswith("image/"):
-            await message.answer(_("sell-photo-format"))
+            await message.answer(_("photo-format"))
             return None
         file_id, declared = message.document.file_id, message.document.file_size
-    too_large = _("sell-photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
+    too_large = _("photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
     if declared is not None and declared > settings.max_photo_bytes:
         await message.answer(too_large)
         return None
@@ -338,7 +334,7 @@ async def photo_sent(
     try:
         draft = await listings.take_photo(repo, listing_rules, secrets, photo_storage, user, await _draft(state), data)
     except DomainError as error:
-        await message.answer(_listing_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     await _save(state, draft)
     await _ask(message, state, draft, PICK if draft.choices else _next(draft), settings, secrets)
@@ -372,7 +368,7 @@ async def barcode_picked(
     try:
         draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.index)
     except DomainError as error:
-        await callback.answer(_listing_error(error, settings), show_alert=True)
+        await callback.answer(_refusal(error, settings), show_alert=True)
         return
     await callback.answer()
     await _advance(callback.message, state, draft, settings, secrets)
@@ -457,7 +453,7 @@ async def publish(
         tickets = await listings.publish_listing(repo, listing_rules, secrets, user, draft, clock.now())
     except DomainError as error:
         await callback.answer()
-        await callback.message.answer(_listing_error(error, settings))
+        await callback.message.answer(_refusal(error, settings))
         redo = _REDO.get(error.code)
         if redo is not None:
             await _ask(callback.message, state, draft, redo, settings, secrets)
@@ -478,10 +474,10 @@ async def publish(
 
 
 _REDO: dict[str, str] = {
-    "sell-error-date.past": Step.WHEN,
-    "sell-error-date.too_far": Step.WHEN,
-    "sell-error-price.over_cap": Step.PRICE,
-    "sell-error-price.not_positive": Step.PRICE,
+    "date.past": Step.WHEN,
+    "date.too_far": Step.WHEN,
+    "price.over_cap": Step.PRICE,
+    "price.not_positive": Step.PRICE,
     "sell-photo-duplicate": Step.PHOTO,
     "sell-incomplete": Step.TYPE,
     "group-price": SeatStep.TOTAL,

@@ -11,7 +11,31 @@ from db.models import GroupMode
 from handlers.shared.cards import Audience, CardFacts, seat_label, ticket_card
 from handlers.shared.display import money
 from services.crypto import Secrets
-from services.draft import Draft, SealedBarcode
+from services.draft import Draft, SealedBarcode, Step
+
+# Literal keys, never built at run time: the i18n test finds each one in the catalogues.
+ASK_KEYS = {
+    Step.TYPE: "sell-ask-type",
+    Step.NAME: "sell-ask-name",
+    Step.CITY: "sell-ask-city",
+    Step.VENUE: "sell-ask-venue",
+    Step.WHEN: "sell-ask-when",
+    Step.SEAT: "sell-ask-seat",
+    Step.FACE: "sell-ask-face",
+    Step.PRICE: "sell-ask-price",
+    Step.PHOTO: "sell-ask-photo",
+}
+STEP_KEYS = {
+    Step.TYPE: "sell-step-type",
+    Step.NAME: "sell-step-name",
+    Step.CITY: "sell-step-city",
+    Step.VENUE: "sell-step-venue",
+    Step.WHEN: "sell-step-when",
+    Step.SEAT: "sell-step-seat",
+    Step.FACE: "sell-step-face",
+    Step.PRICE: "sell-step-price",
+    Step.PHOTO: "sell-step-photo",
+}
 
 
 def refusal(code: str, params: dict[str, object], settings: Settings, language: str) -> str:

@@ -198,7 +198,7 @@ _FUZZY_CUTOFF = 80  # rapidfuzz's ratio (0-100): one transposed letter in a 5-le
 class _Ranking(NamedTuple):
     """One order of the cities (the reader's country first, or by population alone), per script."""
 
-    position: array  # city index -> rank
+    position: array[int]  # city index -> rank
     latin: _RankedText
     cyrillic: _RankedText
 
@@ -208,7 +208,7 @@ class _Names(NamedTuple):
     (split when asked: a list of str objects would hold megabytes more), and name by name the city's index."""
 
     lines: str
-    owners: array
+    owners: array[int]
 
 
 def is_cyrillic(name: str) -> bool:
@@ -239,7 +239,7 @@ class CityDirectory:
         self._sorted = _SortedNames(
             "".join(f"{n}{_WHOLE}{i}\n" for i, entry in enumerate(ordered) for n in (*entry.latin, *entry.cyrillic))
         )
-        by_initial: dict[str, tuple[list[str], array]] = {}
+        by_initial: dict[str, tuple[list[str], array[int]]] = {}
         for i, entry in enumerate(ordered):
             for name in (*entry.latin, *entry.cyrillic):
                 names, owners = by_initial.setdefault(name[0], ([], array("I")))

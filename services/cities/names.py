@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from rapidfuzz.distance import Levenshtein
 
@@ -165,7 +165,7 @@ def cldr_exemplar_cities() -> dict[str, tuple[str, str]]:
     from babel import Locale
     from babel.core import get_global
 
-    aliases: dict[str, str] = get_global("zone_aliases")
+    aliases: Mapping[str, str] = get_global("zone_aliases")
     english_zones = Locale("en").time_zones
     out: dict[str, tuple[str, str]] = {}
     for zone, data in Locale("ru").time_zones.items():

@@ -1,0 +1,1 @@
+"""Handler tests through Dispatcher.feed_update, with no HTTP."""
