@@ -105,7 +105,18 @@ async def _ask(
     elif step == SUMMARY:
         markup = summary_keyboard(can_add=draft.seats < MAX_SEATS)
         await message.answer(summary(draft, secrets, settings, _language()), reply_markup=markup)
-    elif step == SeatStep.SEAT:
+    elif step in SEAT_PROMPTS:
+        await _ask_about_seat(message, draft, step, settings, secrets)
+    else:
+        await message.answer(_(ASK_KEYS[step]), reply_markup=with_navigation(step))
+
+
+SEAT_PROMPTS = (SeatStep.SEAT, SeatStep.PHOTO, MORE_PICK, SeatStep.MODE, SeatStep.TOTAL)
+
+
+async def _ask_about_seat(message: Message, draft: Draft, step: str, settings: Settings, secrets: Secrets) -> None:
+    """The prompts of the steps that add a seat of the same event (a listing of several tickets)."""
+    if step == SeatStep.SEAT:
         skip = [button("sell-skip", SellCD(action=SellAction.SKIP, step=step))]
         text = _("sell-ask-more-seat").format(number=draft.seats)
         await message.answer(text, reply_markup=with_navigation(step, skip))
@@ -127,8 +138,6 @@ async def _ask(
             count=draft.seats, max_price=cap, percent=settings.max_markup_percent
         )
         await message.answer(text, reply_markup=with_navigation(step))
-    else:
-        await message.answer(_(ASK_KEYS[step]), reply_markup=with_navigation(step))
 
 
 def _next(draft: Draft) -> str | None:
@@ -352,7 +361,7 @@ async def seat_photo_sent(
     try:
         draft = await listings.take_seat_photo(repo, listing_rules, secrets, photo_storage, user, draft, data)
     except DomainError as error:
-        await message.answer(_listing_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     await _save(state, draft)
     adding = draft.adding
@@ -389,7 +398,7 @@ async def more_seat_typed(message: Message, state: FSMContext, settings: Setting
     try:
         seat = parse_seat(message.text or "")
     except DomainError as error:
-        await message.answer(_input_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     assert draft.adding is not None
     await _advance(message, state, draft.with_adding(replace(draft.adding, seat=seat, seat_done=True)), settings,
@@ -413,7 +422,7 @@ async def seat_barcode_picked(
     try:
         draft = await listings.choose_seat_barcode(repo, secrets, user, await _draft(state), callback_data.index)
     except DomainError as error:
-        await callback.answer(_listing_error(error, settings), show_alert=True)
+        await callback.answer(_refusal(error, settings), show_alert=True)
         return
     await callback.answer()
     await _advance(callback.message, state, draft, settings, secrets)
@@ -437,7 +446,7 @@ async def total_typed(message: Message, state: FSMContext, settings: Settings, s
         total = parse_amount(message.text or "")
         check_price((draft.face_value or 0) * draft.seats, total, settings.max_markup_percent)
     except DomainError as error:
-        await message.answer(_input_error(error, settings))
+        await message.answer(_refusal(error, settings))
         return
     await _advance(message, state, replace(draft, total_price=total), settings, secrets)
 
