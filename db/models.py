@@ -181,6 +181,10 @@ class Ticket(Base):
     # The event this listing belongs to (services.events.event_key): folded name, city and local date and time.
     event_key: Mapped[str | None] = mapped_column(String(32))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("listing_groups.id"), index=True)
+    # What the seller sent (services.ticket_upload.DocumentKind: photo, pdf, pass), stored under photo_key, and the
+    # PDF's page the barcode came from: the buyer gets that page or the pass itself.
+    document_kind: Mapped[str] = mapped_column(String(8), default="photo", server_default="photo")
+    document_page: Mapped[int | None] = mapped_column(Integer)
 
     seller: Mapped[User] = relationship(foreign_keys=[seller_id], lazy="raise")
 

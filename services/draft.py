@@ -12,6 +12,7 @@ from db.models import EventType
 from services.barcodes import Barcode
 from services.crypto import Secrets
 from services.seats import Seat
+from services.wallet_pass import Prefill
 
 
 class Step(enum.StrEnum):
@@ -65,6 +66,10 @@ class Draft:
     photo_key: str | None = None
     photo_phash: str | None = None
     choices: tuple[SealedBarcode, ...] = field(default=())  # several barcodes on the photo: which one?
+    document_kind: str = "photo"  # services.ticket_upload.DocumentKind of what the seller sent
+    page: int | None = None  # the PDF's page the chosen barcode came from
+    choice_pages: tuple[int | None, ...] = field(default=())  # the page of each of `choices`
+    prefill: Prefill | None = None  # what a Wallet pass says of its event, until the seller takes or ignores it
 
     def has(self, step: Step) -> bool:
         return {
@@ -97,6 +102,8 @@ class Draft:
         data["event_type"] = self.event_type.value if self.event_type else None
         data["event_at"] = self.event_at.isoformat() if self.event_at else None
         data["choices"] = [asdict(choice) for choice in self.choices]
+        data["choice_pages"] = list(self.choice_pages)
+        data["prefill"] = _prefill_data(self.prefill)
         return data
 
     @classmethod
@@ -123,4 +130,34 @@ class Draft:
             photo_key=data.get("photo_key"),
             photo_phash=data.get("photo_phash"),
             choices=tuple(SealedBarcode(**choice) for choice in data.get("choices") or ()),
+            document_kind=data.get("document_kind") or "photo",
+            page=data.get("page"),
+            choice_pages=tuple(data.get("choice_pages") or ()),
+            prefill=_prefill_of(data.get("prefill")),
         )
+
+    def with_prefill(self) -> Draft:
+        """The pass's event name, venue and date taken into the draft (each where the pass has it)."""
+        if self.prefill is None:
+            return self
+        return replace(
+            self,
+            name=self.prefill.event_name or self.name,
+            venue=self.prefill.venue or self.venue,
+            event_at=self.prefill.starts_at or self.event_at,
+            prefill=None,
+        )
+
+
+def _prefill_data(prefill: Prefill | None) -> dict[str, Any] | None:
+    if prefill is None:
+        return None
+    starts_at = prefill.starts_at.isoformat() if prefill.starts_at else None
+    return {"event_name": prefill.event_name, "venue": prefill.venue, "starts_at": starts_at}
+
+
+def _prefill_of(data: dict[str, Any] | None) -> Prefill | None:
+    if not data:
+        return None
+    starts_at = datetime.fromisoformat(data["starts_at"]) if data.get("starts_at") else None
+    return Prefill(data.get("event_name"), data.get("venue"), starts_at)

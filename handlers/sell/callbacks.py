@@ -43,6 +43,7 @@ class SellAction(enum.StrEnum):
     PUBLISH = "publish"
     EDIT = "edit"
     GOTO = "goto"
+    PREFILL = "prefill"  # take a Wallet pass's event details
 
 
 class SellCD(CallbackData, prefix="sell"):

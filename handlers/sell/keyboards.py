@@ -50,6 +50,11 @@ def summary_keyboard() -> InlineKeyboardMarkup:
     return with_navigation(SUMMARY, *rows)
 
 
+def prefill_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button("sell-prefill-use", SellCD(action=SellAction.PREFILL,
+                                                                                        step=SUMMARY))]])  # fmt: skip
+
+
 def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
     for step in listings.STEPS:

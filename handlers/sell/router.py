@@ -28,11 +28,12 @@ from handlers.sell.keyboards import (
     edit_keyboard,
     navigation,
     pick_keyboard,
+    prefill_keyboard,
     summary_keyboard,
     type_keyboard,
     with_navigation,
 )
-from handlers.sell.views import refusal, summary
+from handlers.sell.views import prefill_offer, refusal, summary
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
@@ -276,10 +277,7 @@ async def photo_sent(
     if message.photo:
         file_id, declared = message.photo[-1].file_id, message.photo[-1].file_size
     else:
-        assert message.document is not None
-        if message.document.mime_type and not message.document.mime_type.startswith("image/"):
-            await message.answer(_("sell-photo-format"))
-            return
+        assert message.document is not None  # an image, a PDF or a pass: told apart by its content
         file_id, declared = message.document.file_id, message.document.file_size
     too_large = _("sell-photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
     if declared is not None and declared > settings.max_photo_bytes:
@@ -299,7 +297,23 @@ async def photo_sent(
         await message.answer(_listing_error(error, settings))
         return
     await _save(state, draft)
+    if draft.prefill is not None:
+        await message.answer(prefill_offer(draft.prefill, draft.city_tz, _language()), reply_markup=prefill_keyboard())
     await _ask(message, state, draft, PICK if draft.choices else draft.next_step(), settings, secrets)
+
+
+async def prefill_taken(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    """The seller took the pass's event name, venue and date into the listing."""
+    draft = await _draft(state)
+    if draft.prefill is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    draft = draft.with_prefill()
+    step = PICK if draft.choices else draft.next_step()
+    await _save(state, draft)
+    await _ask(callback.message, state, draft, step, settings, secrets)
 
 
 async def barcode_picked(
@@ -380,6 +394,9 @@ def create_router() -> Router:
     router.message.register(price_typed, SellWizard.price, TYPED)
     router.message.register(photo_sent, StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
     router.callback_query.register(barcode_picked, SellWizard.pick, SellCD.filter(F.action == SellAction.PICK))
+    router.callback_query.register(
+        prefill_taken, StateFilter(SellWizard.pick, SellWizard.summary), SellCD.filter(F.action == SellAction.PREFILL)
+    )
     router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
     router.message.register(photo_expected, SellWizard.photo, NOT_NAVIGATION)
     router.message.register(

@@ -283,7 +283,7 @@ async def test_photo_refusals(harness_sqlite: Harness) -> None:
     await anna.wait_text("isn't an image")
     anna._pause()
     await anna.person.send_document(b"%PDF-1.4 ...", "ticket.pdf", "application/pdf")
-    await anna.wait_text("JPEG, PNG and WebP")
+    await anna.wait_text("can't open this PDF")
     anna._pause()
     await anna.person.send_document(QR_PHOTO.read_bytes(), "ticket.webp", "image/webp")  # an image as a file: fine
     await anna.wait_text("Check your listing")
