@@ -81,6 +81,7 @@ class TicketStatus(enum.StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     BLOCKED = "blocked"
+    FROZEN = "frozen"  # under an ownership claim: off the feed, not buyable, until an admin decides
 
 
 class OrderStatus(enum.StrEnum):
@@ -548,4 +549,23 @@ class Rating(Base):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     stars: Mapped[int] = mapped_column(Integer)
     words: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ClaimStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"  # the listing blocked; the claimant may list the ticket
+    DISMISSED = "dismissed"  # the listing back on sale
+
+
+class Claim(Base):
+    """ "This is my ticket": a person whose barcode another seller listed first asks the admins to look."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_open", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus), default=ClaimStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column()
