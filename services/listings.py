@@ -70,8 +70,8 @@ def _relistable(ticket: Ticket, seller: User) -> bool:
 
 def _refusal_for_listed(ticket: Ticket, seller: User) -> DomainError:
     """Why a barcode already on `ticket` can't be listed by `seller`."""
-    if ticket.seller_id != seller.id:
-        return DomainError("sell-barcode-taken")
+    if ticket.seller_id != seller.id:  # the genuine owner may claim it (services.claims)
+        return DomainError("sell-barcode-taken", ticket_id=ticket.id)
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
         return DomainError("sell-barcode-yours")
     return DomainError("sell-barcode-closed")

@@ -53,3 +53,10 @@ class SellCD(CallbackData, prefix="sell"):
     goto: Step | None = None  # goto: the step to edit
     city: RowId = 0  # city: the city id
     index: int = 0  # pick: the barcode's index among those found
+
+
+class ClaimCD(CallbackData, prefix="claim"):
+    """ "This is my ticket" under a refusal: the listing and the token only that refused person holds."""
+
+    ticket: RowId
+    token: str

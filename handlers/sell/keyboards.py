@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType
-from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
+from handlers.sell.callbacks import SUMMARY, ClaimCD, SellAction, SellCD
 from handlers.shared.display import event_type_label
 from services import listings
 
@@ -63,3 +63,10 @@ def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard.adjust(3)
     keyboard.row(*navigation(SUMMARY, back=False))
     return keyboard.as_markup()
+
+
+def claim_keyboard(ticket_id: int, token: str) -> InlineKeyboardMarkup:
+    data = ClaimCD(ticket=ticket_id, token=token)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("sell-claim"), callback_data=data.pack())]]
+    )

@@ -18,13 +18,16 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
-from bot.i18n import texts_for
+from bot.i18n import texts_for, translate
+from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.sell.callbacks import PICK, STATES, SUMMARY, SellAction, SellCD, SellWizard
+from handlers.notices import tell_admins
+from handlers.sell.callbacks import PICK, STATES, SUMMARY, ClaimCD, SellAction, SellCD, SellWizard
 from handlers.sell.keyboards import (
     button,
+    claim_keyboard,
     edit_keyboard,
     navigation,
     pick_keyboard,
@@ -34,12 +37,13 @@ from handlers.sell.keyboards import (
     with_navigation,
 )
 from handlers.sell.views import prefill_offer, refusal, summary
+from handlers.shared.cards import ticket_line
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.formatting import describe_local
 from handlers.shared.menu import NOT_NAVIGATION, main_menu
-from services import listings
+from services import claims, listings
 from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
@@ -294,7 +298,11 @@ async def photo_sent(
             repo, listing_rules, secrets, photo_storage, user, await _draft(state), downloaded.getvalue()
         )
     except DomainError as error:
-        await message.answer(_listing_error(error, settings))
+        ticket_id = error.params.get("ticket_id")
+        markup = None
+        if isinstance(ticket_id, int):  # another seller's listing: the genuine owner may claim it
+            markup = claim_keyboard(ticket_id, claims.claim_token(secrets.fingerprint_key, user.telegram_id, ticket_id))
+        await message.answer(_listing_error(error, settings), reply_markup=markup)
         return
     await _save(state, draft)
     if draft.prefill is not None:
@@ -353,6 +361,24 @@ async def publish(
     await callback.message.answer(_("sell-published").format(id=ticket.id), reply_markup=main_menu())
 
 
+async def claim_filed(
+    callback: CallbackQuery, callback_data: ClaimCD, repo: Repo, settings: Settings, secrets: Secrets,
+    notifier: Notifier, clock: Clock, user: User,
+) -> None:  # fmt: skip
+    """ "This is my ticket": the claim filed, the listing frozen, the seller and the admins told."""
+    outcome = await claims.file_claim(
+        repo, secrets.fingerprint_key, user, callback_data.ticket, callback_data.token, clock.now()
+    )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(_("sell-claim-filed"))
+    seller = outcome.seller
+    event = hd.quote(ticket_line(outcome.ticket, seller.language))
+    await notifier.notify(seller, translate("sell-claim-seller", seller.language, event=event))
+    await tell_admins(repo, notifier, settings, "admin-claim-new", ticket=outcome.ticket.id)
+
+
 _REDO: dict[str, str] = {
     "sell-error-date.past": Step.WHEN,
     "sell-error-date.too_far": Step.WHEN,
@@ -397,6 +423,7 @@ def create_router() -> Router:
     router.callback_query.register(
         prefill_taken, StateFilter(SellWizard.pick, SellWizard.summary), SellCD.filter(F.action == SellAction.PREFILL)
     )
+    router.callback_query.register(claim_filed, ClaimCD.filter())
     router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
     router.message.register(photo_expected, SellWizard.photo, NOT_NAVIGATION)
     router.message.register(

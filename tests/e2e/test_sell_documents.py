@@ -1,5 +1,6 @@
 """Selling from what sellers hold, end to end through the emulator: a PDF e-ticket, a Wallet pass and a tilted phone
-photo listed and delivered to their buyers; every refusal of a document gets its text and changes nothing."""
+photo listed and delivered to their buyers; every refusal of a document gets its text and changes nothing; the
+genuine owner's "This is my ticket" claim, decided by an admin."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ from db.models import TicketStatus
 from tests import barcode_documents as docs
 from tests.e2e.conftest import Harness
 from tests.e2e.market import buy_from_feed, decoded_texts
-from tests.e2e.test_sell import Seller, fill_until_photo, fsm_state, registered, tickets
+from tests.e2e.test_sell import (
+    QR_PHOTO_AGAIN,
+    Seller,
+    fill_until_photo,
+    fsm_state,
+    list_ticket,
+    registered,
+    tickets,
+)
 
 PDF_TEXT = "E-TICKET-2026-000457890"
 PASS_TEXT = "TICKET-PASS-000123"
@@ -126,3 +135,35 @@ async def test_every_document_refusal_has_its_text_and_changes_nothing(harness_s
     stored = [path for path in h.app.settings.photo_dir.rglob("*") if path.is_file()]  # nothing kept of a refusal
     assert stored == [], stored
     assert json.dumps([c.params for c in h.emu.calls], default=str).count("TICKET-") == 0
+
+
+async def test_the_genuine_owner_claims_a_listed_ticket_and_an_admin_upholds_it(harness_sqlite: Harness) -> None:
+    h = harness_sqlite
+    scalper, owner = await registered(h, 6431, "Anna"), await registered(h, 6432, "Olga")
+    admin = await h.admin()
+    await list_ticket(scalper)
+    await fill_until_photo(owner)
+    await owner.send_photo(QR_PHOTO_AGAIN)  # her own photo of the same barcode
+    refusal = await owner.wait_text("already listed by someone else")
+    await owner.click(refusal, "This is my ticket")
+    await owner.wait_text("moderators will look into it")
+    await scalper.wait_text("Someone says the ticket of your listing is theirs")
+    await admin.wait_text("new ownership claim")
+    (listed,) = await tickets(h)
+    assert listed.status == TicketStatus.FROZEN
+    ivan = await registered(h, 6433, "Ivan")
+    await ivan.send("/feed")
+    assert "Splean" not in (await ivan.person.wait_new()).content  # off the feed while it is reviewed
+
+    await admin.send("/claims")
+    claim = await admin.wait_text("Claim #")
+    await admin.click(claim, "Block the listing")
+    await admin.wait_text("the listing is blocked")
+    await owner.wait_text("you can list your ticket now")
+    await scalper.wait_text("blocked your listing")
+    await list_ticket(owner, QR_PHOTO_AGAIN)
+    blocked, relisted = await tickets(h)
+    assert (blocked.status, blocked.barcode_fingerprint) == (TicketStatus.BLOCKED, None)
+    assert relisted.status == TicketStatus.ACTIVE and relisted.seller_id != blocked.seller_id
+    await admin.send("/claims")
+    await admin.wait_text("No open claims")
