@@ -9,7 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db.models import EventType
 from handlers.sell.callbacks import SUMMARY, ClaimCD, SellAction, SellCD
 from handlers.shared.display import event_type_label
-from services import listings
+from services.draft import STEPS
 
 
 def button(key: str, data: SellCD) -> InlineKeyboardButton:
@@ -57,7 +57,7 @@ def prefill_keyboard() -> InlineKeyboardMarkup:
 
 def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard = InlineKeyboardBuilder()
-    for step in listings.STEPS:
+    for step in STEPS:
         keyboard.button(text=_(f"sell-step-{step}"), callback_data=SellCD(action=SellAction.GOTO, step=SUMMARY,
                                                                           goto=step))  # fmt: skip
     keyboard.adjust(3)
