@@ -218,7 +218,7 @@ class Tab(enum.StrEnum):
 
 
 TAB_STATUSES: dict[Tab, tuple[TicketStatus, ...]] = {
-    Tab.ON_SALE: (TicketStatus.ACTIVE,),
+    Tab.ON_SALE: (TicketStatus.ACTIVE, TicketStatus.FROZEN),  # frozen: on sale again unless a claim is upheld
     Tab.RESERVED: (TicketStatus.RESERVED,),
     Tab.SOLD: (TicketStatus.SOLD,),
     Tab.EXPIRED: (TicketStatus.EXPIRED,),
