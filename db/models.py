@@ -81,6 +81,7 @@ class TicketStatus(enum.StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     BLOCKED = "blocked"
+    FROZEN = "frozen"  # under an ownership claim: off the feed, not buyable, until an admin decides
 
 
 class OrderStatus(enum.StrEnum):
@@ -181,6 +182,10 @@ class Ticket(Base):
     # The event this listing belongs to (services.events.event_key): folded name, city and local date and time.
     event_key: Mapped[str | None] = mapped_column(String(32))
     group_id: Mapped[int | None] = mapped_column(ForeignKey("listing_groups.id"), index=True)
+    # What the seller sent (services.ticket_upload.DocumentKind: photo, pdf, pass), stored under photo_key, and the
+    # PDF's page the barcode came from: the buyer gets that page or the pass itself.
+    document_kind: Mapped[str] = mapped_column(String(8), default="photo", server_default="photo")
+    document_page: Mapped[int | None] = mapped_column(Integer)
 
     seller: Mapped[User] = relationship(foreign_keys=[seller_id], lazy="raise")
 
@@ -544,4 +549,23 @@ class Rating(Base):
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     stars: Mapped[int] = mapped_column(Integer)
     words: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class ClaimStatus(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"  # the listing blocked; the claimant may list the ticket
+    DISMISSED = "dismissed"  # the listing back on sale
+
+
+class Claim(Base):
+    """ "This is my ticket": a person whose barcode another seller listed first asks the admins to look."""
+
+    __tablename__ = "claims"
+    __table_args__ = (Index("ix_claims_open", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus), default=ClaimStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column()

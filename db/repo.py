@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.admin import AdminRepository
 from db.repositories.alerts import AlertRepository
+from db.repositories.claims import ClaimRepository
 from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
 from db.repositories.groups import GroupRepository
@@ -43,6 +44,7 @@ class Repo:
         self.alerts = AlertRepository(session)
         self.waitlist = WaitlistRepository(session)
         self.trust = TrustRepository(session)
+        self.claims = ClaimRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

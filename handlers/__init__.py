@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from handlers import errors
+from handlers.admin import claims_router as admin_claims
 from handlers.admin import money_router as admin_money
 from handlers.admin import router as admin
 from handlers.alerts import router as alerts
@@ -34,6 +35,7 @@ def feature_routers() -> list[Router]:
         payments.create_router(),
         common.create_router(),
         admin.create_router(),
+        admin_claims.create_claims_router(),
         start.create_router(),
         profile.create_router(),
         sell.create_router(),

@@ -13,6 +13,7 @@ from db.models import EventType, GroupMode
 from services.barcodes import Barcode
 from services.crypto import Secrets
 from services.seats import Seat
+from services.wallet_pass import Prefill
 
 
 class Step(enum.StrEnum):
@@ -108,6 +109,10 @@ class Draft:
     extra: tuple[ExtraSeat, ...] = field(default=())  # more seats of this event; the last perhaps being added
     mode: GroupMode | None = None  # with more seats: sold together or separately
     total_price: int | None = None  # sold together: the one price of every seat
+    document_kind: str = "photo"  # services.ticket_upload.DocumentKind of what the seller sent
+    page: int | None = None  # the PDF's page the chosen barcode came from
+    choice_pages: tuple[int | None, ...] = field(default=())  # the page of each of `choices`
+    prefill: Prefill | None = None  # what a Wallet pass says of its event, until the seller takes or ignores it
 
     def has(self, step: Step) -> bool:
         return {
@@ -179,6 +184,8 @@ class Draft:
         data["event_at"] = self.event_at.isoformat() if self.event_at else None
         data["choices"] = [asdict(choice) for choice in self.choices]
         data["mode"] = self.mode.value if self.mode else None
+        data["choice_pages"] = list(self.choice_pages)
+        data["prefill"] = _prefill_data(self.prefill)
         return data
 
     @classmethod
@@ -208,4 +215,34 @@ class Draft:
             extra=tuple(ExtraSeat.from_data(seat) for seat in data.get("extra") or ()),
             mode=GroupMode(data["mode"]) if data.get("mode") in GroupMode._value2member_map_ else None,
             total_price=data.get("total_price"),
+            document_kind=data.get("document_kind") or "photo",
+            page=data.get("page"),
+            choice_pages=tuple(data.get("choice_pages") or ()),
+            prefill=_prefill_of(data.get("prefill")),
         )
+
+    def with_prefill(self) -> Draft:
+        """The pass's event name, venue and date taken into the draft (each where the pass has it)."""
+        if self.prefill is None:
+            return self
+        return replace(
+            self,
+            name=self.prefill.event_name or self.name,
+            venue=self.prefill.venue or self.venue,
+            event_at=self.prefill.starts_at or self.event_at,
+            prefill=None,
+        )
+
+
+def _prefill_data(prefill: Prefill | None) -> dict[str, Any] | None:
+    if prefill is None:
+        return None
+    starts_at = prefill.starts_at.isoformat() if prefill.starts_at else None
+    return {"event_name": prefill.event_name, "venue": prefill.venue, "starts_at": starts_at}
+
+
+def _prefill_of(data: dict[str, Any] | None) -> Prefill | None:
+    if not data:
+        return None
+    starts_at = datetime.fromisoformat(data["starts_at"]) if data.get("starts_at") else None
+    return Prefill(data.get("event_name"), data.get("venue"), starts_at)

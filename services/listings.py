@@ -27,7 +27,7 @@ from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from services import events, groups, originality, relay
-from services.barcodes import Barcode, scan_photo_async
+from services.barcodes import Barcode
 from services.crypto import Secrets
 from services.draft import Draft, ExtraSeat, SealedBarcode
 from services.errors import DomainError
@@ -36,6 +36,7 @@ from services.pricing import check_price
 from services.rules import ListingRules
 from services.seats import Seat
 from services.storage import PhotoStorage
+from services.ticket_upload import ScanLimits, scan_upload_async
 
 RELISTABLE = (TicketStatus.WITHDRAWN,)  # an expired ticket's event has passed: its barcode is spent
 PAGE_SIZE = 5
@@ -69,8 +70,8 @@ def _relistable(ticket: Ticket, seller: User) -> bool:
 
 def _refusal_for_listed(ticket: Ticket, seller: User) -> DomainError:
     """Why a barcode already on `ticket` can't be listed by `seller`."""
-    if ticket.seller_id != seller.id:
-        return DomainError("sell-barcode-taken")
+    if ticket.seller_id != seller.id:  # the genuine owner may claim it (services.claims)
+        return DomainError("sell-barcode-taken", ticket_id=ticket.id)
     if ticket.status in (TicketStatus.ACTIVE, TicketStatus.RESERVED):
         return DomainError("sell-barcode-yours")
     return DomainError("sell-barcode-closed")
@@ -97,34 +98,37 @@ async def take_photo(
     draft: Draft,
     data: bytes,
 ) -> Draft:
-    """Decode and check a photo of the ticket; on success the normalised photo is stored (encrypted) and the
-    draft holds its key and the sealed barcode, or several in `choices` to pick from (choose_barcode). The
-    previous photo of the draft, if any, is deleted."""
+    """Decode and check what the seller sent (a photo, a PDF e-ticket or a Wallet pass); on success the document
+    is stored (encrypted: the normalised photo, or the PDF or pass as sent) and the draft holds its key, its kind,
+    the sealed barcode and its page, or several in `choices` to pick from (choose_barcode), and a pass's prefill.
+    The previous document of the draft, if any, is deleted."""
     try:
-        scanned = await scan_photo_async(data, max_bytes=rules.max_photo_bytes)
+        scanned = await scan_upload_async(data, limits=ScanLimits(rules.max_photo_bytes))
     except DomainError as error:
-        raise DomainError(error.code, max_mb=rules.max_photo_mb) from None
-    if not scanned.barcodes:
-        raise DomainError("sell-no-barcode")
-    await check_photo_original(repo, rules, seller, scanned.phash)
-    if len(scanned.barcodes) == 1:
-        await check_barcode(repo, secrets, seller, scanned.barcodes[0])
-    key = await photo_storage.put(scanned.jpeg)
+        raise DomainError(error.code, **{"max_mb": rules.max_photo_mb, **error.params}) from None
+    if scanned.phash is not None:
+        await check_photo_original(repo, rules, seller, scanned.phash)
+    if len(scanned.found) == 1:
+        await check_barcode(repo, secrets, seller, scanned.found[0].barcode)
+    key = await photo_storage.put(scanned.document)
     await forget_photo(photo_storage, draft)
-    sealed = tuple(SealedBarcode.seal(barcode, secrets) for barcode in scanned.barcodes)
-    draft = replace(draft, photo_key=key, photo_phash=scanned.phash)
+    sealed = tuple(SealedBarcode.seal(found.barcode, secrets) for found in scanned.found)
+    pages = tuple(found.page for found in scanned.found)
+    draft = replace(draft, photo_key=key, photo_phash=scanned.phash or "", document_kind=scanned.kind.value,
+                    prefill=scanned.prefill)  # fmt: skip
     if len(sealed) == 1:
-        return replace(draft, barcode=sealed[0], choices=())
-    return replace(draft, barcode=None, choices=sealed)
+        return replace(draft, barcode=sealed[0], page=pages[0], choices=(), choice_pages=())
+    return replace(draft, barcode=None, page=None, choices=sealed, choice_pages=pages)
 
 
 async def choose_barcode(repo: Repo, secrets: Secrets, seller: User, draft: Draft, index: int) -> Draft:
-    """The seller picked barcode `index` of the photo's several."""
+    """The seller picked barcode `index` of the document's several."""
     if not 0 <= index < len(draft.choices):
         raise DomainError("sell-stale")
     chosen = draft.choices[index]
     await check_barcode(repo, secrets, seller, chosen.open(secrets))
-    return replace(draft, barcode=chosen, choices=())
+    page = draft.choice_pages[index] if index < len(draft.choice_pages) else None
+    return replace(draft, barcode=chosen, page=page, choices=(), choice_pages=())
 
 
 async def forget_photo(photo_storage: PhotoStorage, draft: Draft) -> None:
@@ -228,7 +232,8 @@ async def publish(
         relisted and await repo.listings.release_fingerprint(listed.id, seller.id, RELISTABLE)
     ):
         raise _refusal_for_listed(listed, seller)
-    await check_photo_original(repo, rules, seller, draft.photo_phash or "")
+    if draft.photo_phash:  # a PDF or a pass has none: one template prints many tickets
+        await check_photo_original(repo, rules, seller, draft.photo_phash)
     seat = draft.seat or Seat(None, None, None)
     ticket = Ticket(
         seller_id=seller.id,
@@ -252,6 +257,8 @@ async def publish(
         barcode_fingerprint=print_,
         photo_key=draft.photo_key,
         photo_phash=draft.photo_phash,
+        document_kind=draft.document_kind,
+        document_page=draft.page,
         status=TicketStatus.ACTIVE,
         created_at=now,
         updated_at=now,
@@ -262,7 +269,8 @@ async def publish(
     except IntegrityError:  # the same barcode published a moment ago by a concurrent update
         listed = await repo.listings.by_fingerprint(print_)
         raise (_refusal_for_listed(listed, seller) if listed else DomainError("sell-barcode-taken")) from None
-    await repo.originality.add_photo_hash(ticket.id, ticket.photo_phash)
+    if ticket.photo_phash:
+        await repo.originality.add_photo_hash(ticket.id, ticket.photo_phash)
     await repo.history.record([ticket.id], TicketStatus.ACTIVE, actor=ACTOR, at=now)
     return ticket
 
@@ -277,7 +285,7 @@ class Tab(enum.StrEnum):
 
 
 TAB_STATUSES: dict[Tab, tuple[TicketStatus, ...]] = {
-    Tab.ON_SALE: (TicketStatus.ACTIVE,),
+    Tab.ON_SALE: (TicketStatus.ACTIVE, TicketStatus.FROZEN),  # frozen: on sale again unless a claim is upheld
     Tab.RESERVED: (TicketStatus.RESERVED,),
     Tab.SOLD: (TicketStatus.SOLD,),
     Tab.EXPIRED: (TicketStatus.EXPIRED,),

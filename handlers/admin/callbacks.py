@@ -41,3 +41,8 @@ class MoneyAction(enum.StrEnum):
 class MoneyCD(CallbackData, prefix="money"):
     action: MoneyAction
     id: RowId  # paid: the payout; refund, release: the dispute; refunded: the refund task
+
+
+class ClaimDecisionCD(CallbackData, prefix="aclm"):
+    claim: RowId
+    uphold: bool  # True: block the listing (the claimant may list it); False: dismiss, back on sale

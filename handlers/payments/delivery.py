@@ -23,6 +23,7 @@ from services.barcodes import render_barcode_png
 from services.clock import Clock
 from services.crypto import Secrets
 from services.storage import PhotoNotFound, PhotoStorage
+from services.ticket_documents import buyer_attachment
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +62,15 @@ async def send_ticket(
         chat, BufferedInputFile(barcode, "barcode.png"), caption=_("buy-barcode-caption"), protect_content=True
     )
     try:
-        photo = await photo_storage.get(ticket.photo_key)
+        attachment = await buyer_attachment(photo_storage, ticket)
     except PhotoNotFound:
         log.error("ticket %s: the photo is missing from the storage", ticket.id)
     else:
-        await bot.send_photo(
-            chat, BufferedInputFile(photo, "ticket.jpg"), caption=_("buy-photo-caption"), protect_content=True
-        )
+        document = BufferedInputFile(attachment.data, attachment.filename)
+        if attachment.is_picture:
+            await bot.send_photo(chat, document, caption=_("buy-photo-caption"), protect_content=True)
+        else:
+            await bot.send_document(chat, document, caption=_("buy-pass-caption"), protect_content=True)
     markup = delivered_keyboard(_("purchases-dispute"), _("purchases-open"), order.id)
     await bot.send_message(chat, ticket_details(order, ticket, buyer.language), reply_markup=markup,
                            protect_content=True)  # fmt: skip

@@ -52,6 +52,7 @@ class SellAction(enum.StrEnum):
     GOTO = "goto"
     ADD = "add"  # add another seat of this event
     MODE = "mode"
+    PREFILL = "prefill"  # take a Wallet pass's event details
 
 
 class SellCD(CallbackData, prefix="sell"):
@@ -62,3 +63,10 @@ class SellCD(CallbackData, prefix="sell"):
     city: RowId = 0  # city: the city id
     index: int = 0  # pick: the barcode's index among those found
     mode: GroupMode | None = None  # mode: sold together or separately
+
+
+class ClaimCD(CallbackData, prefix="claim"):
+    """ "This is my ticket" under a refusal: the listing and the token only that refused person holds."""
+
+    ticket: RowId
+    token: str

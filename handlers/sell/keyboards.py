@@ -7,7 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType, GroupMode
-from handlers.sell.callbacks import SUMMARY, SellAction, SellCD
+from handlers.sell.callbacks import SUMMARY, ClaimCD, SellAction, SellCD
 from handlers.sell.views import STEP_KEYS
 from handlers.shared.display import event_type_label
 from services.draft import STEPS
@@ -58,6 +58,9 @@ def mode_keyboard(step: str) -> InlineKeyboardMarkup:
         for mode in (GroupMode.TOGETHER, GroupMode.SEPARATELY)
     ]
     return with_navigation(step, *rows)
+def prefill_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[button("sell-prefill-use", SellCD(action=SellAction.PREFILL,
+                                                                                        step=SUMMARY))]])  # fmt: skip
 
 
 def edit_keyboard() -> InlineKeyboardMarkup:
@@ -68,3 +71,10 @@ def edit_keyboard() -> InlineKeyboardMarkup:
     keyboard.adjust(3)
     keyboard.row(*navigation(SUMMARY, back=False))
     return keyboard.as_markup()
+
+
+def claim_keyboard(ticket_id: int, token: str) -> InlineKeyboardMarkup:
+    data = ClaimCD(ticket=ticket_id, token=token)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=_("sell-claim"), callback_data=data.pack())]]
+    )

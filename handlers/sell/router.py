@@ -20,30 +20,44 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
-from bot.i18n import texts_for
+from bot.i18n import texts_for, translate
 from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
 from handlers.alerts.notices import tell_available
-from handlers.sell.callbacks import MORE_PICK, PICK, SEAT_STEPS, STATES, SUMMARY, SellAction, SellCD, SellWizard
+from handlers.notices import tell_admins
+from handlers.sell.callbacks import (
+    MORE_PICK,
+    PICK,
+    SEAT_STEPS,
+    STATES,
+    SUMMARY,
+    ClaimCD,
+    SellAction,
+    SellCD,
+    SellWizard,
+)
 from handlers.sell.keyboards import (
     button,
+    claim_keyboard,
     edit_keyboard,
     mode_keyboard,
     navigation,
     pick_keyboard,
+    prefill_keyboard,
     summary_keyboard,
     type_keyboard,
     with_navigation,
 )
-from handlers.sell.views import ASK_KEYS, refusal, summary
+from handlers.sell.views import ASK_KEYS, prefill_offer, refusal, summary
+from handlers.shared.cards import ticket_line
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.formatting import describe_local
 from handlers.shared.menu import NOT_NAVIGATION, main_menu
-from services import availability, listings
+from services import availability, claims, listings
 from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
@@ -315,10 +329,7 @@ async def _photo_bytes(message: Message, bot: Bot, settings: Settings) -> bytes 
     if message.photo:
         file_id, declared = message.photo[-1].file_id, message.photo[-1].file_size
     else:
-        assert message.document is not None
-        if message.document.mime_type and not message.document.mime_type.startswith("image/"):
-            await message.answer(_("photo-format"))
-            return None
+        assert message.document is not None  # an image, a PDF or a pass: told apart by its content
         file_id, declared = message.document.file_id, message.document.file_size
     too_large = _("photo-too-large").format(max_mb=settings.max_photo_bytes // (1024 * 1024))
     if declared is not None and declared > settings.max_photo_bytes:
@@ -343,9 +354,15 @@ async def photo_sent(
     try:
         draft = await listings.take_photo(repo, listing_rules, secrets, photo_storage, user, await _draft(state), data)
     except DomainError as error:
-        await message.answer(_refusal(error, settings))
+        ticket_id = error.params.get("ticket_id")
+        markup = None
+        if isinstance(ticket_id, int):  # another seller's listing: the genuine owner may claim it
+            markup = claim_keyboard(ticket_id, claims.claim_token(secrets.fingerprint_key, user.telegram_id, ticket_id))
+        await message.answer(_refusal(error, settings), reply_markup=markup)
         return
     await _save(state, draft)
+    if draft.prefill is not None:
+        await message.answer(prefill_offer(draft.prefill, draft.city_tz, _language()), reply_markup=prefill_keyboard())
     await _ask(message, state, draft, PICK if draft.choices else _next(draft), settings, secrets)
 
 
@@ -366,6 +383,20 @@ async def seat_photo_sent(
     await _save(state, draft)
     adding = draft.adding
     await _ask(message, state, draft, MORE_PICK if adding and adding.choices else _next(draft), settings, secrets)
+
+
+async def prefill_taken(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
+    """The seller took the pass's event name, venue and date into the listing."""
+    draft = await _draft(state)
+    if draft.prefill is None or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return
+    await callback.answer()
+    await callback.message.edit_reply_markup(reply_markup=None)
+    draft = draft.with_prefill()
+    step = PICK if draft.choices else draft.next_step()
+    await _save(state, draft)
+    await _ask(callback.message, state, draft, step, settings, secrets)
 
 
 async def barcode_picked(
@@ -482,6 +513,24 @@ async def publish(
     await tell_available(notifier, announcement, waitlist_rules)
 
 
+async def claim_filed(
+    callback: CallbackQuery, callback_data: ClaimCD, repo: Repo, settings: Settings, secrets: Secrets,
+    notifier: Notifier, clock: Clock, user: User,
+) -> None:  # fmt: skip
+    """ "This is my ticket": the claim filed, the listing frozen, the seller and the admins told."""
+    outcome = await claims.file_claim(
+        repo, secrets.fingerprint_key, user, callback_data.ticket, callback_data.token, clock.now()
+    )
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(_("sell-claim-filed"))
+    seller = outcome.seller
+    event = hd.quote(ticket_line(outcome.ticket, seller.language))
+    await notifier.notify(seller, translate("sell-claim-seller", seller.language, event=event))
+    await tell_admins(repo, notifier, settings, "admin-claim-new", ticket=outcome.ticket.id)
+
+
 _REDO: dict[str, str] = {
     "date.past": Step.WHEN,
     "date.too_far": Step.WHEN,
@@ -524,6 +573,10 @@ def create_router() -> Router:
     router.message.register(price_typed, SellWizard.price, TYPED)
     router.message.register(photo_sent, StateFilter(SellWizard.photo, SellWizard.pick), F.photo | F.document)
     router.callback_query.register(barcode_picked, SellWizard.pick, SellCD.filter(F.action == SellAction.PICK))
+    router.callback_query.register(
+        prefill_taken, StateFilter(SellWizard.pick, SellWizard.summary), SellCD.filter(F.action == SellAction.PREFILL)
+    )
+    router.callback_query.register(claim_filed, ClaimCD.filter())
     router.callback_query.register(publish, SellWizard.summary, SellCD.filter(F.action == SellAction.PUBLISH))
     router.callback_query.register(add_seat, SellWizard.summary, SellCD.filter(F.action == SellAction.ADD))
     router.message.register(more_seat_typed, SellWizard.more_seat, TYPED)

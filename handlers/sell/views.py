@@ -1,6 +1,9 @@
-"""The sell wizard's texts: the summary (before and after publishing) and refusals with the price cap as money."""
+"""The sell wizard's texts: the summary (before and after publishing, with where the barcode was read), a Wallet
+pass's details offered, and refusals with the price cap as money."""
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -10,8 +13,11 @@ from bot.settings import Settings
 from db.models import GroupMode
 from handlers.shared.cards import Audience, CardFacts, seat_label, ticket_card
 from handlers.shared.display import money
+from handlers.shared.formatting import describe_local
 from services.crypto import Secrets
 from services.draft import Draft, SealedBarcode, Step
+from services.ticket_upload import DocumentKind
+from services.wallet_pass import Prefill
 
 # Literal keys, never built at run time: the i18n test finds each one in the catalogues.
 ASK_KEYS = {
@@ -55,7 +61,7 @@ def summary(draft: Draft, secrets: Secrets, settings: Settings, language: str, *
     if draft.extra:
         card += "\n" + _seats(draft, secrets, language)
     key = "sell-summary-published" if published else "sell-summary"
-    return _(key).format(card=card, barcode=_tail(draft.barcode, secrets))
+    return _(key).format(card=card, barcode=_what_was_read(draft, _tail(draft.barcode, secrets)))
 
 
 def _tail(sealed: SealedBarcode, secrets: Secrets) -> str:
@@ -73,4 +79,26 @@ def _seats(draft: Draft, secrets: Secrets, language: str) -> str:
         place = hd.quote(seat_label(seat, language)) or _("card-seat-none")
         tail = _tail(barcode, secrets) if barcode else "—"
         lines.append(_("sell-summary-seat").format(number=number, seat=place, barcode=tail))
+    return "\n".join(lines)
+
+
+def _what_was_read(draft: Draft, code: str) -> str:
+    """The code and where it was read: "QR Code …7890 from page 2 of the PDF", "... from the Wallet pass"."""
+    if draft.document_kind == DocumentKind.PDF and draft.page is not None:
+        return _("sell-read-from-pdf").format(code=code, page=draft.page)
+    if draft.document_kind == DocumentKind.PASS:
+        return _("sell-read-from-pass").format(code=code)
+    return code
+
+
+def prefill_offer(prefill: Prefill, tz: str | None, language: str) -> str:
+    """What the pass says of its event, offered to replace the wizard's answers."""
+    lines = [_("sell-prefill-offer")]
+    if prefill.event_name:
+        lines.append(_("sell-prefill-name").format(name=hd.quote(prefill.event_name)))
+    if prefill.venue:
+        lines.append(_("sell-prefill-venue").format(venue=hd.quote(prefill.venue)))
+    if prefill.starts_at:
+        when = describe_local(prefill.starts_at.astimezone(UTC), tz or "UTC", language)
+        lines.append(_("sell-prefill-when").format(when=when))
     return "\n".join(lines)
