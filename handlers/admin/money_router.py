@@ -152,7 +152,7 @@ async def settle(
     await callback.answer(_("money-decided"))
     case = settlement.case
     if settlement.refund is not None:
-        await refund(bot, repo, clock, notifier, settings, settlement.refund)
+        await refund(bot, repo, clock, settings.admin_ids, settlement.refund)
     outcome = "refunded" if refunding else "released"
     for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
         event = hd.quote(ticket_line(case.ticket, person.language))
@@ -199,7 +199,6 @@ async def mark_refunded(
     bot: Bot,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     settings: Settings,
     user: User | None,
 ) -> None:
@@ -208,7 +207,7 @@ async def mark_refunded(
     if task is None or task.status != RefundStatus.PENDING:
         await callback.answer(_("money-refund-done-already"), show_alert=True)
     elif task.currency == orders.STARS:
-        done = await refund(bot, repo, clock, notifier, settings, task)
+        done = await refund(bot, repo, clock, settings.admin_ids, task)
         await callback.answer(_("money-refund-sent" if done else "money-refund-failed"), show_alert=not done)
     else:
         await orders.refunded_by_hand(repo, clock.now(), task.id, callback.from_user.id)
