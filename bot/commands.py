@@ -18,7 +18,7 @@ from db.repo import Repo
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "feed", "sell", "my", "purchases", "profile", "help", "cancel")
-ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds")
+ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds", "outbox")
 
 
 def command_list(names: Sequence[str], language: str) -> list[BotCommand]:
