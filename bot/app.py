@@ -7,6 +7,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.redis import RedisStorage
@@ -19,20 +20,24 @@ from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
 from bot.metrics import render as render_metrics
 from bot.notifier import Notifier, SharedRate
-from bot.rules import waitlist_rules
+from bot.rules import payment_rules, waitlist_rules
 from bot.runners.polling import PollingRunner
 from bot.runners.webhook import WebhookRunner
 from bot.scheduler import Sweeper, SweepScheduler
 from bot.settings import Settings
+from bot.workers.outbox import OutboxWorker
+from bot.workers.reconciler import ReconcileJob
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.repo import Repo
 from db.session_context import current_session
+from handlers.payments.delivery import RENDERERS
 from handlers.talk.notices import ClosingNotices
 from services import relay
 from services.cities import load_directory
 from services.clock import Clock
 from services.crypto import Secrets, load_secrets
+from services.outbox import RetryPolicy
 from services.payouts import ManualPayoutGateway
 from services.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage
 
@@ -54,6 +59,8 @@ class App:
     secrets: Secrets
     photo_storage: PhotoStorage
     scheduler: SweepScheduler
+    outbox: OutboxWorker
+    reconciler: ReconcileJob
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def stop(self) -> None:
@@ -61,7 +68,11 @@ class App:
         self.stopping.set()
 
     async def close(self) -> None:
+        """After the runner has drained the updates: the jobs, then the outbox's pass in progress (within the
+        shutdown timeout; what is left stays queued for the next start), then the session."""
         await self.scheduler.stop()
+        await self.reconciler.stop()
+        await self.outbox.stop(self.settings.shutdown_timeout)
         await self.dispatcher.storage.close()
         await self.bot.session.close()
         await self.engine.dispose()
@@ -119,7 +130,14 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         sessionmaker, clock, notifier, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days
     )
     scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
-    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler)
+    lease = timedelta(seconds=settings.outbox_lease_seconds)
+    policy = RetryPolicy(max_attempts=settings.outbox_max_attempts, lease=lease)
+    outbox = OutboxWorker(sessionmaker, bot, notifier, RENDERERS, secrets, photo_storage, policy=policy,
+                          poll_seconds=settings.outbox_poll_seconds)  # fmt: skip
+    reconciler = ReconcileJob(sessionmaker, bot, payment_rules(settings), settings.admin_ids,
+                              interval_seconds=settings.reconcile_interval_seconds)  # fmt: skip
+    return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler,
+               outbox, reconciler)  # fmt: skip
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:
@@ -184,6 +202,8 @@ async def _run(app: App, take_updates: Callable[[asyncio.Event], Awaitable[None]
         me = await app.bot.me()  # cached: share links name the bot
         log.info("Serving as @%s", me.username)
         app.scheduler.start()
+        app.outbox.start()
+        app.reconciler.start()
         await take_updates(app.stopping)
     finally:
         stop_telling()

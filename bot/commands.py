@@ -18,13 +18,14 @@ from db.repo import Repo
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "feed", "sell", "my", "purchases", "chats", "profile", "help", "cancel")
-ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds")
+ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds", "outbox")
 COMMAND_KEYS = {  # literal keys, never built at run time: the i18n test finds each one in the catalogues
     "start": "command-start",
     "feed": "command-feed",
     "sell": "command-sell",
     "my": "command-my",
     "purchases": "command-purchases",
+    "chats": "command-chats",
     "profile": "command-profile",
     "help": "command-help",
     "cancel": "command-cancel",
@@ -36,6 +37,7 @@ COMMAND_KEYS = {  # literal keys, never built at run time: the i18n test finds e
     "disputes": "command-disputes",
     "payouts": "command-payouts",
     "refunds": "command-refunds",
+    "outbox": "command-outbox",
 }
 
 

@@ -1,9 +1,9 @@
 """Messages the bot starts itself (sweeps, sales, admin actions), within Telegram's limits: about 30 messages
-a second overall and one a second per chat; 429 waits retry_after (a few times, then gives up); a user who blocked
-the bot (403) is marked through `on_blocked` and not retried; `notify(user, ...)` skips a user already marked, so a
-sweep doesn't knock on a blocked chat every minute. Several instances share the overall rate through Redis
-(`SharedRate`). Telegram's 5xx is retried like a 429 (a network error is not:
-the message may have gone out). Nothing here raises a Telegram error."""
+a second overall and one a second per chat (after a burst of PER_CHAT_BURST, as Telegram allows); 429 waits
+retry_after (a few times, then gives up); a user who blocked the bot (403) is marked through `on_blocked` and not
+retried; `notify(user, ...)` skips a user already marked, so a sweep doesn't knock on a blocked chat every minute.
+Several instances share the overall rate through Redis (`SharedRate`). Telegram's 5xx is retried like a 429 (a
+network error is not: the message may have gone out). Nothing here raises a Telegram error."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from db.models import User
 
 log = logging.getLogger(__name__)
 
+PER_CHAT_BURST = 3  # messages a chat may get at once before the one-a-second pace (a ticket's delivery is 4)
 SERVER_ERROR_PAUSE = 1.0  # seconds before retrying after a Telegram 5xx
 
 
@@ -104,7 +105,7 @@ class Notifier:
         if limiter is None:
             if len(self._chats) > 10_000:
                 self._chats.clear()
-            limiter = self._chats[chat_id] = AsyncLimiter(1, 1 / self._per_chat_rate)
+            limiter = self._chats[chat_id] = AsyncLimiter(PER_CHAT_BURST, PER_CHAT_BURST / self._per_chat_rate)
         return limiter
 
     async def send(self, chat_id: int, text: str, **kwargs: Any) -> bool:

@@ -79,6 +79,10 @@ class Settings(DatabaseSettings):
     polling_timeout: int = Field(30, ge=0, le=50)
     updates_concurrency: int = Field(64, ge=1)  # updates handled at once (payments never wait for a place)
     shutdown_timeout: float = Field(20.0, ge=0)  # seconds running updates get to finish on a stop
+    outbox_max_attempts: int = Field(8, ge=1)  # failed tries of a delivery before it is dead (an admin may retry)
+    outbox_lease_seconds: int = Field(90, ge=5)  # a claimed delivery comes back after this if its worker died
+    outbox_poll_seconds: float = Field(5.0, gt=0)  # how often the worker looks for other instances' rows
+    reconcile_interval_seconds: int = Field(300, ge=10)  # Telegram's Stars record read at start-up and this often
     log_level: str = "INFO"
 
     # Webhook mode (`python -m bot webhook`): Telegram POSTs to WEBHOOK_BASE_URL + WEBHOOK_PATH, with WEBHOOK_SECRET.

@@ -14,7 +14,7 @@ from db.models import Payout, Ticket, User
 from db.repo import Repo
 from handlers.buy.keyboards import buy_now_keyboard
 from handlers.shared.cards import ticket_line
-from handlers.shared.display import amount_text, city_name, local_time
+from handlers.shared.display import amount_text
 from services import accounts, orders
 
 EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
@@ -39,20 +39,6 @@ async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: s
     for admin_id in settings.admin_ids:
         admin = await accounts.by_telegram_id(repo, admin_id)
         await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
-
-
-async def tell_seller_sold(notifier: Notifier, seller: User, ticket: Ticket, payout: Payout) -> None:
-    language = seller.language
-    release = local_time(payout.release_at, ticket.city_tz, city_name(ticket.city_id, language, ticket.city_name),
-                         language)  # fmt: skip
-    text = translate(
-        "buy-seller-sold",
-        language,
-        event=event(ticket, language),
-        amount=amount_text(payout.amount, payout.currency, language),
-        release=hd.quote(release),
-    )
-    await notifier.send(seller.telegram_id, text)
 
 
 async def tell_hold_withdrawn(notifier: Notifier, buyer: User, ticket: Ticket) -> None:

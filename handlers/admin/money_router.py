@@ -1,11 +1,12 @@
 """Admins and money: /payouts (released payouts with the seller's phone, the only place a phone is shown; mark
 paid), /disputes (both sides' words and the order; refund the buyer or release to the seller), /refunds (refund
-tasks: provider refunds done by hand, Stars refunds Telegram refused)."""
+tasks: provider refunds done by hand, Stars refunds Telegram refused), /outbox (deliveries that ended dead, and
+`/outbox retry ID`)."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -24,7 +25,7 @@ from handlers.shared.cards import ticket_line
 from handlers.shared.display import amount_text
 from handlers.shared.editing import edit_in_place
 from handlers.shared.long_text import fit_blocks
-from services import orders, payouts
+from services import orders, outbox, payouts
 from services.clock import Clock
 from services.errors import DomainError
 from services.payouts import PayoutGateway
@@ -158,7 +159,7 @@ async def settle(
     await callback.answer(_("money-decided"))
     case = settlement.case
     if settlement.refund is not None:
-        await refund(bot, repo, clock, notifier, settings, settlement.refund)
+        await refund(bot, repo, clock, settings.admin_ids, settlement.refund)
     outcome = "refunded" if refunding else "released"
     for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
         event = hd.quote(ticket_line(case.ticket, person.language))
@@ -205,7 +206,6 @@ async def mark_refunded(
     bot: Bot,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     settings: Settings,
     user: User | None,
 ) -> None:
@@ -214,13 +214,38 @@ async def mark_refunded(
     if task is None or task.status != RefundStatus.PENDING:
         await callback.answer(_("money-refund-done-already"), show_alert=True)
     elif task.currency == orders.STARS:
-        done = await refund(bot, repo, clock, notifier, settings, task)
+        done = await refund(bot, repo, clock, settings.admin_ids, task)
         await callback.answer(_("money-refund-sent" if done else "money-refund-failed"), show_alert=not done)
     else:
         await orders.refunded_by_hand(repo, clock.now(), task.id, callback.from_user.id)
         await callback.answer(_("money-refund-marked"))
     if isinstance(callback.message, Message):
         await edit_in_place(callback.message, *await _refunds_view(repo, user.language if user else "en"))
+
+
+# --- dead deliveries -----------------------------------------------------------------------------------------
+async def list_outbox(message: Message, command: CommandObject, repo: Repo) -> None:
+    """`/outbox`: the newest dead rows with their last error; `/outbox retry ID`: that row is tried again."""
+    args = (command.args or "").split()
+    if args:
+        if len(args) != 2 or args[0] != "retry" or not args[1].isdigit() or len(args[1]) > 18:
+            await message.answer(_("money-outbox-usage"))
+            return
+        revived = await outbox.retry(repo.session, int(args[1]))
+        await message.answer(_("money-outbox-retried" if revived else "money-outbox-not-dead").format(id=args[1]))
+        return
+    dead = await outbox.dead_messages(repo.session, LIST_LIMIT)
+    if not dead:
+        await message.answer(_("money-outbox-none"))
+        return
+    blocks = [
+        _("money-outbox-line").format(
+            id=row.id, kind=row.kind, chat=row.chat_id, attempts=row.attempts, error=hd.quote(row.last_error or "—")
+        )
+        for row in dead
+    ]
+    text, _shown = fit_blocks(_("money-outbox-title"), blocks)
+    await message.answer(text)
 
 
 def create_money_router() -> Router:
@@ -234,4 +259,5 @@ def create_money_router() -> Router:
     router.callback_query.register(settle, MoneyCD.filter(F.action.in_({MoneyAction.REFUND, MoneyAction.RELEASE})))
     router.message.register(list_refunds, Command("refunds"))
     router.callback_query.register(mark_refunded, MoneyCD.filter(F.action == MoneyAction.REFUNDED))
+    router.message.register(list_outbox, Command("outbox"))
     return router

@@ -21,7 +21,7 @@ from bot.filters import IsAdmin
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
-from db.models import TicketStatus, User
+from db.models import OutboxStatus, TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
 from handlers.admin.callbacks import AdminAction, AdminCD, Moderate
@@ -32,12 +32,13 @@ from handlers.shared.editing import edit_in_place
 from handlers.shared.long_text import clip, fit_blocks
 from handlers.shared.menu import NOT_NAVIGATION
 from handlers.shared.paging import from_micros, to_micros
-from services import admin, orders
+from services import admin, orders, outbox, reconcile
 from services.accounts import mask_phone
 from services.admin import Moderation
 from services.clock import Clock
 from services.errors import DomainError
 from services.feed import Direction
+from services.reconcile import Finding
 
 HISTORY_SHOWN = 12
 NOTE_MAX = 80  # characters of a reason shown in a history or audit line
@@ -78,6 +79,14 @@ async def _stats_view(repo: Repo, clock: Clock, language: str) -> tuple[str, Inl
         disputes=figures.open_disputes,
         payouts=figures.payouts_due.count,
         payouts_money=_money(figures.payouts_due, language),
+    )
+    queued, found = await outbox.counts(repo.session), await reconcile.findings(repo.session)
+    text += "\n\n" + _("admin-reliability").format(
+        pending=queued[OutboxStatus.PENDING] + queued[OutboxStatus.SENDING],
+        dead=queued[OutboxStatus.DEAD],
+        sold=found[Finding.SOLD],
+        refunded=found[Finding.REFUND_RECORDED] + found[Finding.REFUNDED],
+        tasks=found[Finding.REFUND_REFUSED] + found[Finding.ADMIN_TASK],
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=_("admin-button-outdated"), callback_data=AdminCD(action=AdminAction.OUTDATED, page=1))

@@ -1,36 +1,47 @@
-"""What a payment sets moving through Telegram: the ticket delivered to its buyer alone, and a refund given back
-(Stars through refundStarPayment, anything else an admin task). Payments, purchases and admins use them."""
+"""What a payment sets moving through Telegram: the renderers of the payment's outbox kinds (services/deliveries.py;
+the outbox worker gets RENDERERS), the ticket's calls that /purchases "show again" makes too, and a refund given
+back (Stars through refundStarPayment; anything else, or a Stars refund that failed, an admin task in the outbox).
+
+The barcode is opened and drawn at send time, never stored in the outbox; when it can't be drawn, the seller's
+original photo stands in for it. A together-group's order delivers every ticket's barcode and photo."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.markdown import html_decoration as hd
 
-from bot.notifier import Notifier
-from bot.settings import Settings
-from db.models import Order, Refund, Ticket, User
+from bot.i18n import i18n, translate
+from bot.workers.outbox import RenderContext, Renderer
+from db.models import OutboxMessage, Refund, Ticket
 from db.repo import Repo
-from handlers.notices import tell_admins
 from handlers.payments.views import ticket_details
 from handlers.purchases.keyboards import delivered_keyboard
-from services import orders
+from handlers.shared.cards import ticket_line
+from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time
+from services import deliveries, groups, orders
 from services.barcodes import render_barcode_png
 from services.clock import Clock
-from services.crypto import Secrets
-from services.storage import PhotoNotFound, PhotoStorage
-from services.ticket_documents import buyer_attachment
+from services.storage import PhotoNotFound
+from services.ticket_documents import Attachment, buyer_attachment
 
 log = logging.getLogger(__name__)
 
 
-async def refund(bot: Bot, repo: Repo, clock: Clock, notifier: Notifier, settings: Settings, task: Refund) -> bool:
+class Undeliverable(Exception):
+    """What the row tells of is gone from the database: it fails (and ends dead, for an admin to look at)."""
+
+
+async def refund(bot: Bot, repo: Repo, clock: Clock, admin_ids: list[int], task: Refund) -> bool:
     """Give a payment back. Stars: refundStarPayment now, and the refund row is done. A provider payment (or a
-    Stars refund Telegram refused) stays a pending refund row: the admins are told to do it by hand."""
+    Stars refund Telegram refused or failed) stays a pending refund row, an admin task in the outbox (the
+    reconciler asks Telegram again for a Stars one)."""
     charge = task.telegram_payment_charge_id
     if task.currency == orders.STARS and charge and task.payer_telegram_id:
         try:
@@ -45,32 +56,103 @@ async def refund(bot: Bot, repo: Repo, clock: Clock, notifier: Notifier, setting
         if refunded:
             await orders.complete_refund(repo, clock.now(), task.id)
             return True
-    await tell_admins(repo, notifier, settings, "money-refund-task", refund_id=task.id)
+    await deliveries.enqueue_refund_task(repo, task, admin_ids)
     return False
 
 
-async def send_ticket(
-    bot: Bot, buyer: User, order: Order, ticket: Ticket, secrets: Secrets, photo_storage: PhotoStorage
-) -> None:
-    """The ticket for its buyer: the barcode re-rendered as a clean image of the same symbology, the seller's
-    original photo, the event's details. Protected content: Telegram won't let them be forwarded or saved."""
-    barcode = await asyncio.to_thread(
-        render_barcode_png, ticket.barcode_format, secrets.open_text(ticket.barcode_ciphertext)
+async def ticket_calls(context: RenderContext, order_id: int, chat_id: int, *, paid: bool) -> list[TelegramMethod[Any]]:
+    """The ticket for its buyer, protected from forwarding and saving: ("Paid" after the payment), each ticket's
+    barcode re-rendered clean (or its original photo in its place) and its original photo, then the details with
+    the dispute button. The same calls every time for the same order (the outbox resumes after the sent ones)."""
+    sale = await deliveries.sale(context.repo, order_id)
+    if sale is None:
+        raise Undeliverable(f"order {order_id}")
+    language = sale.buyer.language
+    unit = await groups.unit_of(context.repo, sale.ticket.id)
+    calls: list[TelegramMethod[Any]] = (
+        [SendMessage(chat_id=chat_id, text=translate("buy-paid", language))] if paid else []
     )
-    chat = buyer.telegram_id
-    await bot.send_photo(
-        chat, BufferedInputFile(barcode, "barcode.png"), caption=_("buy-barcode-caption"), protect_content=True
+    for ticket in unit.tickets if unit else [sale.ticket]:
+        calls += await _barcode_calls(context, ticket, chat_id, language)
+    with i18n.context(), i18n.use_locale(language):
+        details = ticket_details(sale.order, sale.ticket, language)
+    markup = delivered_keyboard(
+        translate("purchases-dispute", language), translate("purchases-open", language), sale.order.id
     )
+    calls.append(SendMessage(chat_id=chat_id, text=details, reply_markup=markup, protect_content=True))
+    return calls
+
+
+async def _barcode_calls(context: RenderContext, ticket: Ticket, chat: int, language: str) -> list[TelegramMethod[Any]]:
     try:
-        attachment = await buyer_attachment(photo_storage, ticket)
+        attachment: Attachment | None = await buyer_attachment(context.photo_storage, ticket)
     except PhotoNotFound:
         log.error("ticket %s: the photo is missing from the storage", ticket.id)
-    else:
+        attachment = None
+    try:
+        text = context.secrets.open_text(ticket.barcode_ciphertext)
+        barcode: bytes | None = await asyncio.to_thread(render_barcode_png, ticket.barcode_format, text)
+    except Exception:  # an empty or odd decode the renderer can't draw: the original photo is the ticket
+        log.exception("ticket %s: the barcode can't be rendered; sending the original photo", ticket.id)
+        barcode = None
+    calls: list[TelegramMethod[Any]] = []
+    if barcode is not None:
+        calls.append(_photo(chat, barcode, "barcode.png", translate("buy-barcode-caption", language)))
+    elif attachment is None:
+        raise Undeliverable(f"ticket {ticket.id}: neither a barcode nor a photo")
+    if attachment is not None and attachment.is_picture:  # the photo, or the PDF's page the code is on
+        caption = "buy-photo-caption" if barcode is not None else "buy-barcode-caption"
+        calls.append(_photo(chat, attachment.data, attachment.filename, translate(caption, language)))
+    elif attachment is not None:  # the Wallet pass itself, to open in Wallet
         document = BufferedInputFile(attachment.data, attachment.filename)
-        if attachment.is_picture:
-            await bot.send_photo(chat, document, caption=_("buy-photo-caption"), protect_content=True)
-        else:
-            await bot.send_document(chat, document, caption=_("buy-pass-caption"), protect_content=True)
-    markup = delivered_keyboard(_("purchases-dispute"), _("purchases-open"), order.id)
-    await bot.send_message(chat, ticket_details(order, ticket, buyer.language), reply_markup=markup,
-                           protect_content=True)  # fmt: skip
+        caption = translate("buy-pass-caption", language)
+        calls.append(SendDocument(chat_id=chat, document=document, caption=caption, protect_content=True))
+    return calls
+
+
+def _photo(chat: int, data: bytes, name: str, caption: str) -> SendPhoto:
+    return SendPhoto(chat_id=chat, photo=BufferedInputFile(data, name), caption=caption, protect_content=True)
+
+
+# --- the payment's outbox kinds ---------------------------------------------------------------------------------
+async def ticket(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    return await ticket_calls(context, row.params["order_id"], row.chat_id, paid=True)
+
+
+async def sale_notice(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    """The seller hears of the sale: the event, what they get and when (never who bought it)."""
+    sale = await deliveries.sale(context.repo, row.params["order_id"])
+    if sale is None or sale.payout is None:
+        raise Undeliverable(f"order {row.params['order_id']}")
+    language, sold = sale.seller.language, sale.ticket
+    city = city_name(sold.city_id, language, sold.city_name)
+    text = translate(
+        "buy-seller-sold",
+        language,
+        event=hd.quote(ticket_line(sold, language)),
+        amount=amount_text(sale.payout.amount, sale.payout.currency, language),
+        release=hd.quote(local_time(sale.payout.release_at, sold.city_tz, city, language)),
+    )
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+async def refund_notice(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    given_back = await deliveries.refund(context.repo, row.params["refund_id"])
+    if given_back is None:
+        raise Undeliverable(f"refund {row.params['refund_id']}")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=translate(REFUND_REASON_KEYS[given_back.reason], language))]
+
+
+async def refund_task(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    text = translate("money-refund-task", language, refund_id=row.params["refund_id"])
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+RENDERERS: dict[str, Renderer] = {
+    deliveries.TICKET: ticket,
+    deliveries.SALE: sale_notice,
+    deliveries.REFUND: refund_notice,
+    deliveries.REFUND_TASK: refund_task,
+}

@@ -1,6 +1,6 @@
-"""Paying: pre-checkout, the payment (recorded, or refunded when the ticket can't be the payer's), the ticket's
-delivery to the buyer alone, the seller's notice. Its router comes first: money that arrived is recorded whatever
-the payer was doing (a wizard step, a search prompt) when Telegram confirmed it."""
+"""Paying: pre-checkout, the payment (recorded, or refunded when the ticket can't be the payer's), with the ticket's
+delivery to the buyer alone and the seller's notice queued in the outbox. Its router comes first: money that arrived
+is recorded whatever the payer was doing (a wizard step, a search prompt) when Telegram confirmed it."""
 
 from __future__ import annotations
 
@@ -10,20 +10,15 @@ from aiogram import Bot, F, Router
 from aiogram.types import Message, PreCheckoutQuery
 from aiogram.utils.i18n import gettext as _
 
-from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.notices import tell_seller_sold
-from handlers.payments.delivery import refund, send_ticket
-from handlers.shared.display import REFUND_REASON_KEYS
-from services import accounts, groups, orders
+from handlers.payments.delivery import refund
+from services import deliveries, orders
 from services.clock import Clock
-from services.crypto import Secrets
 from services.errors import DomainError
 from services.orders import Outcome, Payment
 from services.rules import PaymentRules
-from services.storage import PhotoStorage
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +41,9 @@ async def paid(
     payment_rules: PaymentRules,
     clock: Clock,
     user: User | None,
-    notifier: Notifier,
-    secrets: Secrets,
-    photo_storage: PhotoStorage,
 ) -> None:
+    """Recorded, with everything it owes people queued in the outbox, in the update's one transaction (committed
+    before the runner acknowledges the update); the outbox worker delivers it through any Telegram error."""
     success = message.successful_payment
     assert success is not None and message.from_user is not None
     payment = Payment(
@@ -64,21 +58,10 @@ async def paid(
     if result.outcome == Outcome.DUPLICATE:
         log.info("payment %s delivered again: nothing to do", payment.telegram_charge_id)
         return
-    if result.outcome == Outcome.REFUND:
-        assert result.refund is not None
-        await refund(bot, repo, clock, notifier, settings, result.refund)
-        await message.answer(_(REFUND_REASON_KEYS[result.reason]))
-        return
-    assert result.order is not None and result.ticket is not None and user is not None
-    await message.answer(_("buy-paid"))
-    unit = await groups.unit_of(repo, result.ticket.id)  # seats sold together: every barcode
-    try:
-        for ticket in unit.tickets if unit else [result.ticket]:
-            await send_ticket(bot, user, result.order, ticket, secrets, photo_storage)
-    finally:  # the sale stands either way (My purchases shows the ticket again): the seller hears of it
-        seller = await accounts.by_id(repo, result.ticket.seller_id)
-        if seller is not None and result.payout is not None:
-            await tell_seller_sold(notifier, seller, result.ticket, result.payout)
+    await deliveries.enqueue_payment(repo, result, settings.admin_ids)
+    if result.outcome == Outcome.REFUND and result.refund is not None and result.refund.currency == orders.STARS:
+        await repo.commit()  # the refund row first: a crash after refundStarPayment is completed by the reconciler
+        await refund(bot, repo, clock, settings.admin_ids, result.refund)
 
 
 async def refunded_notice(message: Message) -> None:

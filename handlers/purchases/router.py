@@ -13,11 +13,12 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
+from bot.workers.outbox import RenderContext
 from db.models import DisputeStatus, OrderStatus, User
 from db.repo import Repo
 from db.repositories.orders import Purchase
 from handlers.notices import tell_admins
-from handlers.payments.delivery import send_ticket
+from handlers.payments.delivery import ticket_calls
 from handlers.purchases.callbacks import DisputeAction, DisputeCD, DisputeInput, PurchaseAction, PurchaseCD
 from handlers.purchases.keyboards import button, reply_keyboard
 from handlers.purchases.views import purchases_text
@@ -99,12 +100,13 @@ async def show_again(
     photo_storage: PhotoStorage,
 ) -> None:
     try:
-        order, ticket = await orders.paid_purchase(repo, user, callback_data.id)
+        order, _ticket = await orders.paid_purchase(repo, user, callback_data.id)
     except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer()
-    await send_ticket(bot, user, order, ticket, secrets, photo_storage)
+    for call in await ticket_calls(RenderContext(repo, secrets, photo_storage), order.id, user.telegram_id, paid=False):
+        await bot(call)
 
 
 # --- the buyer opens a dispute -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Fixtures of the money tests: the faulty Bot API emulator and a bot talking to it, a sessionmaker on the test's
+"""Fixtures of the money tests: the Bot API emulator and a bot talking to it, a sessionmaker on the test's
 database, the keys and the photo storage."""
 
 from __future__ import annotations
@@ -12,20 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
 from db.engine import create_sessionmaker
+from sandbox.emulator import BotApiEmulator
 from services.crypto import Secrets, load_secrets
 from services.storage import LocalPhotoStorage
 from tests.factories import TOKEN, make_settings
-from tests.money.payments import FaultyEmulator
 
 
 @pytest.fixture
-async def emu() -> AsyncIterator[FaultyEmulator]:
-    async with FaultyEmulator(TOKEN) as emulator:
+async def emu() -> AsyncIterator[BotApiEmulator]:
+    async with BotApiEmulator(TOKEN) as emulator:
         yield emulator
 
 
 @pytest.fixture
-async def bot(emu: FaultyEmulator) -> AsyncIterator[Bot]:
+async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
     bot = create_bot(make_settings(telegram_api_url=emu.base_url))
     yield bot
     await bot.session.close()

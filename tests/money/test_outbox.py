@@ -14,15 +14,16 @@ from aiogram import Bot
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.notifier import Notifier
-from bot.workers.deliveries import RENDERERS
 from bot.workers.outbox import OutboxWorker
 from db.models import OutboxStatus
 from db.repo import Repo
+from handlers.payments.delivery import RENDERERS
+from sandbox.emulator import BotApiEmulator
 from services import deliveries, orders, outbox
 from services.crypto import Secrets
 from services.outbox import RetryPolicy
 from services.storage import LocalPhotoStorage
-from tests.money.payments import ADMIN_IDS, NOW, STARS, Deal, FaultyEmulator, make_deal
+from tests.money.payments import ADMIN_IDS, NOW, STARS, Deal, make_deal
 
 FAST = RetryPolicy(max_attempts=4, base=timedelta(milliseconds=50), cap=timedelta(milliseconds=200))
 
@@ -44,7 +45,7 @@ async def sell(
     sessionmaker: async_sessionmaker[AsyncSession],
     secrets: Secrets,
     photos: LocalPhotoStorage,
-    emu: FaultyEmulator,
+    emu: BotApiEmulator,
     barcode: str = "TICKET-0001-ABCD",
 ) -> Deal:
     """A sale recorded with its deliveries enqueued in the same transaction, as the payment handler does."""
@@ -60,7 +61,7 @@ async def sell(
     return deal
 
 
-def delivered(emu: FaultyEmulator, deal: Deal) -> list[str]:
+def delivered(emu: BotApiEmulator, deal: Deal) -> list[str]:
     """What the buyer got, in order: "text:<first words>" or "photo:<caption>"."""
     return [
         f"photo:{m.caption}" if m.photo else f"text:{(m.text or '').split(chr(10))[0]}"
@@ -136,31 +137,33 @@ async def test_a_telegram_error_on_a_step_is_retried(sessionmaker, bot, emu, sec
 
 
 async def test_a_timeout_is_retried_and_a_lost_call_resent_once(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
-    """A call lost before it landed is sent again (once); one that landed but whose answer was lost is also sent
-    again: the one duplicate the Bot API can't tell us to avoid, counted in docs/reliability.md."""
-    emu.hang_seconds = 2.5
-    emu.hang["sendphoto"] = ["lost"]
+    """A call lost before it landed is sent again (once); one that landed after the client gave up waiting is also
+    sent again: the one duplicate the Bot API can't tell us to avoid, counted in docs/reliability.md."""
     deal = await sell(sessionmaker, secrets, photos, emu)
+    emu.fail_next("sendPhoto", 502, hang=2.5, chat_id=deal.buyer.telegram_id)  # never lands
     await drain(worker(sessionmaker, bot, secrets, photos, request_timeout=1))
     assert delivered(emu, deal) == TICKET
-    emu.hang["sendphoto"] = ["landed"]
     other = await sell(sessionmaker, secrets, photos, emu)
-    await drain(worker(sessionmaker, bot, secrets, photos, request_timeout=1))
+    emu.fail_next("sendPhoto", 0, hang=1.5, chat_id=other.buyer.telegram_id)  # lands at 1.5 s, the client gone at 1
+    slow = RetryPolicy(max_attempts=4, base=timedelta(seconds=2))  # the retry (after 2..3 s) lands after it
+    await drain(worker(sessionmaker, bot, secrets, photos, request_timeout=1, policy=slow))
     assert delivered(emu, other) == [*TICKET[:2], *TICKET[1:]]  # the barcode twice, nothing else
 
 
 async def test_the_per_chat_flood_limit(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
-    """Telegram's 1 message a second per chat: kept by the worker (no 429 at all), and when the limit is set too
-    high, every 429 is waited out and nothing is lost or doubled."""
-    emu.flood = True
+    """Telegram's 1 message a second per chat: kept by the worker (not one call over the emulator's strict limit),
+    and when the worker's limit is set too high, every 429 is waited out and nothing is lost or doubled."""
+    emu.flood_limits("strict")
     deal = await sell(sessionmaker, secrets, photos, emu)
     started = time.monotonic()
     await drain(worker(sessionmaker, bot, secrets, photos, per_chat_second=1))
-    assert delivered(emu, deal) == TICKET and emu.floods == 0
-    assert time.monotonic() - started >= 2.9  # four messages a second apart
+    assert delivered(emu, deal) == TICKET and emu.flood.violations == []
+    assert time.monotonic() - started >= 0.9  # a burst of three, then a second's wait for the fourth
+    emu.flood_limits("enforce")
     other = await sell(sessionmaker, secrets, photos, emu)
     await drain(worker(sessionmaker, bot, secrets, photos, per_chat_second=100))
-    assert delivered(emu, other) == TICKET and emu.floods >= 3
+    assert delivered(emu, other) == TICKET
+    assert sum(call.error_code == 429 for call in emu.calls) >= 1  # the 4th in a second refused, waited out
 
 
 async def test_a_killed_workers_rows_come_back_after_the_lease(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
@@ -184,13 +187,10 @@ async def test_a_worker_killed_mid_delivery_resumes_after_the_parts_sent(
     deal = await sell(sessionmaker, secrets, photos, emu)
     policy = RetryPolicy(lease=timedelta(milliseconds=500))
     first = worker(sessionmaker, bot, secrets, photos, policy=policy)
-    emu.hang["sendphoto"] = ["landed"]  # the barcode lands; the worker dies while waiting for the answer
-    emu.hang_seconds = 5
     task = asyncio.create_task(first.run_once())
-    # The barcode is in the chat, its answer not back (the emulator has no event to wait on for that).
+    emu.on_call("sendPhoto", lambda call: task.cancel())  # the worker dies with the barcode in flight; it lands
     while len(emu.messages_in(deal.buyer.telegram_id)) < 2:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
-    task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await asyncio.sleep(0.6)
     await drain(worker(sessionmaker, bot, secrets, photos, policy=policy))
