@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import Claim, ClaimStatus, Ticket, TicketStatus
 
 
@@ -52,4 +53,4 @@ class ClaimRepository:
         result = await self.session.execute(
             update(Ticket).where(Ticket.id == ticket_id, Ticket.status.in_(from_)).values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return rowcount(result) == 1
