@@ -17,8 +17,8 @@ from db.repo import Repo
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "feed", "sell", "my", "purchases", "chats", "profile", "help", "cancel")
-ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds", "outbox")
+COMMANDS = ("start", "feed", "sell", "my", "purchases", "chats", "alerts", "profile", "help", "cancel")
+ADMIN_COMMANDS = ("admin", "outdated", "ticket", "ban", "unban", "disputes", "payouts", "refunds", "claims", "outbox")
 COMMAND_KEYS = {  # literal keys, never built at run time: the i18n test finds each one in the catalogues
     "start": "command-start",
     "feed": "command-feed",
@@ -26,6 +26,7 @@ COMMAND_KEYS = {  # literal keys, never built at run time: the i18n test finds e
     "my": "command-my",
     "purchases": "command-purchases",
     "chats": "command-chats",
+    "alerts": "command-alerts",
     "profile": "command-profile",
     "help": "command-help",
     "cancel": "command-cancel",
@@ -37,6 +38,7 @@ COMMAND_KEYS = {  # literal keys, never built at run time: the i18n test finds e
     "disputes": "command-disputes",
     "payouts": "command-payouts",
     "refunds": "command-refunds",
+    "claims": "command-claims",
     "outbox": "command-outbox",
 }
 

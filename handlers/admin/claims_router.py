@@ -49,14 +49,17 @@ async def decide(
     outcome = await claims.resolve(
         repo, callback.from_user.id, callback_data.claim, uphold=callback_data.uphold, now=clock.now()
     )
-    verdict = "upheld" if callback_data.uphold else "dismissed"
+    upheld = callback_data.uphold
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(_(f"admin-claim-{verdict}").format(claim=outcome.claim.id))
-    for person, side in ((outcome.claimant, "claimant"), (outcome.seller, "seller")):
+        text = _("admin-claim-upheld") if upheld else _("admin-claim-dismissed")
+        await callback.message.answer(text.format(claim=outcome.claim.id))
+    claimant_key = "claim-upheld-claimant" if upheld else "claim-dismissed-claimant"
+    seller_key = "claim-upheld-seller" if upheld else "claim-dismissed-seller"
+    for person, key in ((outcome.claimant, claimant_key), (outcome.seller, seller_key)):
         event = hd.quote(ticket_line(outcome.ticket, person.language))
-        await notifier.notify(person, translate(f"claim-{verdict}-{side}", person.language, event=event))
+        await notifier.notify(person, translate(key, person.language, event=event))
 
 
 def create_claims_router() -> Router:

@@ -38,7 +38,18 @@ async def test_an_admin_moderates_a_ticket_and_bans_its_seller(harness: Harness)
     menu = await reply_to(h, boss, "/admin")
     assert "Users: 2" in menu and "On sale: 1" in menu and "/disputes" in menu and "/payouts" in menu
     assert {"admin", "outdated", "ticket", "ban", "unban", "disputes", "feed"} <= set(command_names(h, ADMIN_ID))
-    assert command_names(h, seller.id) == ["start", "feed", "sell", "my", "purchases", "profile", "help", "cancel"]
+    assert command_names(h, seller.id) == [
+        "start",
+        "feed",
+        "sell",
+        "my",
+        "purchases",
+        "chats",
+        "alerts",
+        "profile",
+        "help",
+        "cancel",
+    ]
     assert command_names(h, seller.id, "ru") == command_names(h, seller.id)  # the same commands, in Russian
     assert h.emu.commands_for(seller.id, "ru")[0]["description"] == "Главное меню"
 
