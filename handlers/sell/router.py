@@ -6,8 +6,9 @@ are sold together (one price for all) or separately."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import partial
 from io import BytesIO
 from typing import Any
 
@@ -403,10 +404,22 @@ async def barcode_picked(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, repo: Repo, settings: Settings,
     secrets: Secrets, user: User,
 ) -> None:  # fmt: skip
+    await _take_pick(
+        callback, state, settings, secrets, partial(listings.choose_barcode, repo, secrets, user), callback_data.index
+    )
+
+
+PickRule = Callable[[Draft, int], Awaitable[Draft]]
+
+
+async def _take_pick(
+    callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets, choose: PickRule, index: int
+) -> None:
+    """The barcode the seller picked among several on one photo (of the first seat or of an added one)."""
     if not isinstance(callback.message, Message):
         return
     try:
-        draft = await listings.choose_barcode(repo, secrets, user, await _draft(state), callback_data.index)
+        draft = await choose(await _draft(state), index)
     except DomainError as error:
         await callback.answer(_refusal(error, settings), show_alert=True)
         return
@@ -448,15 +461,14 @@ async def seat_barcode_picked(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, repo: Repo, settings: Settings,
     secrets: Secrets, user: User,
 ) -> None:  # fmt: skip
-    if not isinstance(callback.message, Message):
-        return
-    try:
-        draft = await listings.choose_seat_barcode(repo, secrets, user, await _draft(state), callback_data.index)
-    except DomainError as error:
-        await callback.answer(_refusal(error, settings), show_alert=True)
-        return
-    await callback.answer()
-    await _advance(callback.message, state, draft, settings, secrets)
+    await _take_pick(
+        callback,
+        state,
+        settings,
+        secrets,
+        partial(listings.choose_seat_barcode, repo, secrets, user),
+        callback_data.index,
+    )
 
 
 async def mode_chosen(
