@@ -10,6 +10,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,9 @@ def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path: Path) -> None:
     ]
 
 
+LOGS: dict[int, Path] = {}  # each started bot's log file, by pid
+
+
 async def start_bot(tmp_path: Path, emu: BotApiEmulator, *args: str, **settings: str) -> asyncio.subprocess.Process:
     """`python -m bot *args` on the emulator, on a SQLite file in `tmp_path` unless `settings` say otherwise."""
     env = clean_env(
@@ -109,18 +113,22 @@ async def start_bot(tmp_path: Path, emu: BotApiEmulator, *args: str, **settings:
         POLLING_TIMEOUT="2",
         LOG_LEVEL="DEBUG",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env | settings,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    # The log goes to a file, not a pipe: a DEBUG log nobody reads until the end would fill the pipe and stall the bot.
+    log_path = tmp_path / f"bot-{uuid.uuid4().hex[:8]}.log"
+    with log_path.open("wb") as log_file:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=tmp_path, env=env | settings,
+            stdout=asyncio.subprocess.DEVNULL, stderr=log_file,
+        )  # fmt: skip
+    LOGS[process.pid] = log_path
     await emu.wait_polling(timeout=120)  # a loaded 2-core machine takes its time to import aiogram
     return process
 
 
 async def stop_bot(process: asyncio.subprocess.Process, how: signal.Signals) -> str:
     process.send_signal(how)
-    _, stderr = await asyncio.wait_for(process.communicate(), 30)
-    log = stderr.decode()
+    await asyncio.wait_for(process.wait(), 30)
+    log = LOGS.pop(process.pid).read_text(errors="replace")
     assert process.returncode == 0, log
     assert "Traceback" not in log and "ERROR" not in log, log
     return log

@@ -54,7 +54,7 @@ async def test_a_hold_runs_out_while_the_buyer_is_on_the_payment_screen(harness_
     await waiter.send("/feed")
     page = await waiter.wait_text("Земфира")
     invoice = await buy_from_feed(buyer)
-    await waiter.click(page, "1")  # «Купить 1» on the page drawn before: held now, so the bot offers to wait
+    await waiter.click(page, "Купить 1")  # «Купить 1» on the page drawn before: held now, so the bot offers to wait
     offer = await waiter.wait_new()
     await waiter.click(offer, offer.button_texts[0])
     assert h.app is not None
