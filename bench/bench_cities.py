@@ -24,6 +24,7 @@ from services.amounts import parse_amount
 from services.cities import CityDirectory
 from services.cities.directory import read_entries
 from services.dates import parse_event_datetime
+from services.errors import DomainError
 from services.seats import parse_seat
 
 
@@ -147,7 +148,7 @@ def main() -> None:
     for _ in range(400):
         for text in texts:
             started = time.perf_counter()
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(DomainError):
                 parse_event_datetime(text, "Europe/Moscow", now)
             timings.append(time.perf_counter() - started)
     print(f"parse_event_datetime: {_percentiles(timings)}")
@@ -155,7 +156,7 @@ def main() -> None:
     for _ in range(400):
         for amount, seat in (("2 500 ₽", "Партер, ряд 5, место 12"), ("2500,00", "A/5/12"), ("abc", "танцпол")):
             started = time.perf_counter()
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(DomainError):
                 parse_amount(amount)
             parse_seat(seat)
             timings.append(time.perf_counter() - started)

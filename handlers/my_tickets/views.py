@@ -16,6 +16,7 @@ STATUS_KEYS = {
     TicketStatus.EXPIRED: "my-status-expired",
     TicketStatus.WITHDRAWN: "my-status-withdrawn",
     TicketStatus.BLOCKED: "my-status-blocked",
+    TicketStatus.FROZEN: "my-status-frozen",
 }
 TAB_KEYS = {
     Tab.ON_SALE: "my-tab-sale",

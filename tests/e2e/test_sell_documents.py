@@ -123,7 +123,7 @@ async def test_every_document_refusal_has_its_text_and_changes_nothing(harness_s
         (docs.wallet_pass(docs.event_pass([]), extra={"strip.png": bytes(11 * 1024 * 1024)}), pkpass, "far larger"),
         (docs.wallet_pass(None), pkpass, "no pass.json"),
         (docs.wallet_pass(docs.event_pass([])), pkpass, "carries no barcode"),
-        (docs.png(docs.code_image("QRCode", "   ")), "image/png", "holds nothing a buyer could use"),
+        (docs.png(docs.code_image("QRCode", "   ")), "image/png", "holds no text a buyer could use"),
     ]
     for data, mime, text in refused:
         await send_file(boris, data, "ticket", mime)
