@@ -108,7 +108,9 @@ async def test_killed_at_each_point_of_the_buy_flow(
                 )
                 assert len(list(payments)) == 1
             assert [m.caption for m in emu.messages_in(buyer.id) if m.photo].count(BARCODE) == 1
-            assert sum("was sold" in (m.text or "") for m in emu.messages_in(seller.id)) == 1
+            # The seller's notice goes out beside "Paid" (another chat): when it was in flight at the kill, it landed
+            # unacknowledged and is sent again, the one duplicate the Bot API can't rule out (docs/reliability.md).
+            assert 1 <= sum("was sold" in (m.text or "") for m in emu.messages_in(seller.id)) <= 2
         except BaseException:
             process.kill()
             raise
