@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.repositories.admin import AdminRepository
 from db.repositories.alerts import AlertRepository
+from db.repositories.audit import AuditRepository
 from db.repositories.claims import ClaimRepository
 from db.repositories.events import EventRepository
 from db.repositories.feed import FeedRepository
@@ -18,7 +18,6 @@ from db.repositories.originality import OriginalityRepository
 from db.repositories.outbox import OutboxRepository
 from db.repositories.payouts import PayoutRepository
 from db.repositories.relay import RelayRepository
-from db.repositories.sweeps import SweepRepository
 from db.repositories.trust import TrustRepository
 from db.repositories.users import UserRepository
 from db.repositories.waitlist import WaitlistRepository
@@ -33,8 +32,7 @@ class Repo:
         self.feed = FeedRepository(session)
         self.orders = OrderRepository(session)
         self.payouts = PayoutRepository(session)
-        self.sweeps = SweepRepository(session)
-        self.admin = AdminRepository(session)
+        self.audit = AuditRepository(session)
         self.listings = ListingRepository(session)
         self.originality = OriginalityRepository(session)
         self.outbox = OutboxRepository(session)

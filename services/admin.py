@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from db.models import AuditEntry, Order, Ticket, TicketStatus, TicketStatusChange, User
+from db.models import AuditEntry, Order, OrderStatus, Ticket, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
-from db.repositories.admin import OutdatedKey, Sales, TicketCard
+from db.repositories.listings import OutdatedKey, TicketCard
+from db.repositories.orders import Sales
 from services import relay
 from services.accounts import CONTROL_CHARS, normalise_phone
 from services.errors import DomainError
@@ -83,13 +84,13 @@ async def stats(repo: Repo, now: datetime) -> Stats:
     """Today is since midnight Moscow time; the 7 days are today and the 6 days before it."""
     midnight = now.astimezone(STATS_ZONE).replace(hour=0, minute=0, second=0, microsecond=0)
     return Stats(
-        users=await repo.admin.count_users(),
-        on_sale=await repo.admin.count_on_sale(now),
-        today=await repo.admin.sales(midnight),
-        week=await repo.admin.sales(midnight - timedelta(days=6)),
-        all_time=await repo.admin.sales(None),
-        open_disputes=await repo.admin.count_open_disputes(),
-        payouts_due=await repo.admin.payouts_due(),
+        users=await repo.users.count(),
+        on_sale=await repo.listings.count_on_sale(now),
+        today=await repo.orders.sales(midnight),
+        week=await repo.orders.sales(midnight - timedelta(days=6)),
+        all_time=await repo.orders.sales(None),
+        open_disputes=await repo.payouts.count_open_disputes(),
+        payouts_due=await repo.payouts.payouts_due(),
     )
 
 
@@ -135,15 +136,15 @@ async def outdated(
     """A page of expired tickets, latest event first. Buttons walk by keyset (`after` the last ticket shown, or
     `before` the first); "/outdated N" finds where page N starts once, then it is keyset too."""
     if before is not None:
-        tickets = await repo.admin.outdated_before(before, size)
+        tickets = await repo.listings.outdated_before(before, size)
         if len(tickets) == size and number > 1:
             return OutdatedPage(number, tickets, has_newer=True, has_older=True)
         number, after = 1, None  # back at the top (the list may have moved meanwhile)
     elif after is None and number > 1:
-        after = await repo.admin.outdated_key_at((number - 1) * size - 1)
+        after = await repo.listings.outdated_key_at((number - 1) * size - 1)
         if after is None:
             raise DomainError("admin-page-missing")
-    rows = await repo.admin.outdated_after(after, size + 1)
+    rows = await repo.listings.outdated_after(after, size + 1)
     if not rows and number > 1:
         raise DomainError("admin-page-missing")
     return OutdatedPage(number, rows[:size], has_newer=number > 1, has_older=len(rows) > size)
@@ -158,11 +159,11 @@ class TicketFile:
 
 
 async def ticket_file(repo: Repo, ticket_id: int) -> TicketFile:
-    card = await repo.admin.card(ticket_id)
+    card = await repo.listings.card(ticket_id)
     if card is None:
         raise DomainError("admin-ticket-unknown")
     history = await repo.history.of_ticket(ticket_id)
-    audit = await repo.admin.audit_of([("ticket", ticket_id), ("user", card.seller.id)], AUDIT_SHOWN)
+    audit = await repo.audit.of_targets([("ticket", ticket_id), ("user", card.seller.id)], AUDIT_SHOWN)
     return TicketFile(card, history, audit)
 
 
@@ -185,34 +186,35 @@ class Moderation:
 
 async def block_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int, reason_text: str) -> Moderation:
     reason = clean_reason(reason_text)
-    card = await repo.admin.card(ticket_id)
+    card = await repo.listings.card(ticket_id)
     if card is None:
         raise DomainError("admin-ticket-unknown")
     cancelled: Order | None = None
     if card.ticket.status == TicketStatus.RESERVED:
-        cancelled = await repo.admin.pending_order_of(ticket_id)
-        if cancelled is not None and not await repo.admin.cancel_order(cancelled.id):
+        cancelled = await repo.orders.pending_order_of(ticket_id)
+        pending = [OrderStatus.PENDING]
+        if cancelled is not None and not await repo.orders.move(cancelled.id, pending, OrderStatus.CANCELLED):
             cancelled = None  # paid or expired a moment ago: the ticket move below decides
     blockable = [TicketStatus.ACTIVE, TicketStatus.RESERVED]
-    if not await repo.admin.move_ticket(ticket_id, blockable, TicketStatus.BLOCKED, now, reason):
+    if not await repo.listings.move(ticket_id, blockable, TicketStatus.BLOCKED, now, reason):
         raise DomainError("admin-block-not-on-sale")
     await repo.history.record([ticket_id], TicketStatus.BLOCKED, actor=admin_actor(admin_id), at=now, reason=reason)
     await relay.close_for_tickets(repo, [ticket_id], relay.CloseReason.BLOCKED_TICKET, now)
-    await repo.admin.audit(admin_id, "ticket_block", "ticket", ticket_id, now, reason)
+    await repo.audit.record(admin_id, "ticket_block", "ticket", ticket_id, now, reason)
     buyer = await repo.users.by_id(cancelled.buyer_id) if cancelled else None
     return Moderation(await _fresh(repo, ticket_id), card.seller, reason, cancelled, buyer)
 
 
 async def unblock_ticket(repo: Repo, now: datetime, admin_id: int, ticket_id: int, reason_text: str) -> Moderation:
     reason = clean_reason(reason_text)
-    card = await repo.admin.card(ticket_id)
+    card = await repo.listings.card(ticket_id)
     if card is None:
         raise DomainError("admin-ticket-unknown")
     status = TicketStatus.ACTIVE if card.ticket.event_at > now else TicketStatus.EXPIRED
-    if not await repo.admin.move_ticket(ticket_id, [TicketStatus.BLOCKED], status, now, None):
+    if not await repo.listings.move(ticket_id, [TicketStatus.BLOCKED], status, now, None):
         raise DomainError("admin-unblock-not-blocked")
     await repo.history.record([ticket_id], status, actor=admin_actor(admin_id), at=now, reason=reason)
-    await repo.admin.audit(admin_id, "ticket_unblock", "ticket", ticket_id, now, reason)
+    await repo.audit.record(admin_id, "ticket_unblock", "ticket", ticket_id, now, reason)
     return Moderation(await _fresh(repo, ticket_id), card.seller, reason)
 
 
@@ -254,30 +256,31 @@ async def ban(repo: Repo, now: datetime, admin_id: int, admin_ids: list[int], ta
     user = await find_user(repo, target)
     if user.telegram_id in admin_ids:
         raise DomainError("admin-ban-admin")
-    if not await repo.admin.set_banned(user.id, True):
+    if not await repo.users.set_banned(user.id, True):
         raise DomainError("admin-already-banned")
-    cancelled = await repo.admin.cancel_orders_of(user.id)
-    blocked = await repo.admin.block_listings_of(user.id, now, reason)
+    cancelled = await repo.orders.cancel_orders_of(user.id)
+    blocked = await repo.listings.block_listings_of(user.id, now, reason)
     actor = admin_actor(admin_id)
     await repo.history.record(blocked, TicketStatus.BLOCKED, actor=actor, at=now, reason=reason)
-    reopened = await repo.sweeps.reopen([ticket_id for _, ticket_id, buyer_id in cancelled if buyer_id == user.id], now)
+    held_by_user = [ticket_id for _, ticket_id, buyer_id in cancelled if buyer_id == user.id]
+    reopened = await repo.listings.reopen(held_by_user, now)
     await repo.history.record(reopened, TicketStatus.ACTIVE, actor=actor, at=now, reason="buyer banned")
-    await repo.admin.audit(admin_id, "user_ban", "user", user.id, now, reason)
-    others = await repo.sweeps.users([buyer_id for _, _, buyer_id in cancelled if buyer_id != user.id])
+    await repo.audit.record(admin_id, "user_ban", "user", user.id, now, reason)
+    others = await repo.users.by_ids([buyer_id for _, _, buyer_id in cancelled if buyer_id != user.id])
     held = [(ticket_id, others[buyer_id]) for _, ticket_id, buyer_id in cancelled if buyer_id != user.id]
     return Ban(await _fresh_user(repo, user.id), blocked, held, reopened)
 
 
 async def unban(repo: Repo, now: datetime, admin_id: int, target: str, reason_text: str | None) -> User:
     user = await find_user(repo, target)
-    if not await repo.admin.set_banned(user.id, False):
+    if not await repo.users.set_banned(user.id, False):
         raise DomainError("admin-not-banned")
     reason = " ".join((reason_text or "").split())[:REASON_MAX] or None
-    await repo.admin.audit(admin_id, "user_unban", "user", user.id, now, reason)
+    await repo.audit.record(admin_id, "user_unban", "user", user.id, now, reason)
     return await _fresh_user(repo, user.id)
 
 
 async def _fresh_user(repo: Repo, user_id: int) -> User:
-    user = await repo.admin.user(user_id)
+    user = await repo.users.current(user_id)
     assert user is not None
     return user

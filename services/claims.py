@@ -60,7 +60,7 @@ async def file_claim(repo: Repo, key: bytes, claimant: User, ticket_id: int, tok
     frozen = await repo.claims.move_ticket(ticket_id, (TicketStatus.ACTIVE,), TicketStatus.FROZEN, now, release=False)
     if frozen:
         await repo.history.record([ticket_id], TicketStatus.FROZEN, actor=ACTOR, at=now)
-    await repo.admin.audit(claimant.telegram_id, "claim-filed", "ticket", ticket_id, now, f"claim {claim.id}")
+    await repo.audit.record(claimant.telegram_id, "claim-filed", "ticket", ticket_id, now, f"claim {claim.id}")
     return await _outcome(repo, claim, frozen)
 
 
@@ -89,5 +89,5 @@ async def resolve(repo: Repo, admin_telegram_id: int, claim_id: int, *, uphold: 
     if moved:
         await repo.history.record([claim.ticket_id], status, actor=actor, at=now, reason=f"claim {claim.id}")
     action = "claim-upheld" if uphold else "claim-dismissed"
-    await repo.admin.audit(admin_telegram_id, action, "ticket", claim.ticket_id, now, f"claim {claim.id}")
+    await repo.audit.record(admin_telegram_id, action, "ticket", claim.ticket_id, now, f"claim {claim.id}")
     return await _outcome(repo, claim, moved)

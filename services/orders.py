@@ -26,8 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from db.models import Order, OrderStatus, Payout, PayoutStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.ledger import Posting
-from db.repositories.orders import PendingRefund, Purchase
-from db.repositories.sweeps import LapsedHold
+from db.repositories.orders import LapsedHold, PendingRefund, Purchase
 from services import groups, relay, waitlist
 from services.errors import DomainError
 from services.groups import Unit
@@ -180,8 +179,8 @@ async def expire_hold(repo: Repo, now: datetime, *, ticket_id: int | None = None
     on sale, with history rows. The hold sweep runs it for every hold due; Buy for one unit's lead (`ticket_id`)
     whose hold lapsed before the sweep came. Only the transaction that expires the order puts the tickets back, so
     two buyers can't both take them."""
-    lapsed = await repo.sweeps.expire_holds(now, ticket_id=ticket_id)
-    reopened = await repo.sweeps.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
+    lapsed = await repo.orders.expire_holds(now, ticket_id=ticket_id)
+    reopened = await repo.listings.reopen(sorted({hold.ticket_id for hold in lapsed}), now)
     reopened = sorted([*reopened, *await groups.reopen_together(repo, reopened, now)])
     await repo.history.record(reopened, TicketStatus.ACTIVE, actor="system", at=now, reason=HOLD_EXPIRED)
     return ExpiredHolds(lapsed, reopened)

@@ -27,10 +27,10 @@ LISTING_EXPIRED = "event started"
 
 async def expire_listings(repo: Repo, now: datetime) -> list[Ticket]:
     """Active tickets whose event has started -> expired, with their history rows; the tickets this call expired."""
-    ticket_ids = await repo.sweeps.expire_listings(now)
+    ticket_ids = await repo.listings.expire_listings(now)
     await repo.history.record(ticket_ids, TicketStatus.EXPIRED, actor="system", at=now, reason=LISTING_EXPIRED)
     await relay.close_for_tickets(repo, ticket_ids, relay.CloseReason.EXPIRED, now)
-    return await repo.sweeps.tickets(ticket_ids)
+    return await repo.listings.tickets(ticket_ids)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
     expired = await orders.expire_hold(repo, now)
     lapsed, reopened = expired.lapsed, expired.reopened
     due = sorted({h.ticket_id for h in lapsed} | set(reopened))  # a together-group's every seat is reopened
-    tickets = {ticket.id: ticket for ticket in await repo.sweeps.tickets(due)}
+    tickets = {ticket.id: ticket for ticket in await repo.listings.tickets(due)}
     ended = [EndedHold(hold.order_id, hold.buyer_id, tickets[hold.ticket_id]) for hold in lapsed]
     return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])
 
@@ -66,10 +66,10 @@ async def release_escrow(repo: Repo, now: datetime) -> list[Release]:
     """Held payouts whose release time has come -> released, with their ledger rows (services.payouts); each with
     its ticket, for telling the seller."""
     released = await payouts.release_due(repo, now)
-    tickets = await repo.sweeps.tickets_of_orders([payout.order_id for payout in released])
+    tickets = await repo.orders.tickets_of_orders([payout.order_id for payout in released])
     return [Release(payout, tickets[payout.order_id]) for payout in released]
 
 
 async def people(repo: Repo, user_ids: Iterable[int]) -> dict[int, User]:
     """The accounts to tell, by id."""
-    return await repo.sweeps.users(sorted(set(user_ids)))
+    return await repo.users.by_ids(sorted(set(user_ids)))

@@ -179,7 +179,7 @@ async def test_admins_cannot_be_banned(repo: Repo) -> None:
     boss = await make_user(repo, NOW, telegram_id=ADMIN)
     with pytest.raises(DomainError, match="admin-ban-admin"):
         await admin.ban(repo, NOW, ADMIN, [ADMIN], str(ADMIN), "oops")
-    assert not (await repo.admin.user(boss.id)).is_banned  # type: ignore[union-attr]
+    assert not (await repo.users.current(boss.id)).is_banned  # type: ignore[union-attr]
 
 
 @given(st.text(max_size=12))

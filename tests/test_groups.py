@@ -147,8 +147,8 @@ async def test_a_lapsed_group_hold_reopens_every_seat(repo: Repo) -> None:
     ids, _seller, buyer = await together_pair(repo)
     await orders.hold(repo, RULES, NOW, buyer, ids[0])
     later = NOW + HOLD
-    lapsed = await repo.sweeps.expire_holds(later)
-    reopened = await repo.sweeps.reopen([hold.ticket_id for hold in lapsed], later)
+    lapsed = await repo.orders.expire_holds(later)
+    reopened = await repo.listings.reopen([hold.ticket_id for hold in lapsed], later)
     assert reopened == ids[:1]
     assert await groups.reopen_together(repo, reopened, later) == ids[1:]
     assert await statuses(repo, ids) == [TicketStatus.ACTIVE] * 2

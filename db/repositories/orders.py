@@ -1,5 +1,7 @@
 """Orders, holds, refunds and waiters. Every status change is a conditional UPDATE that reports whether it
-happened, so two buyers (or two deliveries of one payment) can never both win."""
+happened, so two buyers (or two deliveries of one payment) can never both win. The hold sweep's change is set-based
+(one UPDATE ... RETURNING over every order due, claimed with FOR UPDATE SKIP LOCKED on PostgreSQL): the rows one call
+returns are exactly those it changed, so another bot instance sweeping at the same moment gets none of them."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Update, delete, insert, select, update
+from sqlalchemy import ColumnElement, Update, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +33,21 @@ def bare_update(entity: type[Base]) -> Update:
     """An UPDATE that leaves the objects already loaded in the session alone: the callers re-read what they show,
     and a rolled-back savepoint then has no in-memory changes to expire."""
     return update(entity).execution_options(synchronize_session=False)
+
+
+@dataclass(frozen=True)
+class Sales:
+    """Paid orders in a period: how many, and the money taken per currency (smallest unit)."""
+
+    count: int
+    turnover: dict[str, int]
+
+
+@dataclass(frozen=True)
+class LapsedHold:
+    order_id: int
+    ticket_id: int
+    buyer_id: int
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,26 @@ class OrderRepository:
         )
         return [Purchase(*row) for row in (await self.session.execute(query)).all()]
 
+    async def pending_order_of(self, ticket_id: int) -> Order | None:
+        query = select(Order).where(Order.ticket_id == ticket_id, Order.status == OrderStatus.PENDING)
+        return (await self.session.execute(query.execution_options(populate_existing=True))).scalars().first()
+
+    async def tickets_of_orders(self, order_ids: Sequence[int]) -> dict[int, Ticket]:
+        """The tickets of these orders, by order id."""
+        if not order_ids:
+            return {}
+        query = select(Order.id, Ticket).join(Ticket, Ticket.id == Order.ticket_id).where(Order.id.in_(order_ids))
+        return {order_id: ticket for order_id, ticket in await self.session.execute(query)}
+
+    async def sales(self, since: datetime | None) -> Sales:
+        """Orders paid since `since` (ever, when None) and still paid (not refunded)."""
+        conditions: list[ColumnElement[bool]] = [Order.status == OrderStatus.PAID]
+        if since is not None:
+            conditions.append(Order.paid_at >= since)
+        query = select(Order.currency, func.count(Order.id), func.sum(Order.amount)).where(*conditions)
+        rows = (await self.session.execute(query.group_by(Order.currency).order_by(Order.currency))).all()
+        return Sales(sum(int(count) for _, count, _ in rows), {currency: int(total) for currency, _, total in rows})
+
     # --- holds ---------------------------------------------------------------------------------------------
     async def move_ticket(
         self, ticket_id: int, before: TicketStatus, after: TicketStatus, now: datetime, *, buyer_id: int | None = None
@@ -126,6 +163,36 @@ class OrderRepository:
         )
         result = await self.session.execute(statement)
         return rowcount(result) == 1
+
+    async def expire_holds(self, now: datetime, *, ticket_id: int | None = None) -> list[LapsedHold]:
+        """Pending orders past their hold (all, or this ticket's) -> expired; those this call expired."""
+        conditions = [Order.status == OrderStatus.PENDING, Order.expires_at <= now]
+        if ticket_id is not None:
+            conditions.append(Order.ticket_id == ticket_id)
+        due = select(Order.id).where(*conditions).with_for_update(skip_locked=True)
+        statement = (
+            bare_update(Order)
+            .where(Order.id.in_(due), Order.status == OrderStatus.PENDING)
+            .values(status=OrderStatus.EXPIRED)
+            .returning(Order.id, Order.ticket_id, Order.buyer_id)
+        )
+        rows = await self.session.execute(statement)
+        return sorted((LapsedHold(*row) for row in rows), key=lambda hold: hold.order_id)
+
+    async def cancel_orders_of(self, user_id: int) -> list[tuple[int, int, int]]:
+        """Pending orders the user placed as a buyer, or on the user's tickets -> cancelled, in one statement;
+        (order id, ticket id, buyer id) of those this call cancelled."""
+        own_tickets = select(Ticket.id).where(Ticket.seller_id == user_id).scalar_subquery()
+        statement = (
+            bare_update(Order)
+            .where(
+                Order.status == OrderStatus.PENDING,
+                or_(Order.buyer_id == user_id, Order.ticket_id.in_(own_tickets)),
+            )
+            .values(status=OrderStatus.CANCELLED)
+            .returning(Order.id, Order.ticket_id, Order.buyer_id)
+        )
+        return sorted(tuple(row) for row in await self.session.execute(statement))  # type: ignore[misc]
 
     # --- refunds -------------------------------------------------------------------------------------------
     async def add_refund(self, refund: Refund) -> Refund | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,7 +22,7 @@ from db.models import (
     Ticket,
     User,
 )
-from db.repositories.orders import bare_update
+from db.repositories.orders import Sales, bare_update
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,22 @@ class PayoutRepository:
         )
         return [PayoutLine(*row) for row in (await self.session.execute(query)).all()]
 
+    async def payouts_due(self) -> Sales:
+        """Released payouts waiting to be paid through the gateway: how many, and the money per currency."""
+        query = (
+            select(Payout.currency, func.count(Payout.id), func.sum(Payout.amount))
+            .where(Payout.status == PayoutStatus.RELEASED)
+            .group_by(Payout.currency)
+            .order_by(Payout.currency)
+        )
+        rows = (await self.session.execute(query)).all()
+        return Sales(sum(int(count) for _, count, _ in rows), {currency: int(total) for currency, _, total in rows})
+
     # --- disputes ------------------------------------------------------------------------------------------
+    async def count_open_disputes(self) -> int:
+        query = select(func.count(Dispute.id)).where(Dispute.status == DisputeStatus.OPEN)
+        return int((await self.session.execute(query)).scalar_one())
+
     async def add_dispute(self, dispute: Dispute) -> Dispute:
         self.session.add(dispute)
         await self.session.flush()

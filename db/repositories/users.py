@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import rowcount
 from db.models import Order, OrderStatus, Ticket, TicketStatus, User
+from db.repositories.orders import bare_update
 
 
 class UserRepository:
@@ -17,6 +21,17 @@ class UserRepository:
 
     async def by_id(self, user_id: int) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def current(self, user_id: int) -> User | None:
+        """The account as it is now in the database."""
+        return await self.session.get(User, user_id, populate_existing=True)
+
+    async def by_ids(self, user_ids: Sequence[int]) -> dict[int, User]:
+        """Accounts by id (to tell them what a sweep did)."""
+        if not user_ids:
+            return {}
+        query = select(User).where(User.id.in_(user_ids)).execution_options(populate_existing=True)
+        return {user.id: user for user in (await self.session.execute(query)).scalars()}
 
     async def by_phone(self, phone_e164: str) -> User | None:
         return (await self.session.execute(select(User).where(User.phone_e164 == phone_e164))).scalar_one_or_none()
@@ -39,14 +54,16 @@ class UserRepository:
             update(User).where(User.id == user_id).values(username=username, language=language, blocked_bot=False)
         )
 
-    async def set_banned(self, user_id: int, banned: bool) -> None:
-        await self.session.execute(update(User).where(User.id == user_id).values(is_banned=banned))
+    async def set_banned(self, user_id: int, banned: bool) -> bool:
+        """True when the flag changed (a second ban of the same user changes nothing)."""
+        statement = bare_update(User).where(User.id == user_id, User.is_banned.is_(not banned)).values(is_banned=banned)
+        return rowcount(await self.session.execute(statement)) == 1
 
     async def mark_blocked_bot(self, telegram_id: int) -> None:
         await self.session.execute(update(User).where(User.telegram_id == telegram_id).values(blocked_bot=True))
 
     async def count(self) -> int:
-        return (await self.session.execute(select(func.count(User.id)))).scalar_one()
+        return int((await self.session.execute(select(func.count(User.id)))).scalar_one())
 
     async def stats(self, user_id: int) -> tuple[int, int, int]:
         """(tickets listed, tickets sold, tickets bought) for the profile."""

@@ -23,7 +23,8 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import OutboxStatus, TicketStatus, User
 from db.repo import Repo
-from db.repositories.admin import OutdatedKey, Sales
+from db.repositories.listings import OutdatedKey
+from db.repositories.orders import Sales
 from handlers.admin.callbacks import AdminAction, AdminCD, Moderate
 from handlers.notices import tell_hold_withdrawn, tell_waiters
 from handlers.shared.cards import Audience, CardFacts, ticket_card, ticket_line
