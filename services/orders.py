@@ -459,4 +459,4 @@ async def refund_task(repo: Repo, refund_id: int) -> Refund | None:
 async def refunded_by_hand(repo: Repo, now: datetime, refund_id: int, admin_id: int) -> None:
     """An admin made a provider refund by hand: the task is done, and audited."""
     await complete_refund(repo, now, refund_id, admin_id)
-    await repo.payouts.audit(admin_id, "refund_done", "refund", refund_id, now)
+    await repo.audit.record(admin_id, "refund_done", "refund", refund_id, now)

@@ -126,7 +126,7 @@ async def mark_paid(repo: Repo, gateway: PayoutGateway, now: datetime, payout_id
         ],
         now,
     )
-    await repo.payouts.audit(admin_id, "payout_paid", "payout", payout.id, now)
+    await repo.audit.record(admin_id, "payout_paid", "payout", payout.id, now)
     fresh = await repo.payouts.by_id(payout_id)
     order = await repo.orders.by_id(payout.order_id)
     ticket = await repo.orders.ticket(order.ticket_id) if order else None
@@ -225,7 +225,7 @@ async def refund_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: i
     if order.fee_amount:
         postings.append(Posting("refund", "platform", -order.fee_amount, order.currency, order_id=order.id))
     await repo.ledger.post(postings, now)
-    await repo.payouts.audit(admin_id, "dispute_refund", "dispute", dispute_id, now)
+    await repo.audit.record(admin_id, "dispute_refund", "dispute", dispute_id, now)
     return Settlement((await repo.payouts.cases(dispute_ids=[dispute_id]))[0], refund)
 
 
@@ -236,7 +236,7 @@ async def release_dispute(repo: Repo, now: datetime, dispute_id: int, admin_id: 
         if not await repo.payouts.move(case.payout.id, PayoutStatus.FROZEN, PayoutStatus.RELEASED, released_at=now):
             raise DomainError("money-dispute-closed")
     await repo.ledger.post(_release_postings(case.payout, case.order), now)
-    await repo.payouts.audit(admin_id, "dispute_release", "dispute", dispute_id, now)
+    await repo.audit.record(admin_id, "dispute_release", "dispute", dispute_id, now)
     return Settlement((await repo.payouts.cases(dispute_ids=[dispute_id]))[0])
 
 

@@ -16,7 +16,13 @@ class AuditRepository:
         self.session = session
 
     async def record(
-        self, admin_telegram_id: int, action: str, target_type: str, target_id: int, at: datetime, reason: str | None
+        self,
+        admin_telegram_id: int,
+        action: str,
+        target_type: str,
+        target_id: int,
+        at: datetime,
+        reason: str | None = None,
     ) -> None:
         await self.session.execute(
             insert(AuditEntry).values(

@@ -1,5 +1,4 @@
-"""Payouts (escrow), disputes and the admin audit rows of money actions. Status changes are conditional UPDATEs
-that report whether they happened."""
+"""Payouts (escrow) and disputes. Status changes are conditional UPDATEs that report whether they happened."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from sqlalchemy.orm import aliased
 
 from db.engine import rowcount
 from db.models import (
-    AuditEntry,
     Dispute,
     DisputeStatus,
     Order,
@@ -165,15 +163,3 @@ class PayoutRepository:
         else:
             query = query.where(Dispute.id.in_(dispute_ids))
         return [DisputeCase(*row) for row in (await self.session.execute(query)).all()]
-
-    # --- audit ---------------------------------------------------------------------------------------------
-    async def audit(self, admin_telegram_id: int, action: str, target_type: str, target_id: int, at: datetime) -> None:
-        self.session.add(
-            AuditEntry(
-                admin_telegram_id=admin_telegram_id,
-                action=action,
-                target_type=target_type,
-                target_id=target_id,
-                at=at,
-            )
-        )
