@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import translate
 from bot.notifier import Notifier

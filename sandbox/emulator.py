@@ -160,7 +160,7 @@ class BotApiEmulator(Inspection):
         state = self._bot(bot)
         key = (state.id, user_id)
         existing = self._users.get(key)
-        if existing is not None:
+        if isinstance(existing, SimulatedUser):  # the state holds people as a protocol; they are all SimulatedUsers
             return existing
         person = SimulatedUser(
             self,

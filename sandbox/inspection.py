@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any
 
 from .messages import BotMessage
 from .methods.commands import scope_key
@@ -37,7 +38,9 @@ class Inspection(SandboxState):
         chat = state.chats.get(int(chat_id))
         return [m.view() for m in chat.history()] if chat else []
 
-    def commands_for(self, user_id: int, language_code: str | None = None, bot: str | int | None = None) -> list[dict]:
+    def commands_for(
+        self, user_id: int, language_code: str | None = None, bot: str | int | None = None
+    ) -> list[dict[str, Any]]:
         """The command menu a private-chat user sees (Telegram's scope and language fallback)."""
         state = self._bot(bot)
         langs = [language_code, ""] if language_code else [""]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,8 @@ class ApiCall:
 
 
 class Params:
-    """Typed access to a request's parameters."""
+    """Typed access to a request's parameters. Its readers are named after the types they return (`str`, `int`,
+    `bool`), so below `def str` an annotation names the type `builtins.str`."""
 
     def __init__(self, values: dict[str, Any], files: dict[str, UploadedFile]) -> None:
         self.values = values
@@ -102,13 +104,13 @@ class Params:
             return json.dumps(value, ensure_ascii=False)
         return str(value)
 
-    def required(self, name: str) -> str:
+    def required(self, name: builtins.str) -> builtins.str:
         value = self.str(name)
         if not value:
             raise bad(f'parameter "{name}" is required')
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: int | None = None) -> int | None:
         value = self.values.get(name)
         if value is None or value == "":
             return default
@@ -121,7 +123,7 @@ class Params:
         except ValueError:
             return default
 
-    def bool(self, name: str) -> bool:
+    def bool(self, name: builtins.str) -> bool:
         value = self.values.get(name)
         if isinstance(value, bool):
             return value
@@ -129,7 +131,7 @@ class Params:
             return False
         return str(value).strip().lower() in ("true", "yes", "1")
 
-    def json(self, name: str, error: str | None = None) -> Any:
+    def json(self, name: builtins.str, error: builtins.str | None = None) -> Any:
         value = self.values.get(name)
         if value is None or value == "":
             return None
@@ -140,7 +142,7 @@ class Params:
         except ValueError:
             raise bad(error or f"can't parse {name} JSON object") from None
 
-    def file(self, name: str) -> UploadedFile | str | None:
+    def file(self, name: builtins.str) -> UploadedFile | builtins.str | None:
         value = self.values.get(name)
         if isinstance(value, UploadedFile):
             return value

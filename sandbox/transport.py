@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.multipart import MultipartResponseWrapper
 
 from .errors import ApiError, bad
 from .media import MAX_UPLOAD
@@ -81,7 +82,7 @@ class ApiServer:
                 if isinstance(body, dict):
                     raw.update(body)
             else:
-                raw.update(await request.post())  # type: ignore[arg-type]
+                raw.update(await request.post())
         return raw, files
 
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -156,7 +157,9 @@ class ApiServer:
         return web.Response(body=record.data, content_type=record.mime_type or "application/octet-stream")
 
 
-async def read_multipart(reader: MultipartReader) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
+async def read_multipart(
+    reader: MultipartReader | MultipartResponseWrapper,
+) -> tuple[dict[str, Any], dict[str, UploadedFile]]:
     """A multipart/form-data body: plain fields as text, file parts as uploads (also under their field name)."""
     fields: dict[str, Any] = {}
     files: dict[str, UploadedFile] = {}

@@ -380,7 +380,7 @@ class SimulatedUser:
         }
         self.emu._post_update(self.bot, "callback_query", payload)
         try:
-            answer = await asyncio.wait_for(asyncio.shield(query.future), timeout)
+            answer: CallbackAnswer = await asyncio.wait_for(asyncio.shield(query.future), timeout)
         except TimeoutError:
             return None
         self.callback_answers.append(answer)

@@ -155,7 +155,7 @@ async def _read_reply(resp: Any) -> tuple[dict[str, Any], dict[str, UploadedFile
 
 def chat_key(update: dict[str, Any]) -> Any:
     """Whose conversation an update belongs to: Telegram delivers one chat's updates in order."""
-    payload = next((v for k, v in update.items() if k != "update_id"), {})
+    payload: Any = next((v for k, v in update.items() if k != "update_id"), {})
     if isinstance(payload, dict):
         chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
         if isinstance(chat, dict) and "id" in chat:

@@ -14,7 +14,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.commands import set_admin_commands
 from bot.filters import IsAdmin
@@ -283,7 +283,8 @@ async def moderate(
     user: User,
 ) -> None:
     data = await state.get_data()
-    action, ticket_id = data.get("action"), int(data.get("ticket_id", 0))
+    action: str = data.get("action", "")
+    ticket_id = int(data.get("ticket_id", 0))
     decide = admin.block_ticket if action == "block" else admin.unblock_ticket
     try:
         outcome = await decide(repo, clock.now(), user.telegram_id, ticket_id, message.text or "")

@@ -3,7 +3,7 @@ notices are sent (through the rate-limited notifier), so that moving them to the
 
 from __future__ import annotations
 
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import translate
 from bot.notifier import Notifier

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.models import Alert
 from handlers.shared.display import city_name, event_type_label, money

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.models import EventType, User
+from db.repositories.events import MoreTickets
 from handlers.alerts.callbacks import AlertAction, AlertCD
 from handlers.buy.callbacks import BuyAction, BuyCD
 from handlers.events.callbacks import EventAction, EventCD
@@ -16,7 +17,6 @@ from handlers.shared.display import event_type_label
 from handlers.shared.paging import encode
 from handlers.talk.keyboards import ask_button
 from handlers.trust.keyboards import share_button
-from services.events import MoreTickets
 from services.feed import Direction, FeedPage, Filters
 
 

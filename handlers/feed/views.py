@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.models import User
+from db.repositories.events import MoreTickets
 from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
-from services.events import MoreTickets
 from services.feed import FeedCard, FeedPage, Filters
 
 

@@ -36,7 +36,7 @@ class SellWizard(StatesGroup):
     total = State()  # SeatStep.TOTAL: the one price of seats sold together
 
 
-STATES: dict[str, State] = {state.state.split(":", 1)[1]: state for state in SellWizard.__all_states__}
+STATES: dict[str, State] = {state.state.split(":", 1)[1]: state for state in SellWizard.__all_states__ if state.state}
 SEAT_STEPS = (*SeatStep, MORE_PICK)
 
 

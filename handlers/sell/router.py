@@ -19,7 +19,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import texts_for, translate
 from bot.notifier import Notifier
@@ -123,7 +123,7 @@ async def _ask(
     elif step in SEAT_PROMPTS:
         await _ask_about_seat(message, draft, step, settings, secrets)
     else:
-        await message.answer(_(ASK_KEYS[step]), reply_markup=with_navigation(step))
+        await message.answer(_(ASK_KEYS[Step(step)]), reply_markup=with_navigation(step))
 
 
 SEAT_PROMPTS = (SeatStep.SEAT, SeatStep.PHOTO, MORE_PICK, SeatStep.MODE, SeatStep.TOTAL)
@@ -336,12 +336,12 @@ async def _photo_bytes(message: Message, bot: Bot, settings: Settings) -> bytes 
     if declared is not None and declared > settings.max_photo_bytes:
         await message.answer(too_large)
         return None
+    downloaded = BytesIO()
     try:
-        downloaded = await bot.download(file_id, destination=BytesIO())
+        await bot.download(file_id, destination=downloaded)
     except TelegramBadRequest:  # "file is too big" (over the Bot API's 20 MB) or gone
         await message.answer(too_large)
         return None
-    assert downloaded is not None
     return downloaded.getvalue()
 
 

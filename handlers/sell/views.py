@@ -7,7 +7,7 @@ from datetime import UTC
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.settings import Settings
 from db.models import GroupMode

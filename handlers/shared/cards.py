@@ -10,15 +10,15 @@ from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.markdown import html_decoration as hd
+from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.models import EventType, GroupMode, Ticket
+from db.repositories.events import MoreTickets
 from db.repositories.trust import SellerRecord
 from handlers.shared import formatting
 from handlers.shared.display import city_name, event_type_label, local_time, money
 from services import groups
 from services.draft import Draft
-from services.events import MoreTickets
 from services.seats import Seat
 
 

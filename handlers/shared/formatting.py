@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ def _zone_city(tz: str, locale: str) -> str:
     """Babel's (CLDR's) name of the zone's exemplar city, also found under the zone's older names (CLDR keeps
     Europe/Kiev, not Europe/Kyiv), else Babel's fallback built from the zone's id."""
     names = Locale.parse(locale).time_zones
-    aliases: dict[str, str] = get_global("zone_aliases")
+    aliases: Mapping[str, str] = get_global("zone_aliases")
     for key in (tz, *(alias for alias, target in aliases.items() if target == tz)):
         city = (names.get(key) or {}).get("city")
         if city:
