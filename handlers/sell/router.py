@@ -183,19 +183,26 @@ async def cancel(callback: CallbackQuery, state: FSMContext, photo_storage: Phot
         await callback.message.answer(_("sell-cancelled"), reply_markup=main_menu())
 
 
-async def _current_step(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> bool:
-    """The button was drawn on the step the wizard is at; otherwise it is stale and the user is told so."""
-    if callback_data.step in STATES and await state.get_state() == STATES[callback_data.step].state:
-        return True
-    await callback.answer(_("sell-stale"), show_alert=True)
-    return False
+async def _on_step(callback_data: SellCD, state: FSMContext) -> bool:
+    """The button was drawn on the step the wizard is at (otherwise it is stale)."""
+    return callback_data.step in STATES and await state.get_state() == STATES[callback_data.step].state
+
+
+async def _pressed(callback: CallbackQuery, usable: bool) -> Message | None:
+    """The wizard's message a button was pressed on, the press answered; None when the button is stale (not
+    `usable`, or on a message the bot can no longer reach), the user told so."""
+    if not usable or not isinstance(callback.message, Message):
+        await callback.answer(_("sell-stale"), show_alert=True)
+        return None
+    await callback.answer()
+    return callback.message
 
 
 async def back(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets,
     photo_storage: PhotoStorage,
 ) -> None:  # fmt: skip
-    if not await _current_step(callback, callback_data, state) or not isinstance(callback.message, Message):
+    if (message := await _pressed(callback, await _on_step(callback_data, state))) is None:
         return
     step = callback_data.step
     draft = await _draft(state)
@@ -205,8 +212,7 @@ async def back(
             draft = draft.without_adding()
         else:
             draft = replace(draft, mode=None)
-        await callback.answer()
-        await _advance(callback.message, state, draft, settings, secrets)
+        await _advance(message, state, draft, settings, secrets)
         return
     if step in (PICK, SUMMARY):
         previous: str = Step.PHOTO
@@ -214,38 +220,27 @@ async def back(
         previous = Step.TYPE
     else:
         previous = STEPS[STEPS.index(Step(step)) - 1]
-    await callback.answer()
-    await _ask(callback.message, state, draft, previous, settings, secrets)
+    await _ask(message, state, draft, previous, settings, secrets)
 
 
 async def edit(callback: CallbackQuery, callback_data: SellCD, state: FSMContext) -> None:
-    if not await _current_step(callback, callback_data, state):
-        return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_("sell-edit-which"), reply_markup=edit_keyboard())
+    if (message := await _pressed(callback, await _on_step(callback_data, state))) is not None:
+        await message.answer(_("sell-edit-which"), reply_markup=edit_keyboard())
 
 
 async def goto(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    if callback_data.goto is None or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
-        return
-    await callback.answer()
-    await _ask(callback.message, state, await _draft(state), callback_data.goto, settings, secrets)
+    if (message := await _pressed(callback, callback_data.goto is not None)) is not None:
+        await _ask(message, state, await _draft(state), callback_data.goto, settings, secrets)
 
 
 # --- the steps ---------------------------------------------------------------------------------------------------
 async def type_chosen(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    if callback_data.kind is None or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
-        return
-    await callback.answer()
-    draft = replace(await _draft(state), event_type=callback_data.kind)
-    await _advance(callback.message, state, draft, settings, secrets)
+    if (message := await _pressed(callback, callback_data.kind is not None)) is not None:
+        await _advance(message, state, replace(await _draft(state), event_type=callback_data.kind), settings, secrets)
 
 
 # Steps whose typed answer needs only its parser: the state -> the parser and how its value goes into the draft.
@@ -284,12 +279,10 @@ async def city_chosen(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
     city = picked_city(callback_data.city)
-    if city is None or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
+    if (message := await _pressed(callback, city is not None)) is None or city is None:
         return
-    await callback.answer()
     draft = (await _draft(state)).with_city(city.id, city.display_name(_language()), city.timezone)
-    await _advance(callback.message, state, draft, settings, secrets)
+    await _advance(message, state, draft, settings, secrets)
 
 
 async def when_typed(
@@ -389,15 +382,13 @@ async def seat_photo_sent(
 async def prefill_taken(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     """The seller took the pass's event name, venue and date into the listing."""
     draft = await _draft(state)
-    if draft.prefill is None or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
+    if (message := await _pressed(callback, draft.prefill is not None)) is None:
         return
-    await callback.answer()
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await message.edit_reply_markup(reply_markup=None)
     draft = draft.with_prefill()
     step = PICK if draft.choices else draft.next_step()
     await _save(state, draft)
-    await _ask(callback.message, state, draft, step, settings, secrets)
+    await _ask(message, state, draft, step, settings, secrets)
 
 
 async def barcode_picked(
@@ -430,11 +421,8 @@ async def _take_pick(
 # --- more seats of this event ------------------------------------------------------------------------------------
 async def add_seat(callback: CallbackQuery, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
     draft = await _draft(state)
-    if draft.seats >= MAX_SEATS or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
-        return
-    await callback.answer()
-    await _advance(callback.message, state, draft.with_adding(ExtraSeat()), settings, secrets)
+    if (message := await _pressed(callback, draft.seats < MAX_SEATS)) is not None:
+        await _advance(message, state, draft.with_adding(ExtraSeat()), settings, secrets)
 
 
 async def more_seat_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
@@ -474,12 +462,9 @@ async def seat_barcode_picked(
 async def mode_chosen(
     callback: CallbackQuery, callback_data: SellCD, state: FSMContext, settings: Settings, secrets: Secrets
 ) -> None:
-    if callback_data.mode is None or not isinstance(callback.message, Message):
-        await callback.answer(_("sell-stale"), show_alert=True)
-        return
-    await callback.answer()
-    draft = replace(await _draft(state), mode=callback_data.mode, total_price=None)
-    await _advance(callback.message, state, draft, settings, secrets)
+    if (message := await _pressed(callback, callback_data.mode is not None)) is not None:
+        draft = replace(await _draft(state), mode=callback_data.mode, total_price=None)
+        await _advance(message, state, draft, settings, secrets)
 
 
 async def total_typed(message: Message, state: FSMContext, settings: Settings, secrets: Secrets) -> None:
