@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aiohttp import web
@@ -72,6 +72,8 @@ class BotApiEmulator(Inspection):
         self.server = ApiServer(self, self._handlers)
         self.webhooks = WebhookSender(self, self.server)
         self.faults = Faults()
+        self.fail_next = self.faults.fail_next  # the test helpers that inject failures are the Faults' own
+        self.on_call = self.faults.on_call
         self.flood = FloodLimits()
         self.server.guards += [self.faults.check, self.flood.check]
         for family in (
@@ -181,30 +183,6 @@ class BotApiEmulator(Inspection):
         return [u for (bot_id, _), u in self._users.items() if bot_id == state.id and isinstance(u, SimulatedUser)]
 
     # ------------------------------------------------------------------------------------------------ test helpers
-
-    def fail_next(
-        self,
-        method: str,
-        error_code: int = 429,
-        retry_after: int | None = None,
-        description: str | None = None,
-        times: int = 1,
-        chat_id: int | None = None,
-        hang: float = 0.0,
-    ) -> None:
-        """Make the next ``times`` calls of ``method`` (optionally only to ``chat_id``) fail like Telegram would.
-
-        ``error_code`` 429 carries ``retry_after``; 500, 502... get Telegram's texts. ``hang`` seconds pass before
-        the answer; with ``error_code=0`` the call then succeeds (a slow Telegram that still sends the message).
-        """
-        self.faults.fail_next(method, error_code, retry_after, description, times, chat_id, hang)
-
-    def on_call(
-        self, method: str, callback: Callable[[ApiCall], Awaitable[None] | None], times: int | None = 1
-    ) -> None:
-        """Run ``callback(call)`` (sync or async) when the bot calls ``method``, before it runs (e.g. kill the bot);
-        ``times=None``: on every call."""
-        self.faults.on_call(method, callback, times)
 
     def flood_limits(self, mode: Literal["off", "strict", "enforce"]) -> None:
         """Count Telegram's flood limits: ``strict`` fails the test at teardown, ``enforce`` answers 429."""

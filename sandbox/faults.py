@@ -64,6 +64,11 @@ class Faults:
         chat_id: int | None = None,
         hang: float = 0.0,
     ) -> None:
+        """Make the next ``times`` calls of ``method`` (optionally only to ``chat_id``) fail like Telegram would.
+
+        ``error_code`` 429 carries ``retry_after``; 500, 502... get Telegram's texts. ``hang`` seconds pass before
+        the answer; with ``error_code=0`` the call then succeeds (a slow Telegram that still sends the message).
+        """
         parameters: dict[str, Any] | None = None
         if error_code == 0:
             description = ""
@@ -78,6 +83,8 @@ class Faults:
     def on_call(
         self, method: str, callback: Callable[[ApiCall], Awaitable[None] | None], times: int | None = 1
     ) -> None:
+        """Run ``callback(call)`` (sync or async) when the bot calls ``method``, before it runs (e.g. kill the bot);
+        ``times=None``: on every call."""
         self.hooks.append(CallHook(method.lower(), callback, times))
 
     async def check(self, bot: BotState, call: ApiCall) -> None:
