@@ -76,6 +76,11 @@ def users() -> Iterable[tuple[Any, ...]]:
                NOW - timedelta(days=99))  # fmt: skip
 
 
+def market(count: int) -> list[Table]:
+    """The sellers and `count` tickets: the market most benchmarks load."""
+    return [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))]
+
+
 def _sqlite_value(value: Any) -> Any:
     """As SQLAlchemy stores an aware datetime in SQLite: naive UTC text with microseconds."""
     if isinstance(value, datetime):

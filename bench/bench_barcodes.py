@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image
 
-from bench._load import TICKET_COLUMNS, USER_COLUMNS, Table, load_sqlite, percentiles, tickets, users
+from bench._load import load_sqlite, market, percentiles
 from db.engine import create_engine, create_sessionmaker
 from db.repo import Repo
 from db.repositories.originality import phash_bands
@@ -186,7 +186,7 @@ def _hashes(count: int, query: int, rng: random.Random) -> Iterator[tuple[int, i
 
 
 async def _load(path: Path, count: int, query: int) -> None:
-    await load_sqlite(path, [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))])
+    await load_sqlite(path, market(count))
     connection = sqlite3.connect(path)
     bands = _hashes(count, query, random.Random(2))
     connection.executemany("INSERT INTO photo_hash_bands (ticket_id, band, value) VALUES (?, ?, ?)", bands)

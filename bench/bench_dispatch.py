@@ -38,16 +38,12 @@ from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Up
 from bench._load import (
     NOW,
     RARE_WORD,
-    TICKET_COLUMNS,
-    USER_COLUMNS,
-    Table,
     load_postgresql,
     load_sqlite,
+    market,
     percentiles,
     scratch_postgresql,
     telegram_id,
-    tickets,
-    users,
 )
 from bot.app import App, build_app
 from bot.factory import create_bot
@@ -267,10 +263,6 @@ async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
         await app.close()
 
 
-def _market(count: int) -> list[Table]:
-    return [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))]
-
-
 async def _run(database_url: str, folder: Path, rounds: int, profile_to: str | None) -> None:
     async with bot_on(database_url, folder) as app:
         profile = cProfile.Profile() if profile_to else None
@@ -291,13 +283,13 @@ async def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bench.db"
             started = time.perf_counter()
-            await load_sqlite(path, _market(count))
+            await load_sqlite(path, market(count))
             print(f"SQLite, {count:,} listings (loaded in {time.perf_counter() - started:.0f} s)")
             await _run(f"sqlite+aiosqlite:///{path}", Path(folder), args.rounds, args.profile)
             if args.postgresql:
                 async with scratch_postgresql(args.postgresql, "bench_dispatch") as url:
                     started = time.perf_counter()
-                    await load_postgresql(url, _market(count))
+                    await load_postgresql(url, market(count))
                     print(f"PostgreSQL, {count:,} listings (loaded in {time.perf_counter() - started:.0f} s)")
                     await _run(url, Path(folder), args.rounds, None)
 

@@ -29,14 +29,10 @@ from bench._load import (
     CITIES,
     NOW,
     RARE_WORD,
-    TICKET_COLUMNS,
-    USER_COLUMNS,
-    Table,
     load_postgresql,
     load_sqlite,
+    market,
     scratch_postgresql,
-    tickets,
-    users,
 )
 from db.engine import create_engine, create_sessionmaker
 from db.models import EventType, Ticket, TicketStatus
@@ -46,10 +42,6 @@ from services.feed import Direction, Filters, PageRef, load_page
 
 REPEAT = 200  # samples of a fast query (p50 under SLOW)
 SLOW, SLOW_REPEAT = 0.02, 20  # seconds; samples of a slower one (a full scan at 1M takes ~0.5 s)
-
-
-def _market(count: int) -> list[Table]:
-    return [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))]
 
 
 async def _time(call: Callable[[], Awaitable[Any]]) -> str:
@@ -112,7 +104,7 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "feed.db"
             started = time.perf_counter()
-            await load_sqlite(path, _market(count))
+            await load_sqlite(path, market(count))
             print(f"SQLite (loaded in {time.perf_counter() - started:.0f} s)")
             engine = create_engine(f"sqlite+aiosqlite:///{path}")
             try:
@@ -122,7 +114,7 @@ async def main() -> None:
         if args.postgresql:
             async with scratch_postgresql(args.postgresql, "bench_feed") as url:
                 started = time.perf_counter()
-                await load_postgresql(url, _market(count))
+                await load_postgresql(url, market(count))
                 print(f"PostgreSQL (loaded in {time.perf_counter() - started:.0f} s)")
                 engine = create_engine(url)
                 try:

@@ -38,16 +38,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench._load import (
     NOW,
     SELLERS,
-    TICKET_COLUMNS,
-    USER_COLUMNS,
-    Table,
     load_postgresql,
     load_sqlite,
+    market,
     percentiles,
     scratch_postgresql,
     telegram_id,
-    tickets,
-    users,
 )
 from bot.rules import payment_rules
 from bot.settings import Settings
@@ -237,10 +233,6 @@ async def bench(label: str, engine: AsyncEngine, loaded: float, rounds: int) -> 
         await engine.dispose()
 
 
-def _market(count: int) -> list[Table]:
-    return [Table("users", USER_COLUMNS, users()), Table("tickets", TICKET_COLUMNS, tickets(count))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -251,13 +243,13 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "orders.db"
         started = time.perf_counter()
-        await load_sqlite(path, _market(args.tickets))
+        await load_sqlite(path, market(args.tickets))
         loaded = time.perf_counter() - started
         await bench("SQLite (one shared connection)", create_engine(f"sqlite+aiosqlite:///{path}"), loaded, args.rounds)
     if args.postgresql:
         async with scratch_postgresql(args.postgresql, "bench_orders") as url:
             started = time.perf_counter()
-            await load_postgresql(url, _market(args.tickets))
+            await load_postgresql(url, market(args.tickets))
             loaded = time.perf_counter() - started
             engine = create_engine(url, pool_size=BUYERS + 2, max_overflow=0)  # a connection per party
             await bench(f"PostgreSQL ({BUYERS + 2} connections)", engine, loaded, args.rounds)
