@@ -16,7 +16,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.admin.callbacks import ClaimDecisionCD
 from handlers.shared.cards import ticket_line
-from services import claims
+from services import claims, orders
 from services.clock import Clock
 
 
@@ -34,7 +34,7 @@ async def list_claims(message: Message, repo: Repo, user: User) -> None:
         await message.answer(_("admin-claims-none"))
         return
     for claim in open_claims:
-        ticket = await repo.orders.ticket(claim.ticket_id)
+        ticket = await orders.ticket_by_id(repo, claim.ticket_id)
         assert ticket is not None
         text = _("admin-claim-line").format(
             claim=claim.id, ticket=ticket.id, event=hd.quote(ticket_line(ticket, user.language)),

@@ -13,6 +13,7 @@ from bot.notifier import Notifier
 from db.repo import Repo
 from db.repositories.relay import ClosedConversation
 from handlers.talk.views import closed_text
+from services import accounts, orders
 from services.relay import CloseReason
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,10 @@ class ClosingNotices:
             async with self.sessionmaker() as session:
                 repo = Repo(session)
                 for reason, party in closed:
-                    ticket = await repo.orders.ticket(party.ticket_id)
+                    ticket = await orders.ticket_by_id(repo, party.ticket_id)
                     assert ticket is not None
                     for chat_id in (party.buyer_chat_id, party.seller_chat_id):
-                        person = await repo.users.by_telegram_id(chat_id)
+                        person = await accounts.by_telegram_id(repo, chat_id)
                         language = person.language if person is not None else "en"
                         await self.notifier.send(chat_id, closed_text(reason, ticket, language))
         except Exception:
