@@ -19,7 +19,7 @@ from db.repo import Repo
 from handlers.alerts.notices import tell_available
 from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
 from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
-from handlers.buy.views import invoice_description, invoice_prices, invoice_title
+from handlers.buy.views import in_stars, invoice_description, invoice_prices, invoice_title
 from handlers.feed.pages import redraw
 from handlers.notices import tell_waiters
 from handlers.shared.display import amount_text
@@ -54,12 +54,16 @@ async def buy(
             return
         await callback.answer(_(error.code), show_alert=True)
         if callback_data.at:  # a stale card on a feed page: draw the page as it is now
-            await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key))
+            await redraw(
+                callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key), payment_rules
+            )
         return
     if not hold.new:  # a double click, or Buy again: the invoice above is still good
         await callback.answer(_("buy-wait-yours"), show_alert=True)
         return
-    await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
+    held = _("buy-held").format(minutes=settings.reservation_minutes)
+    stars = in_stars(hold, user.language, settings)
+    await callback.answer(f"{held}\n{stars}" if stars else held)
     try:
         await _send_invoice(bot, user, hold, settings)
     except TelegramAPIError as error:  # refused, or lost on the way: the hold ends, the buyer may press Buy again
@@ -78,7 +82,7 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
         description=invoice_description(hold, language, settings),
         payload=hold.order.public_id,
         currency=charge.currency,
-        prices=invoice_prices(charge, settings),
+        prices=invoice_prices(hold, language, settings),
         provider_token=token.get_secret_value() if token else None,
         reply_markup=invoice_keyboard(pay, _("buy-cancel"), hold.order.id),
     )

@@ -149,8 +149,11 @@ async def test_stars_fee_is_one_price_item(harness_sqlite: Harness) -> None:
     page = await buyer.wait_text("Билеты в продаже")
     await buyer.click(page, "Купить 1")
     invoice = await buyer.wait_message(lambda m: m.invoice is not None)
-    (call,) = h.emu.calls_to("sendInvoice")
-    assert call.params["prices"] == [{"label": "Билет + сервисный сбор 10%", "amount": 1320}]
+    (call,) = h.emu.calls_to("sendInvoice")  # 2000 ₽ x 0.6 x 1.1: both prices, and why
+    assert call.params["prices"] == [{"label": "Билет 2\u00a0000\u00a0₽ + сервисный сбор 10%", "amount": 1320}]
+    both = "2\u00a0000\u00a0₽ · оплата в Telegram Stars: ⭐ 1\u00a0320 (вкл. сервисный сбор 10%)"
+    assert both in page.content and both in call.params["description"]
+    assert buyer.callback_answers[-1].text is not None and both in buyer.callback_answers[-1].text
     assert invoice.invoice is not None and len(invoice.invoice["title"]) == 32
     assert invoice.invoice["title"].endswith("…")
 

@@ -146,8 +146,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def chatting(engine: AsyncEngine, data_dir: Path, tmp_path: Path) -> AsyncIterator[Chatting]:
-    settings = make_settings(data_dir=data_dir, admin_ids=[ADMIN_ID])
+def settings_overrides() -> dict[str, object]:
+    """Settings a test changes (parametrize it by this name): none, so Stars and no fee."""
+    return {}
+
+
+@pytest.fixture
+async def chatting(
+    engine: AsyncEngine, data_dir: Path, tmp_path: Path, settings_overrides: dict[str, object]
+) -> AsyncIterator[Chatting]:
+    settings = make_settings(data_dir=data_dir, admin_ids=[ADMIN_ID], **settings_overrides)
     session = MockedSession()
     bot = create_bot(settings, session)
     sessionmaker = create_sessionmaker(engine)
