@@ -30,7 +30,7 @@ async def save_filters(state: FSMContext, filters: Filters) -> None:
 
 
 async def page_view(
-    repo: Repo, now: datetime, filters: Filters, user: User, ref: PageRef, payment: PaymentRules, language: str
+    repo: Repo, now: datetime, filters: Filters, user: User, ref: PageRef, payment: PaymentRules | None, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The page `ref` names as it is at `now`, for `user` in `language` (an update's or the outbox's)."""
     page = await feed.load_page(repo, filters, ref, now)

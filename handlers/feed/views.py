@@ -36,7 +36,7 @@ def card(
     language: str,
     record: SellerRecord | None,
     more: MoreTickets | None,
-    payment: PaymentRules,
+    payment: PaymentRules | None,
 ) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
     lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record, more=more, payment=payment)]
@@ -54,7 +54,7 @@ def page_text(
     language: str,
     records: dict[int, SellerRecord],
     more: dict[int, MoreTickets],
-    payment: PaymentRules,
+    payment: PaymentRules | None,
 ) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
