@@ -133,7 +133,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     policy = RetryPolicy(max_attempts=settings.outbox_max_attempts, lease=lease)
     outbox = OutboxWorker(sessionmaker, bot, notifier, RENDERERS, secrets, photo_storage, policy=policy,
-                          poll_seconds=settings.outbox_poll_seconds)  # fmt: skip
+                          poll_seconds=settings.outbox_poll_seconds, payment_rules=payment_rules(settings))  # fmt: skip
     reconciler = ReconcileJob(sessionmaker, bot, payment_rules(settings), settings.admin_ids,
                               interval_seconds=settings.reconcile_interval_seconds)  # fmt: skip
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler,

@@ -19,6 +19,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PER_CHAT_BURST = 3  # messages a chat may get at once before the one-a-second pace (a ticket's delivery is 4)
 SERVER_ERROR_PAUSE = 1.0  # seconds before retrying after a Telegram 5xx
+NOT_MODIFIED = "message is not modified"  # Telegram's 400 for an edit that changes nothing
 
 
 class Delivery(enum.Enum):
@@ -143,6 +145,10 @@ class Notifier:
                 return Attempt(Delivery.BLOCKED, error=error.message)
             except TelegramNetworkError as error:
                 return Attempt(Delivery.NETWORK_ERROR, error=error.message)
+            except TelegramBadRequest as error:
+                if NOT_MODIFIED in error.message:  # an edit the message already shows (a retry after a lost answer)
+                    return Attempt(Delivery.SENT)
+                return Attempt(Delivery.FAILED, error=error.message)
             except TelegramAPIError as error:  # 400 chat not found, message too long...: refused for good
                 return Attempt(Delivery.FAILED, error=error.message)
 

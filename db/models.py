@@ -240,6 +240,11 @@ class Order(Base):
     paid_at: Mapped[datetime | None] = mapped_column()
     telegram_payment_charge_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     provider_payment_charge_id: Mapped[str | None] = mapped_column(String(255))
+    # The buyer's message Buy was pressed on (a feed page, an event page, a card), redrawn once the ticket is
+    # theirs: its chat and id, and what it showed (handlers/buy/pages.py reads `buy_view`).
+    buy_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    buy_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    buy_view: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Payout(Base):

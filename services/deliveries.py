@@ -17,7 +17,8 @@ TICKET = "ticket"  # to the buyer: "Paid", the barcode (or the original photo al
 SALE = "sale"  # to the seller: sold, what they get and when
 REFUND = "refund"  # to the payer: why the payment goes back
 REFUND_TASK = "refund-task"  # to an admin: a refund to do by hand
-KINDS = (TICKET, SALE, REFUND, REFUND_TASK)
+BUY_MESSAGE = "buy-message"  # to the buyer: the message they pressed Buy on, redrawn without Buy for their ticket
+KINDS = (TICKET, SALE, REFUND, REFUND_TASK, BUY_MESSAGE)
 
 
 async def enqueue_payment(repo: Repo, result: PaymentResult, admin_ids: Sequence[int]) -> None:
@@ -29,6 +30,9 @@ async def enqueue_payment(repo: Repo, result: PaymentResult, admin_ids: Sequence
         seller = await repo.users.by_id(result.ticket.seller_id)
         if buyer is not None:
             await outbox.enqueue(repo.session, TICKET, buyer.telegram_id, f"ticket:{order_id}", {"order_id": order_id})
+        chat = result.order.buy_chat_id
+        if chat is not None and result.order.buy_message_id is not None:
+            await outbox.enqueue(repo.session, BUY_MESSAGE, chat, f"buy-message:{order_id}", {"order_id": order_id})
         if seller is not None:
             await outbox.enqueue(repo.session, SALE, seller.telegram_id, f"sale:{order_id}", {"order_id": order_id})
     elif result.outcome == Outcome.REFUND:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from babel.numbers import get_currency_precision
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,8 @@ REFUND_REASONS = ("ticket-gone", "double-payment", "amount-mismatch", "unknown-o
 # Every code a refusal here can carry (each has a text in buy.po).
 ERROR_CODES = (
     "buy-gone",
+    "buy-sold",
+    "buy-bought",
     "buy-own-ticket",
     "buy-reserved",
     "buy-offered",
@@ -109,6 +111,16 @@ def charge_for(ticket: Priced, rules: PaymentRules) -> Charge:
 
 # --- the hold ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class BuyMessage:
+    """The buyer's message Buy was pressed on, kept with the order to redraw it once the ticket is theirs: its chat,
+    its id and what it showed (opaque here: the handlers' own description of the view)."""
+
+    chat_id: int
+    message_id: int
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Hold:
     order: Order
     ticket: Ticket  # the unit's lead ticket (the order's)
@@ -123,10 +135,13 @@ async def _unit(repo: Repo, ticket_id: int) -> Unit:
     return unit
 
 
-async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, ticket_id: int) -> Hold:
+async def hold(
+    repo: Repo, rules: PaymentRules, now: datetime, buyer: User, ticket_id: int, pressed_on: BuyMessage | None = None
+) -> Hold:
     """Reserve the ticket (for a together-group: all its tickets) for the buyer for `rules.reservation_minutes` and
-    open one pending order for the unit's price, in the caller's transaction. Pressing Buy again during one's own
-    hold gives the same order back."""
+    open one pending order for the unit's price, in the caller's transaction, keeping the message Buy was
+    `pressed_on`. Pressing Buy again during one's own hold gives the same order back. A sold ticket is refused as
+    such ("buy-bought" to its buyer)."""
     unit = await groups.unit_of(repo, ticket_id)
     if unit is None:
         raise DomainError("buy-gone")
@@ -137,6 +152,8 @@ async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, tick
     if own is not None:
         charge = Charge(own.currency, own.amount - own.fee_amount, own.fee_amount)
         return Hold(own, ticket, tuple(unit.tickets), charge, new=False)
+    if any(t.status == TicketStatus.SOLD for t in unit.tickets):
+        raise DomainError("buy-bought" if ticket.buyer_id == buyer.id else "buy-sold")
     if any(t.status in GONE for t in unit.tickets):
         raise DomainError("buy-gone")
     if ticket.event_at <= now:
@@ -161,6 +178,9 @@ async def hold(repo: Repo, rules: PaymentRules, now: datetime, buyer: User, tick
             status=OrderStatus.PENDING,
             created_at=now,
             expires_at=now + rules.hold_time,
+            buy_chat_id=pressed_on and pressed_on.chat_id,
+            buy_message_id=pressed_on and pressed_on.message_id,
+            buy_view=pressed_on and pressed_on.view,
         )
     )
     await repo.history.record(unit.ids, TicketStatus.RESERVED, actor="buyer", at=now)

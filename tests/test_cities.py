@@ -80,6 +80,41 @@ def test_namesakes_are_told_apart(directory: CityDirectory) -> None:
     assert len(set(springfields)) == len(springfields) > 3  # Illinois, Missouri, Massachusetts...
 
 
+def test_namesakes_outside_the_us_name_their_region(directory: CityDirectory) -> None:
+    """Two cities of one name in one country: the region tells them apart, in the reader's language."""
+    for query, english, russian in (
+        ("Troitsk", {"Troitsk, Moscow, Russia", "Troitsk, Chelyabinsk Oblast, Russia"},
+         {"Троицк, Москва, Россия", "Троицк, Челябинская область, Россия"}),
+        ("Кировск", {"Kirovsk, Murmansk Oblast, Russia", "Kirovsk, Leningrad Oblast, Russia"},
+         {"Кировск, Мурманская область, Россия", "Кировск, Ленинградская область, Россия"}),
+        ("Aksu", {"Aksu, Pavlodar Region, Kazakhstan", "Aksu, Turkistan Region, Kazakhstan"},
+         {"Аксу, Павлодарская область, Казахстан", "Аксу, Туркестанская область, Казахстан"}),
+    ):  # fmt: skip
+        found = directory.search(query, limit=10)
+        assert english <= {city.label("en") for city in found}, query
+        assert russian <= {city.label("ru") for city in found}, query
+    moscow, berlin = directory.get(MOSCOW), directory.get(BERLIN)
+    assert moscow is not None and moscow.region == "" and berlin is not None and berlin.region == ""  # one of a name
+
+
+def test_a_region_is_shown_only_for_namesakes_it_is_known_for() -> None:
+    def record(geonameid: int, name: str, country: str, admin1: str, russian: str) -> dict[str, object]:
+        return {"geonameid": geonameid, "name": name, "countrycode": country, "admin1code": admin1,
+                "timezone": "Europe/Moscow", "population": 20_000 + geonameid, "alternatenames": [russian]}  # fmt: skip
+
+    built = {entry.city.id: entry.city for entry in entries([
+        record(1, "Sokol", "RU", "85", "Сокол"),
+        record(2, "Sokol", "RU", "33", "Сокол"),  # Kirov Oblast
+        record(3, "Lesnoy", "RU", "71", "Лесной"),  # one of its name in Russia
+        record(4, "Hamlet", "JP", "01", "Гамлет"),
+        record(5, "Hamlet", "JP", "02", "Гамлет"),  # no region names for Japan: the country alone
+    ])}  # fmt: skip
+    assert built[1].label("en") == "Sokol, Vologda Oblast, Russia"
+    assert built[2].label("ru") == "Сокол, Кировская область, Россия"
+    assert built[3].label("en") == "Lesnoy, Russia"
+    assert (built[4].region, built[5].region) == ("", "")
+
+
 @pytest.mark.parametrize(
     ("city_id", "timezone"),
     [

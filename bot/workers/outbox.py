@@ -30,6 +30,7 @@ from db.repo import Repo
 from services import outbox
 from services.crypto import Secrets
 from services.outbox import RetryPolicy
+from services.rules import PaymentRules
 from services.storage import PhotoStorage
 
 log = logging.getLogger(__name__)
@@ -39,11 +40,13 @@ RETRY_LATER = (Delivery.SERVER_ERROR, Delivery.NETWORK_ERROR)
 
 @dataclass(frozen=True)
 class RenderContext:
-    """What a renderer may read at send time: a read-only session's repositories, the keys and the photos."""
+    """What a renderer may read at send time: a read-only session's repositories, the keys and the photos, and the
+    payment rules (a redrawn card's price in Stars)."""
 
     repo: Repo
     secrets: Secrets
     photo_storage: PhotoStorage
+    payment_rules: PaymentRules | None = None
 
 
 # A kind's renderer: the Bot API calls that deliver one row, in order, the same number every time it is asked.
@@ -65,6 +68,7 @@ class OutboxWorker:
         poll_seconds: float = 5.0,
         request_timeout: int = 30,
         clock: Callable[[], datetime] = outbox.wall_clock,
+        payment_rules: PaymentRules | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.bot = bot
@@ -77,6 +81,7 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
         self.request_timeout = request_timeout  # well under the lease: a hung call ends before its claim does
         self.clock = clock
+        self.payment_rules = payment_rules
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -158,7 +163,8 @@ class OutboxWorker:
             return await self._bury(token, row, f"no renderer for kind {row.kind!r}")
         try:
             async with self.sessionmaker() as session:
-                calls = await renderer(RenderContext(Repo(session), self.secrets, self.photo_storage), row)
+                context = RenderContext(Repo(session), self.secrets, self.photo_storage, self.payment_rules)
+                calls = await renderer(context, row)
         except Exception as error:
             log.exception("outbox row %s (%s): rendering failed", row.id, row.kind)
             return await self._failed(token, row, f"render: {error!r}")

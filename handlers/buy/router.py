@@ -10,6 +10,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.notifier import Notifier
@@ -19,11 +20,12 @@ from db.repo import Repo
 from handlers.alerts.notices import tell_available
 from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
 from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
-from handlers.buy.views import invoice_description, invoice_prices, invoice_title
-from handlers.feed.pages import redraw
+from handlers.buy.pages import GONE_CODES, drawn, pressed_on, view_of
+from handlers.buy.views import in_stars, invoice_description, invoice_prices, invoice_title
+from handlers.feed.pages import current_filters
 from handlers.notices import tell_waiters
 from handlers.shared.display import amount_text
-from handlers.shared.paging import page_ref
+from handlers.shared.editing import edit_in_place
 from services import availability, orders
 from services.clock import Clock
 from services.errors import DomainError
@@ -43,23 +45,30 @@ async def buy(
     state: FSMContext,
     user: User,
 ) -> None:
+    message = callback.message if isinstance(callback.message, Message) else None
+    view = view_of(callback_data, await current_filters(state))
+    origin = pressed_on(message, callback.data, view) if message else None
     try:
-        hold = await orders.hold(repo, payment_rules, clock.now(), user, callback_data.id)
+        hold = await orders.hold(repo, payment_rules, clock.now(), user, callback_data.id, origin)
     except DomainError as error:
         if error.code in ("buy-reserved", "buy-offered"):  # someone else's turn: wait, or queue for the event
             await callback.answer()
-            if isinstance(callback.message, Message):
+            if message:
                 markup = wait_keyboard(_("buy-wait"), callback_data.id, error.code == "buy-reserved")
-                await callback.message.answer(_(error.code), reply_markup=markup)
+                await message.answer(_(error.code), reply_markup=markup)
             return
         await callback.answer(_(error.code), show_alert=True)
-        if callback_data.at:  # a stale card on a feed page: draw the page as it is now
-            await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key))
+        if message and origin and error.code in GONE_CODES:  # a stale Buy: draw its message as it is now
+            language = get_i18n().current_locale
+            text, markup = await drawn(repo, clock.now(), user, callback_data.id, view, payment_rules, language)
+            await edit_in_place(message, text, markup)
         return
     if not hold.new:  # a double click, or Buy again: the invoice above is still good
         await callback.answer(_("buy-wait-yours"), show_alert=True)
         return
-    await callback.answer(_("buy-held").format(minutes=settings.reservation_minutes))
+    held = _("buy-held").format(minutes=settings.reservation_minutes)
+    stars = in_stars(hold, user.language, settings)
+    await callback.answer(f"{held}\n{stars}" if stars else held)
     try:
         await _send_invoice(bot, user, hold, settings)
     except TelegramAPIError as error:  # refused, or lost on the way: the hold ends, the buyer may press Buy again
@@ -78,7 +87,7 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
         description=invoice_description(hold, language, settings),
         payload=hold.order.public_id,
         currency=charge.currency,
-        prices=invoice_prices(charge, settings),
+        prices=invoice_prices(hold, language, settings),
         provider_token=token.get_secret_value() if token else None,
         reply_markup=invoice_keyboard(pay, _("buy-cancel"), hold.order.id),
     )

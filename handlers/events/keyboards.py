@@ -6,8 +6,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from db.models import Ticket, User
+from db.repositories.events import EventKey
 from handlers.alerts.callbacks import AlertAction, AlertCD
-from handlers.buy.callbacks import BuyAction, BuyCD
+from handlers.buy.callbacks import BuyAction, BuyCD, BuyView
 from handlers.events.callbacks import EventAction, EventCD
 from services.events import EventPage
 
@@ -17,10 +18,13 @@ def join_button(ticket_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=_("events-join"), callback_data=data.pack())
 
 
-def page_keyboard(event: Ticket, page: EventPage, viewer: User) -> InlineKeyboardMarkup:
+def page_keyboard(event: Ticket, page: EventPage, viewer: User, after: EventKey | None) -> InlineKeyboardMarkup:
+    """`after`: where the page starts (None: the first page), for Buy to redraw this page."""
+    start = (after.price, after.ticket_id) if after else (0, 0)
     buy = [
         InlineKeyboardButton(
-            text=_("feed-buy").format(number=number), callback_data=BuyCD(action=BuyAction.BUY, id=ticket.id).pack()
+            text=_("feed-buy").format(number=number),
+            callback_data=BuyCD(action=BuyAction.BUY, id=ticket.id, at=start[0], key=start[1], on=BuyView.EVENT).pack(),
         )
         for number, ticket in enumerate(page.tickets, start=1)
         if ticket.seller_id != viewer.id

@@ -28,7 +28,7 @@ async def show_page(callback: CallbackQuery, callback_data: EventCD, repo: Repo,
     await callback.answer()
     if not isinstance(callback.message, Message):
         return
-    text, markup = page_text(event, page, get_i18n().current_locale), page_keyboard(event, page, user)
+    text, markup = page_text(event, page, get_i18n().current_locale), page_keyboard(event, page, user, after)
     if callback_data.action == EventAction.OPEN:
         await callback.message.answer(text, reply_markup=markup)
     else:

@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db.models import EventType, User
 from db.repositories.events import MoreTickets
 from handlers.alerts.callbacks import AlertAction, AlertCD
-from handlers.buy.callbacks import BuyAction, BuyCD
+from handlers.buy.callbacks import BuyAction, BuyCD, BuyView
 from handlers.events.callbacks import EventAction, EventCD
 from handlers.feed.callbacks import FeedAction, FeedCD
 from handlers.shared.display import event_type_label
@@ -29,7 +29,7 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int
     buy = [
         InlineKeyboardButton(
             text=_("feed-buy").format(number=number),
-            callback_data=BuyCD(action=BuyAction.BUY, id=card.ticket.id, at=at, key=key).pack(),
+            callback_data=BuyCD(action=BuyAction.BUY, id=card.ticket.id, at=at, key=key, on=BuyView.FEED).pack(),
         )
         for number, card in enumerate(page.cards, start=1)
         if card.ticket.seller_id != viewer.id

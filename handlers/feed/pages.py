@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n
@@ -14,6 +16,7 @@ from handlers.shared.editing import edit_in_place
 from services import events, feed, ratings
 from services.clock import Clock
 from services.feed import Filters, PageRef
+from services.rules import PaymentRules
 
 FILTERS_KEY = "feed_filters"  # in the FSM data: the filters survive the pages and the pickers
 
@@ -27,25 +30,40 @@ async def save_filters(state: FSMContext, filters: Filters) -> None:
 
 
 async def page_view(
-    repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
+    repo: Repo, now: datetime, filters: Filters, user: User, ref: PageRef, payment: PaymentRules | None, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    filters = await current_filters(state)
-    now = clock.now()
+    """The page `ref` names as it is at `now`, for `user` in `language` (an update's or the outbox's)."""
     page = await feed.load_page(repo, filters, ref, now)
     records = await ratings.seller_records(repo, [card.ticket.seller_id for card in page.cards])
     more = await events.more_for_cards(repo, [card.ticket.id for card in page.cards], now)
-    language = get_i18n().current_locale
-    return page_text(page, filters, user, language, records, more), page_keyboard(page, filters, user, more)
+    text = page_text(page, filters, user, language, records, more, payment)
+    return text, page_keyboard(page, filters, user, more)
 
 
-async def show_first_page(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
-    text, markup = await page_view(repo, clock, state, user, PageRef())
+async def viewer_page(
+    repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef, payment: PaymentRules
+) -> tuple[str, InlineKeyboardMarkup]:
+    """`ref`'s page with the viewer's filters, now."""
+    filters = await current_filters(state)
+    return await page_view(repo, clock.now(), filters, user, ref, payment, get_i18n().current_locale)
+
+
+async def show_first_page(
+    message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User, payment: PaymentRules
+) -> None:
+    text, markup = await viewer_page(repo, clock, state, user, PageRef(), payment)
     await message.answer(text, reply_markup=markup)
 
 
 async def redraw(
-    callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User, ref: PageRef
+    callback: CallbackQuery,
+    repo: Repo,
+    clock: Clock,
+    state: FSMContext,
+    user: User,
+    ref: PageRef,
+    payment: PaymentRules,
 ) -> None:
     """Draw `ref`'s page over the callback's message (a no-op when nothing changed)."""
     if isinstance(callback.message, Message):
-        await edit_in_place(callback.message, *await page_view(repo, clock, state, user, ref))
+        await edit_in_place(callback.message, *await viewer_page(repo, clock, state, user, ref, payment))

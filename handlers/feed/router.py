@@ -22,25 +22,32 @@ from handlers.shared.paging import page_ref
 from services import feed
 from services.clock import Clock
 from services.feed import Filters, PageRef
+from services.rules import PaymentRules
 
 
-async def open_feed(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
+async def open_feed(
+    message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User, payment_rules: PaymentRules
+) -> None:
     if await state.get_state() is not None:  # a search or city prompt left open; nothing written when there is none
         await state.set_state(None)
-    await show_first_page(message, repo, clock, state, user)
+    await show_first_page(message, repo, clock, state, user, payment_rules)
 
 
 async def turn_page(
-    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User
-) -> None:
+    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     await callback.answer()
-    await redraw(callback, repo, clock, state, user, page_ref(callback_data.at, callback_data.key, callback_data.dir))
+    ref = page_ref(callback_data.at, callback_data.key, callback_data.dir)
+    await redraw(callback, repo, clock, state, user, ref, payment_rules)
 
 
-async def clear_filters(callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
+async def clear_filters(
+    callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User, payment_rules: PaymentRules
+) -> None:
     await save_filters(state, Filters())
     await callback.answer(_("feed-filters-cleared"))
-    await redraw(callback, repo, clock, state, user, PageRef())
+    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
 
 
 # --- event type --------------------------------------------------------------------------------------------
@@ -51,12 +58,13 @@ async def pick_type(callback: CallbackQuery) -> None:
 
 
 async def set_type(
-    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User
-) -> None:
+    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     filters = await current_filters(state)
     await save_filters(state, Filters(callback_data.kind, filters.city_id, filters.text))
     await callback.answer()
-    await redraw(callback, repo, clock, state, user, PageRef())
+    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
 
 
 # --- city --------------------------------------------------------------------------------------------------
@@ -78,14 +86,15 @@ async def city_typed(message: Message) -> None:
 
 
 async def set_city(
-    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User
-) -> None:
+    callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     city_id = callback_data.city if picked_city(callback_data.city) is not None else None
     filters = await current_filters(state)
     await save_filters(state, Filters(filters.event_type, city_id, filters.text))
     await state.set_state(None)
     await callback.answer()
-    await redraw(callback, repo, clock, state, user, PageRef())
+    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
 
 
 # --- search ------------------------------------------------------------------------------------------------
@@ -96,7 +105,9 @@ async def ask_search(callback: CallbackQuery, state: FSMContext) -> None:
         await callback.message.answer(_("feed-ask-search"))
 
 
-async def search_typed(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:
+async def search_typed(
+    message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User, payment_rules: PaymentRules
+) -> None:
     text = feed.clean_search(message.text or "")
     if text is None:
         await message.answer(_("feed-search-empty"))
@@ -104,7 +115,7 @@ async def search_typed(message: Message, repo: Repo, clock: Clock, state: FSMCon
     filters = await current_filters(state)
     await save_filters(state, Filters(filters.event_type, filters.city_id, text))
     await state.set_state(None)
-    await show_first_page(message, repo, clock, state, user)
+    await show_first_page(message, repo, clock, state, user, payment_rules)
 
 
 async def not_text(message: Message) -> None:

@@ -11,6 +11,7 @@ from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
 from services.feed import FeedCard, FeedPage, Filters
+from services.rules import PaymentRules
 
 
 def header(filters: Filters, page: FeedPage, language: str) -> str:
@@ -29,10 +30,16 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
 
 
 def card(
-    card: FeedCard, number: int, own: bool, language: str, record: SellerRecord | None, more: MoreTickets | None
+    card: FeedCard,
+    number: int,
+    own: bool,
+    language: str,
+    record: SellerRecord | None,
+    more: MoreTickets | None,
+    payment: PaymentRules | None,
 ) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
-    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record, more=more)]
+    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record, more=more, payment=payment)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
@@ -47,10 +54,11 @@ def page_text(
     language: str,
     records: dict[int, SellerRecord],
     more: dict[int, MoreTickets],
+    payment: PaymentRules | None,
 ) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
         own = feed_card.ticket.seller_id == viewer.id
         record = records.get(feed_card.ticket.seller_id)
-        blocks.append(card(feed_card, number, own, language, record, more.get(feed_card.ticket.id)))
+        blocks.append(card(feed_card, number, own, language, record, more.get(feed_card.ticket.id), payment))
     return "\n\n".join(blocks)

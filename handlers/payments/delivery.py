@@ -13,7 +13,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.methods import SendDocument, SendMessage, SendPhoto, TelegramMethod
+from aiogram.methods import EditMessageText, SendDocument, SendMessage, SendPhoto, TelegramMethod
 from aiogram.types import BufferedInputFile
 from aiogram.utils.text_decorations import html_decoration as hd
 
@@ -21,6 +21,7 @@ from bot.i18n import i18n, translate
 from bot.workers.outbox import RenderContext, Renderer
 from db.models import OutboxMessage, Refund, Ticket
 from db.repo import Repo
+from handlers.buy.pages import drawn
 from handlers.payments.views import ticket_details
 from handlers.purchases.keyboards import delivered_keyboard
 from handlers.shared.cards import ticket_line
@@ -151,9 +152,24 @@ async def refund_task(context: RenderContext, row: OutboxMessage) -> list[Telegr
     return [SendMessage(chat_id=row.chat_id, text=text)]
 
 
+async def buy_message(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    """The buyer's message they pressed Buy on, drawn as it is at the payment: their ticket no longer offered."""
+    sale = await deliveries.sale(context.repo, row.params["order_id"])
+    order = sale.order if sale else None
+    if sale is None or order is None or order.buy_message_id is None or not order.buy_view or order.paid_at is None:
+        raise Undeliverable(f"order {row.params['order_id']}")
+    language = sale.buyer.language
+    with i18n.context(), i18n.use_locale(language):
+        text, markup = await drawn(
+            context.repo, order.paid_at, sale.buyer, sale.ticket.id, order.buy_view, context.payment_rules, language
+        )
+    return [EditMessageText(chat_id=row.chat_id, message_id=order.buy_message_id, text=text, reply_markup=markup)]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
     deliveries.REFUND: refund_notice,
     deliveries.REFUND_TASK: refund_task,
+    deliveries.BUY_MESSAGE: buy_message,
 }

@@ -16,9 +16,10 @@ from db.models import EventType, GroupMode, Ticket
 from db.repositories.events import MoreTickets
 from db.repositories.trust import SellerRecord
 from handlers.shared import formatting
-from handlers.shared.display import city_name, event_type_label, local_time, money
-from services import groups
+from handlers.shared.display import city_name, event_type_label, local_time, money, stars_price
+from services import groups, orders
 from services.draft import Draft
+from services.rules import PaymentRules
 from services.seats import Seat
 
 
@@ -121,10 +122,11 @@ def ticket_card(
     number: int | None = None,
     seller: SellerRecord | None = None,
     more: MoreTickets | None = None,
+    payment: PaymentRules | None = None,
 ) -> str:
     """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
-    face value; a seat left out reads as such to the seller and the buyer, and is not mentioned to browsers; `more`,
-    the event's other tickets on sale."""
+    face value, and with `payment` in Stars what the ticket costs in Stars; a seat left out reads as such to the
+    seller and the buyer, and is not mentioned to browsers; `more`, the event's other tickets on sale."""
     name = hd.quote(facts.event_name)
     kind = event_type_label(facts.event_type)
     title = (
@@ -143,6 +145,9 @@ def ticket_card(
     if audience is Audience.FEED:
         markup = round((facts.price - facts.face_value) * 100 / facts.face_value) if facts.face_value else 0
         lines.append(_("card-price-markup").format(price=price, face=face, markup=f"{markup:+d}"))
+        if payment is not None and payment.uses_stars and facts.currency == payment.currency:
+            charge = orders.charge_for(facts, payment)
+            lines.append(stars_price(facts.price, facts.currency, charge, payment.service_fee_percent, language))
     else:
         lines.append(_("card-price").format(price=price, face=face))
     if seller is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from db.models import EventType
 from handlers.shared.city_picker import picked_city
@@ -46,6 +46,13 @@ def amount_text(amount: int, currency: str, language: str) -> str:
     units = 10 ** orders.minor_units(currency)
     whole, cents = divmod(amount, units)
     return money(whole, currency, language) if not cents else f"{amount / units:.2f} {currency}"
+
+
+def stars_price(price: int, currency: str, charge: orders.Charge, fee_percent: int, language: str) -> str:
+    """Both prices when the bot takes Stars: "3,500 RUB · paid in Telegram Stars: ⭐ 2,100 (incl. 5% fee)"."""
+    key = "card-price-stars-fee" if charge.fee else "card-price-stars"
+    stars = format_decimal(charge.total, locale=language)
+    return _(key).format(price=money(price, currency, language), stars=stars, percent=fee_percent)
 
 
 def city_name(city_id: int, language: str, stored: str | None = None) -> str:

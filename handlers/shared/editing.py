@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import InaccessibleMessage, InlineKeyboardMarkup, Message
 
+from bot.notifier import NOT_MODIFIED
+
 
 async def edit_in_place(
     message: Message | InaccessibleMessage | None, text: str, markup: InlineKeyboardMarkup | None
@@ -16,5 +18,5 @@ async def edit_in_place(
     try:
         await message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest as error:
-        if "message is not modified" not in error.message:
+        if NOT_MODIFIED not in error.message:
             raise

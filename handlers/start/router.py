@@ -18,6 +18,7 @@ from handlers.trust.shared_card import send_shared_card
 from services import accounts, sharing
 from services.clock import Clock
 from services.errors import DomainError
+from services.rules import PaymentRules
 
 PUBLIC = {"public": True}
 SHARED_KEY = "shared_code"  # in the FSM data while registering: the share link followed, opened once registered
@@ -28,13 +29,14 @@ class Registration(StatesGroup):
 
 
 async def start(
-    message: Message, command: CommandObject, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None
-) -> None:
+    message: Message, command: CommandObject, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     await state.clear()
     shared = sharing.code_from_start(command.args)
     if user is not None:
         if shared is not None:
-            await send_shared_card(message, bot, repo, clock, user, shared)
+            await send_shared_card(message, bot, repo, clock, user, shared, payment_rules)
             return
         await message.answer(_("reg-welcome-back").format(name=hd.quote(user.first_name)), reply_markup=main_menu())
         return
@@ -45,8 +47,9 @@ async def start(
 
 
 async def contact_shared(
-    message: Message, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None
-) -> None:
+    message: Message, bot: Bot, state: FSMContext, repo: Repo, clock: Clock, user: User | None,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     if user is not None:
         await message.answer(_("reg-already-registered"), reply_markup=main_menu())
         return
@@ -69,7 +72,7 @@ async def contact_shared(
     await state.clear()
     await message.answer(_("reg-done").format(name=hd.quote(account.first_name)), reply_markup=main_menu())
     if shared is not None:
-        await send_shared_card(message, bot, repo, clock, account, shared)
+        await send_shared_card(message, bot, repo, clock, account, shared, payment_rules)
 
 
 async def contact_expected(message: Message, state: FSMContext, user: User | None) -> None:

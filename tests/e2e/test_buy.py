@@ -11,6 +11,7 @@ from db.models import LedgerEntry, Order, OrderStatus, Payout, PayoutStatus, Ref
 from db.repo import Repo
 from handlers.buy.callbacks import BuyCD, HoldCD
 from handlers.purchases.callbacks import PurchaseCD
+from sandbox.messages import BotMessage
 from tests.e2e.conftest import Harness
 from tests.e2e.market import (
     assert_only_buyer_got,
@@ -149,8 +150,11 @@ async def test_stars_fee_is_one_price_item(harness_sqlite: Harness) -> None:
     page = await buyer.wait_text("Билеты в продаже")
     await buyer.click(page, "Купить 1")
     invoice = await buyer.wait_message(lambda m: m.invoice is not None)
-    (call,) = h.emu.calls_to("sendInvoice")
-    assert call.params["prices"] == [{"label": "Билет + сервисный сбор 10%", "amount": 1320}]
+    (call,) = h.emu.calls_to("sendInvoice")  # 2000 ₽ x 0.6 x 1.1: both prices, and why
+    assert call.params["prices"] == [{"label": "Билет 2\u00a0000\u00a0₽ + сервисный сбор 10%", "amount": 1320}]
+    both = "2\u00a0000\u00a0₽ · оплата в Telegram Stars: ⭐ 1\u00a0320 (вкл. сервисный сбор 10%)"
+    assert both in page.content and both in call.params["description"]
+    assert buyer.callback_answers[-1].text is not None and both in buyer.callback_answers[-1].text
     assert invoice.invoice is not None and len(invoice.invoice["title"]) == 32
     assert invoice.invoice["title"].endswith("…")
 
@@ -226,7 +230,7 @@ async def test_forged_and_stale_buttons_change_nothing(
         await session.execute(Ticket.__table__.update().where(Ticket.id == passed.id).values(event_at=h.clock.now()))
     # Newest first (same time: by id): held, passed, withdrawn, sold, own; the buttons as drawn then.
     drawn = {button["text"]: button["callback_data"] for button in page.buttons}
-    for n, text in ((4, "no longer on sale"), (3, "no longer on sale"), (2, "already started")):
+    for n, text in ((4, "already sold"), (3, "no longer on sale"), (2, "already started")):
         answer = await buyer.click_raw(drawn[f"🛒 Buy {n}"], page)
         assert answer is not None and answer.show_alert and text in (answer.text or ""), answer
         await h.emu.wait_idle()
@@ -262,7 +266,7 @@ async def test_forged_and_stale_buttons_change_nothing(
     assert (await buyer.pay(invoice)).paid
     await buyer.wait_text("Your ticket")
     await other.click_raw(BuyCD(action="buy", id=held.id).pack(), other_invoice)
-    assert other.callback_answers[-1].text == "This ticket is no longer on sale."
+    assert other.callback_answers[-1].text == "This ticket is already sold."
     ticket, orders, *_ = await ticket_state(h, held.id)
     assert ticket.status == TicketStatus.SOLD
     assert sorted(order.status for order in orders) == [OrderStatus.CANCELLED, OrderStatus.PAID]
@@ -342,3 +346,42 @@ async def test_an_invoice_telegram_did_not_take_ends_the_hold(
         assert state[0].status == TicketStatus.ACTIVE and {o.status for o in state[1]} == {OrderStatus.CANCELLED}
         h.clock.move(timedelta(seconds=2))  # a person between two presses (the throttle runs on this clock)
     assert (await buy_on(buyer, page)).invoice is not None
+
+
+def offered(message: BotMessage) -> set[int]:
+    """The tickets a message's Buy buttons offer."""
+    data = [button.get("callback_data", "") for button in message.buttons]
+    return {BuyCD.unpack(one).id for one in data if one.startswith("buy:")}
+
+
+async def test_the_message_bought_from_offers_the_ticket_no_more(
+    harness_sqlite: Harness, qr_samples: list[BarcodeSample]
+) -> None:
+    """Paid: the feed page Buy was pressed on is redrawn (through the outbox) without the ticket; a stale Buy on an
+    older page says the ticket is sold (to its buyer: theirs) and redraws that page too."""
+    h = harness_sqlite
+    seller, buyer, other = h.person(7331, "Sveta"), h.person(7332, "Boris"), h.person(7333, "Olga")
+    for person in (seller, buyer, other):
+        await h.register(person)
+    first, second = await list_tickets(h, seller, qr_samples[:2])
+    older = await open_feed(buyer)
+    others = await open_feed(other)
+    page = await open_feed(buyer)
+    assert offered(page) == offered(older) == offered(others) == {first.id, second.id}
+    bought = BuyCD.unpack(page.button("🛒 Buy 1")["callback_data"]).id
+    invoice = await buy_on(buyer, page)
+    assert (await buyer.pay(invoice)).paid
+    await buyer.wait_text("Your ticket")
+    redrawn = await buyer.wait_message(lambda m: m.message_id == page.message_id)
+    assert offered(redrawn) == {first.id, second.id} - {bought}
+    (shown,) = [m for m in buyer.messages if m.message_id == page.message_id]  # the chat as it is now
+    assert offered(shown) == offered(redrawn) and "Buy 2" not in " ".join(shown.button_texts)
+
+    (data,) = [b["callback_data"] for b in older.buttons if b.get("callback_data", "").startswith(f"buy:buy:{bought}:")]
+    answer = await buyer.click_raw(data, older)
+    assert answer is not None and answer.show_alert and "You bought this ticket already" in (answer.text or "")
+    again = await buyer.wait_message(lambda m: m.message_id == older.message_id)
+    assert offered(again) == offered(redrawn)
+    answer = await other.click_raw(data, others)
+    assert answer is not None and answer.text == "This ticket is already sold."
+    assert offered(await other.wait_message(lambda m: m.message_id == others.message_id)) == offered(redrawn)

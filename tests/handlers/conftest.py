@@ -18,7 +18,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, Message, Update
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -104,9 +104,10 @@ class Chatting:
         message = Message(message_id=next(self.updates), date=NOW, chat=chat, from_user=person, text=text)
         await self.feed(Update(update_id=next(self.updates), message=message))
 
-    async def press(self, person: TelegramUser, data: str) -> None:
+    async def press(self, person: TelegramUser, data: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        """A press of `data` on a message showing `markup` (none: a forged press on a message without it)."""
         chat = Chat(id=person.id, type="private")
-        shown = Message(message_id=next(self.updates), date=NOW, chat=chat, text="…")
+        shown = Message(message_id=next(self.updates), date=NOW, chat=chat, text="…", reply_markup=markup)
         query = CallbackQuery(id=str(next(self.updates)), from_user=person, chat_instance="c", message=shown,
                               data=data)  # fmt: skip
         await self.feed(Update(update_id=next(self.updates), callback_query=query))
@@ -146,8 +147,16 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def chatting(engine: AsyncEngine, data_dir: Path, tmp_path: Path) -> AsyncIterator[Chatting]:
-    settings = make_settings(data_dir=data_dir, admin_ids=[ADMIN_ID])
+def settings_overrides() -> dict[str, object]:
+    """Settings a test changes (parametrize it by this name): none, so Stars and no fee."""
+    return {}
+
+
+@pytest.fixture
+async def chatting(
+    engine: AsyncEngine, data_dir: Path, tmp_path: Path, settings_overrides: dict[str, object]
+) -> AsyncIterator[Chatting]:
+    settings = make_settings(data_dir=data_dir, admin_ids=[ADMIN_ID], **settings_overrides)
     session = MockedSession()
     bot = create_bot(settings, session)
     sessionmaker = create_sessionmaker(engine)
