@@ -60,8 +60,8 @@ async def buy(
         await callback.answer(_(error.code), show_alert=True)
         if message and origin and error.code in GONE_CODES:  # a stale Buy: draw its message as it is now
             language = get_i18n().current_locale
-            text, markup = await drawn(repo, clock.now(), user, callback_data.id, view, payment_rules, language)
-            await edit_in_place(message, text, markup)
+            text, page = await drawn(repo, clock.now(), user, callback_data.id, view, payment_rules, language)
+            await edit_in_place(message, text, page)
         return
     if not hold.new:  # a double click, or Buy again: the invoice above is still good
         await callback.answer(_("buy-wait-yours"), show_alert=True)
