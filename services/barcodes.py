@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import math
+import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from services import zbar_engine
+from services import png_strips, zbar_engine
 from services.errors import DomainError
 
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: the multi-picture JPEG some phone cameras write
@@ -101,11 +102,31 @@ def _open(data: bytes, max_bytes: int, max_decoded_bytes: int) -> Image.Image:
     if image.format not in ACCEPTED_FORMATS:
         raise DomainError("photo-format")
     check_budget("L", image.size, max_decoded_bytes)
+    if image.format == "PNG" and (factor := max(image.size) // DRAFT_SIDE) > 1:
+        return _png_reduced(data, image, factor, max_decoded_bytes)
     if image.format in JPEG_FORMATS:  # let libjpeg scale down while decoding: less memory and time for huge photos
         width, height = image.size
         ratio = min(1.0, DRAFT_SIDE / max(width, height))
         image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))
     check_budget(image.mode, image.size, max_decoded_bytes)
+    return _load(image)
+
+
+def _png_reduced(data: bytes, image: Image.Image, factor: int, max_decoded_bytes: int) -> Image.Image:
+    """A large PNG decoded strip by strip and box-reduced by `factor`; decoded as usual, within the budget, where it
+    is not an 8-bit non-interlaced PNG."""
+    try:
+        reduced = png_strips.decode_reduced(data, factor)
+    except (*_DECODE_ERRORS, zlib.error):
+        raise DomainError("photo-not-image") from None
+    if reduced is None:
+        check_budget(image.mode, image.size, max_decoded_bytes)
+        return _load(image)
+    reduced.info = dict(image.info)  # the EXIF orientation, applied once shrunk
+    return reduced
+
+
+def _load(image: Image.Image) -> Image.Image:
     try:
         image.load()
     except Image.DecompressionBombError:
