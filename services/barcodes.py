@@ -153,9 +153,13 @@ def _costly_views(gray: Image.Image) -> Iterator[Image.Image]:
     """For a small photo, twice the size (modules too thin for the detector) and the same sharpened (blurry phone
     shots)."""
     if max(gray.size) <= SMALL_SIDE:
-        upscaled = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+        upscaled = _upscaled(gray)
         yield upscaled
-        yield upscaled.filter(ImageFilter.UnsharpMask(radius=3, percent=200, threshold=0))
+        yield _sharpened(upscaled)
+
+
+def _upscaled(gray: Image.Image) -> Image.Image:
+    return gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
 
 
 def _looks_like_code(gray: Image.Image) -> bool:
@@ -182,8 +186,33 @@ def quick_read(gray: Image.Image) -> tuple[Barcode, ...]:
     return tuple(dict.fromkeys(Barcode(result.format.name, result.text) for result in found if result.valid))
 
 
-def _zbar(gray: Image.Image) -> tuple[Barcode, ...]:
+def _zbar_once(gray: Image.Image) -> tuple[Barcode, ...]:
     return tuple(dict.fromkeys(Barcode(format, text) for format, text in zbar_engine.read_linear(gray)))
+
+
+def _sharpened(gray: Image.Image) -> Image.Image:
+    return gray.filter(ImageFilter.UnsharpMask(radius=3, percent=200, threshold=0))
+
+
+def _zbar(gray: Image.Image) -> tuple[Barcode, ...]:
+    """libzbar's linear reads that it repeats on a second view: sharpened, else (a small image) twice the size. A
+    single read of a noisy photo can pass its check digit and be wrong (two corpus EAN-13 photos, recompressed as
+    Telegram does, read so); the right ones come back on the other views."""
+    found = _zbar_once(gray)
+    if not found:
+        return ()
+    confirmed: set[Barcode] = set()
+    for view in _confirming_views(gray):
+        confirmed.update(set(found) & set(_zbar_once(view)))
+        if confirmed == set(found):
+            break
+    return tuple(barcode for barcode in found if barcode in confirmed)
+
+
+def _confirming_views(gray: Image.Image) -> Iterator[Image.Image]:
+    yield _sharpened(gray)
+    if max(gray.size) <= SMALL_SIDE:
+        yield _upscaled(gray)
 
 
 def _second_opinion(gray: Image.Image, barcodes: tuple[Barcode, ...]) -> tuple[Barcode, ...]:

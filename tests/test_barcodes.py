@@ -33,12 +33,12 @@ from tests.factories import BARCODE_CORPUS, require_corpus
 
 LIMIT = 10 * 1024 * 1024
 # Measured with zxing-cpp 3.1.1 (hits/samples): aztec 32/32, code128 15/15, code39 10/10, datamatrix 40/40,
-# ean13 32/40, itf 14/14, pdf417 39/39, qr 38/40. Each floor allows one more miss than measured, no more. Two of the
-# ean13 misses are read correctly but disagree with arguable expected texts (ean13-2_23, ean13-2_28).
-FLOORS = {"aztec": 0.96, "code128": 0.93, "code39": 0.9, "datamatrix": 0.97, "ean13": 0.77, "itf": 0.92,
+# ean13 33/40, itf 14/14, pdf417 39/39, qr 38/40. Each floor allows one more miss than measured, no more.
+FLOORS = {"aztec": 0.96, "code128": 0.93, "code39": 0.9, "datamatrix": 0.97, "ean13": 0.8, "itf": 0.92,
           "pdf417": 0.97, "qr": 0.92}  # fmt: skip
-# With pyzbar as the second engine (measured with libzbar 0.23): ean13 37/40, all 226/230.
-ZBAR_EAN13_FLOOR, ZBAR_OVERALL_FLOOR = 0.9, 0.97
+# With pyzbar as the second engine (measured with libzbar 0.23): ean13 40/40, all 228/230.
+ZBAR_EAN13_FLOOR, ZBAR_OVERALL_FLOOR = 0.97, 0.98
+CHECK_DIGIT = {"ean13", "itf"}  # the corpus's symbologies with a check digit
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,29 @@ def test_pyzbar_reads_the_blurred_ean13_that_zxing_misses(corpus: list[tuple[Sam
     assert overall >= ZBAR_OVERALL_FLOOR
 
 
+def _misread(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> set[str]:
+    """The check-digit samples where any code read is not the expected one (beside the right one or not)."""
+    return {sample.path.stem for sample, barcodes in corpus
+            if sample.symbology in CHECK_DIGIT and not all(map(sample.matches, barcodes))}  # fmt: skip
+
+
 def test_no_misread_where_the_symbology_has_a_check_digit(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
-    """Read wrong with a valid check digit: only the corpus's two arguable EAN-13 samples; and, without libzbar,
-    ean13-1_35, which zxing-cpp misreads beside failed checksums and libzbar reads right."""
-    misread = {sample.path.stem for sample, barcodes in corpus if barcodes and not any(map(sample.matches, barcodes))
-               and sample.symbology in {"ean13", "itf"}}  # fmt: skip
-    assert misread <= {"ean13-2_23", "ean13-2_28"} | (set() if zbar_engine.AVAILABLE else {"ean13-1_35"})
+    """None with libzbar; without it, ean13-1_35, which zxing-cpp misreads beside failed checksums (libzbar reads it
+    right)."""
+    assert _misread(corpus) <= (set() if zbar_engine.AVAILABLE else {"ean13-1_35"})
+
+
+def test_no_misread_where_the_symbology_has_a_check_digit_as_telegram_photos() -> None:
+    """The same samples recompressed as Telegram does: libzbar passes the check digit of two of them with a wrong
+    read, which it does not repeat on a sharpened or enlarged view (ean13-1_37, ean13-4_03); zxing-cpp alone misreads
+    ean13-2_12 on its enlarged views."""
+    require_corpus()
+    recompressed = []
+    for sample in _samples():
+        if sample.symbology in CHECK_DIGIT:
+            photo = docs.telegram_photo(Image.open(sample.path))
+            recompressed.append((sample, decode(normalised_photo(photo, max_bytes=LIMIT).convert("L"))))
+    assert _misread(recompressed) <= (set() if zbar_engine.AVAILABLE else {"ean13-2_12"})
 
 
 def test_scanned_photo_is_normalised(corpus: list[tuple[Sample, tuple[Barcode, ...]]]) -> None:
