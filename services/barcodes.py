@@ -43,6 +43,13 @@ SMALL_SIDE = 1024  # photos up to this long side get a second look, upscaled, wh
 CODE_EDGE_SHARE = 0.005
 EDGE_STEP = 48  # a grey-level step between neighbours that counts as a sharp edge
 EDGE_SIDE = 512  # the edge share is measured on the image shrunk to this long side
+# A tilted PDF417 (zxing-cpp's detector wants its rows near horizontal) is turned upright by the angle most sharp
+# edges share, measured on the image shrunk to TILT_SIDE and smoothed (unsmoothed, the thin bars' steps lean
+# towards 45 degrees); a tilt under MIN_TILT degrees is read as it is.
+TILT_SIDE = 1024
+TILT_BLUR = 1.5
+TILT_EDGE = 24  # a grey-level difference across two pixels that counts as an edge, once smoothed
+MIN_TILT = 5
 RENDER_SIDE = 600  # the rendered barcode's long side is at least this many pixels
 RENDER_QUIET_MODULES = 4  # extra white margin around the rendered symbol, in modules
 
@@ -172,6 +179,32 @@ def _looks_like_code(gray: Image.Image) -> bool:
     return bool((across | down).mean() >= CODE_EDGE_SHARE)
 
 
+def _tilt(gray: Image.Image) -> int:
+    """The angle, in degrees from -45 to 45, that turns the image's strongest edges upright. Bars and rows fold
+    together (modulo 90): either set of edges tells the same tilt."""
+    small = gray.copy()
+    small.thumbnail((TILT_SIDE, TILT_SIDE), Image.Resampling.BILINEAR)
+    pixels = np.asarray(small.filter(ImageFilter.GaussianBlur(TILT_BLUR)), dtype=np.float32)
+    across = pixels[1:-1, 2:] - pixels[1:-1, :-2]
+    down = pixels[2:, 1:-1] - pixels[:-2, 1:-1]
+    magnitude = np.hypot(across, down)
+    edges = magnitude > TILT_EDGE
+    angles = np.degrees(np.arctan2(down[edges], across[edges])).astype(np.int64) % 90
+    votes = np.bincount(angles, weights=magnitude[edges], minlength=90)
+    peak = int(np.argmax(votes + np.roll(votes, 1) + np.roll(votes, -1)))
+    return peak if peak <= 45 else peak - 90
+
+
+def _upright(gray: Image.Image) -> Image.Image | None:
+    """The image turned by its tilt, or None where it is not tilted."""
+    tilt = _tilt(gray)
+    if abs(tilt) < MIN_TILT:
+        return None
+    if max(gray.size) <= SMALL_SIDE:  # thin modules would blur away in the turn
+        gray = _upscaled(gray)
+    return gray.rotate(tilt, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
+
+
 def _zxing(view: Image.Image, binarizer: zxingcpp.Binarizer) -> tuple[tuple[Barcode, ...], bool]:
     """The valid barcodes zxing-cpp reads in one pass, and whether it saw a symbol it could not read (a failed
     checksum, a damaged code)."""
@@ -228,7 +261,8 @@ def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, .
     finds any: zxing-cpp's two binarizers on the image as it is (LocalAverage reads most photos, GlobalHistogram
     rescues some low-contrast ones); pyzbar for linear codes where libzbar is installed (it reads blurred EAN-13
     that zxing-cpp misses, and has the last word on a linear code zxing-cpp read beside failed checksums); then,
-    only for an image that looks like it holds a code, zxing-cpp on the costly views."""
+    only for an image that looks like it holds a code, zxing-cpp on the image turned upright by its tilt (a tilted
+    PDF417) and on the costly views."""
     suspect = False
     for binarizer in _BINARIZERS:
         barcodes, unreadable = _zxing(gray, binarizer)
@@ -239,6 +273,8 @@ def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, .
         return barcodes
     if not suspect and not _looks_like_code(gray):
         return ()
+    if (upright := _upright(gray)) is not None and (barcodes := _zxing(upright, zxingcpp.Binarizer.LocalAverage)[0]):
+        return barcodes
     for view in _costly_views(gray):
         for binarizer in _BINARIZERS:
             if barcodes := _zxing(view, binarizer)[0]:
