@@ -263,21 +263,21 @@ def _second_opinion(gray: Image.Image, barcodes: tuple[Barcode, ...]) -> tuple[B
 
 def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, ...]:
     """Every valid barcode in a grayscale image, each once, through a cascade that stops at the first step that
-    finds any: zxing-cpp's two binarizers on the image as it is (LocalAverage reads most photos, GlobalHistogram
-    rescues some low-contrast ones); pyzbar for linear codes where libzbar is installed (it reads blurred EAN-13
-    that zxing-cpp misses, and has the last word on a linear code zxing-cpp read beside failed checksums); then,
-    only for an image that looks like it holds a code, zxing-cpp on the image turned upright by its tilt (a tilted
-    PDF417) and on the costly views."""
-    suspect = False
-    for binarizer in _BINARIZERS:
-        barcodes, unreadable = _zxing(gray, binarizer)
-        if barcodes:
-            return _second_opinion(gray, barcodes) if unreadable and second_engine else barcodes
-        suspect = suspect or unreadable
+    finds any: zxing-cpp's LocalAverage binarizer on the image as it is (it reads most photos); pyzbar for linear
+    codes where libzbar is installed (it reads blurred EAN-13 that zxing-cpp misses, and has the last word on a
+    linear code zxing-cpp read beside failed checksums); then, only for an image that looks like it holds a code (a
+    plain photo stops here, at a fraction over a hit's cost), GlobalHistogram (some low-contrast codes), the image
+    turned upright by its tilt (a tilted PDF417) and the costly views."""
+    barcodes, suspect = _zxing(gray, _BINARIZERS[0])
+    if barcodes:
+        return _second_opinion(gray, barcodes) if suspect and second_engine else barcodes
     if second_engine and (barcodes := _zbar(gray)):
         return barcodes
     if not suspect and not _looks_like_code(gray):
         return ()
+    barcodes, unreadable = _zxing(gray, _BINARIZERS[1])
+    if barcodes:
+        return _second_opinion(gray, barcodes) if unreadable and second_engine else barcodes
     upright = _upright(gray)
     if upright is not None and (barcodes := _zxing(upright, _BINARIZERS[0], formats=ROW_FORMATS, try_invert=False)[0]):
         return barcodes
