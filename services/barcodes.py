@@ -20,7 +20,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from services import png_strips, zbar_engine
+from services import png_strips, webp_scaled, zbar_engine
 from services.errors import DomainError
 
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: the multi-picture JPEG some phone cameras write
@@ -112,8 +112,9 @@ def _open(data: bytes, max_bytes: int, max_decoded_bytes: int) -> Image.Image:
     if image.format not in ACCEPTED_FORMATS:
         raise DomainError("photo-format")
     check_budget("L", image.size, max_decoded_bytes)
-    if image.format == "PNG" and (factor := max(image.size) // DRAFT_SIDE) > 1:
-        return _png_reduced(data, image, factor, max_decoded_bytes)
+    if (reduced := _reduced(data, image)) is not None:
+        reduced.info = dict(image.info)  # the EXIF orientation, applied once shrunk
+        return reduced
     if image.format in JPEG_FORMATS:  # let libjpeg scale down while decoding: less memory and time for huge photos
         width, height = image.size
         ratio = min(1.0, DRAFT_SIDE / max(width, height))
@@ -122,18 +123,19 @@ def _open(data: bytes, max_bytes: int, max_decoded_bytes: int) -> Image.Image:
     return _load(image)
 
 
-def _png_reduced(data: bytes, image: Image.Image, factor: int, max_decoded_bytes: int) -> Image.Image:
-    """A large PNG decoded strip by strip and box-reduced by `factor`; decoded as usual, within the budget, where it
-    is not an 8-bit non-interlaced PNG."""
+def _reduced(data: bytes, image: Image.Image) -> Image.Image | None:
+    """A large PNG decoded strip by strip, box-reduced by an integer factor to at least DRAFT_SIDE; a large lossy
+    WebP decoded by libwebp straight to MAX_SIDE. None where neither applies (small, 16-bit or interlaced PNGs,
+    lossless WebP, no libwebp): decoded as usual, within the budget."""
+    width, height = image.size
     try:
-        reduced = png_strips.decode_reduced(data, factor)
+        if image.format == "PNG" and (factor := max(width, height) // DRAFT_SIDE) > 1:
+            return png_strips.decode_reduced(data, factor)
+        if image.format == "WEBP" and (ratio := MAX_SIDE / max(width, height)) < 1:
+            return webp_scaled.decode_reduced(data, (max(1, round(width * ratio)), max(1, round(height * ratio))))
     except (*_DECODE_ERRORS, zlib.error):
         raise DomainError("photo-not-image") from None
-    if reduced is None:
-        check_budget(image.mode, image.size, max_decoded_bytes)
-        return _load(image)
-    reduced.info = dict(image.info)  # the EXIF orientation, applied once shrunk
-    return reduced
+    return None
 
 
 def _load(image: Image.Image) -> Image.Image:

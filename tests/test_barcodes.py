@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from services import png_strips, zbar_engine
+from services import png_strips, webp_scaled, zbar_engine
 from services.barcodes import (
     MAX_PIXELS,
     Barcode,
@@ -261,6 +261,30 @@ def test_a_large_png_over_the_budget_is_read_reduced() -> None:
     assert scanned.barcodes == (Barcode("QRCode", "TICKET-BIG-PNG-42"),)
     assert (scanned.width, scanned.height) == (2000, 1500)
     assert _refused(output.getvalue()[: len(output.getvalue()) // 2], max_bytes=50 * 1024 * 1024) == "photo-not-image"
+
+
+def _webp(image: Image.Image, **options: object) -> bytes:
+    output = io.BytesIO()
+    image.save(output, "WEBP", method=0, **options)
+    return output.getvalue()
+
+
+@pytest.mark.skipif(not webp_scaled.AVAILABLE, reason="the system's libwebp is not installed")
+def test_a_large_lossy_webp_over_the_budget_is_read_reduced() -> None:
+    """27 MP in RGB takes 108 MB decoded whole: libwebp decodes it straight to 2048 px."""
+    code = _code("QRCode", "TICKET-BIG-WEBP-7")
+    photo = Image.new("RGB", (6000, 4500), (120, 110, 100))
+    photo.paste(code.convert("RGB").resize((code.width * 3, code.height * 3)), (2500, 1500))
+    data = _webp(photo, quality=80)
+    scanned = scan_photo(data, max_bytes=LIMIT)
+    assert scanned.barcodes == (Barcode("QRCode", "TICKET-BIG-WEBP-7"),)
+    assert (scanned.width, scanned.height) == (2048, 1536)
+    assert _refused(data[: len(data) // 2]) == "photo-not-image"
+
+
+def test_a_large_lossless_webp_is_refused_over_the_budget() -> None:
+    """libwebp holds a lossless image whole, scaled or not: 17.6 MP in RGB is 70 MB, over the 64 MB budget."""
+    assert _refused(_webp(Image.new("RGB", (4200, 4200), "white"), lossless=True)) == "photo-too-many-pixels"
 
 
 @pytest.mark.parametrize(("depth", "interlace"), [(16, 0), (8, 1)])
