@@ -263,6 +263,17 @@ def _second_opinion(gray: Image.Image, barcodes: tuple[Barcode, ...]) -> tuple[B
     return tuple(barcode for barcode in barcodes if barcode.format not in zbar_engine.LINEAR) + linear
 
 
+def _as_it_is(
+    gray: Image.Image, binarizer: zxingcpp.Binarizer, second_engine: bool
+) -> tuple[tuple[Barcode, ...], bool]:
+    """One zxing-cpp pass on the image as it is, linear reads beside failed checksums put to libzbar; and whether
+    it saw a symbol it could not read."""
+    barcodes, unreadable = _zxing(gray, binarizer)
+    if barcodes and unreadable and second_engine:
+        return _second_opinion(gray, barcodes), unreadable
+    return barcodes, unreadable
+
+
 def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, ...]:
     """Every valid barcode in a grayscale image, each once, through a cascade that stops at the first step that
     finds any: zxing-cpp's LocalAverage binarizer on the image as it is (it reads most photos); pyzbar for linear
@@ -270,16 +281,15 @@ def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, .
     linear code zxing-cpp read beside failed checksums); then, only for an image that looks like it holds a code (a
     plain photo stops here, at a fraction over a hit's cost), GlobalHistogram (some low-contrast codes), the image
     turned upright by its tilt (a tilted PDF417) and the costly views."""
-    barcodes, suspect = _zxing(gray, _BINARIZERS[0])
+    barcodes, suspect = _as_it_is(gray, _BINARIZERS[0], second_engine)
     if barcodes:
-        return _second_opinion(gray, barcodes) if suspect and second_engine else barcodes
+        return barcodes
     if second_engine and (barcodes := _zbar(gray)):
         return barcodes
     if not suspect and not _looks_like_code(gray):
         return ()
-    barcodes, unreadable = _zxing(gray, _BINARIZERS[1])
-    if barcodes:
-        return _second_opinion(gray, barcodes) if unreadable and second_engine else barcodes
+    if barcodes := _as_it_is(gray, _BINARIZERS[1], second_engine)[0]:
+        return barcodes
     upright = _upright(gray)
     if upright is not None and (barcodes := _zxing(upright, _BINARIZERS[0], formats=ROW_FORMATS, try_invert=False)[0]):
         return barcodes
