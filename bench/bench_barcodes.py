@@ -3,10 +3,13 @@ cascade, by zxing-cpp alone and by pyzbar alone, in one interleaved run; misread
 digit; scan times for small images, a 12 MP photo, a miss and a 3-page PDF e-ticket; near-duplicate photo lookup
 time at 10K and 1M stored hashes on SQLite.
 
-Every image goes through the three engines in turn before the next one, over --rounds rounds, so that the load of
-the machine falls on all three alike. "bot" is `services.barcodes.decode` (zxing-cpp's passes, pyzbar for linear
-codes where libzbar0 is installed, the costly views); "zxing-cpp" is the same cascade without pyzbar; "pyzbar" is
-libzbar alone (every symbology it knows). Scan times are `services.ticket_upload.scan_upload` end to end.
+Every image goes through the four readers in turn before the next one, over --rounds rounds, so that the load of
+the machine falls on all of them alike. "bot" is `services.barcodes.decode` (zxing-cpp's passes, pyzbar for linear
+codes where libzbar0 is installed, the upright and costly views); "bot, no pyzbar" the same cascade without pyzbar,
+as the bot runs where libzbar0 is missing; "zxing-cpp" one zxing-cpp pass with its defaults; "pyzbar" libzbar
+alone (every symbology it knows). Scan times are `services.ticket_upload.scan_upload` end to end, each
+upload timed in turn with zxing-cpp alone on it (Pillow's whole decode, one default `read_barcodes` pass): the
+ratio between the two, taken in the same run, is the figure to compare across machines and loads.
 
 Run: python -m bench.bench_barcodes [--rounds 3] [--sizes 10000 1000000]
 """
@@ -31,6 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import pypdfium2 as pdfium
+import zxingcpp
 from PIL import Image
 
 from bench._load import load_sqlite, market, percentiles
@@ -41,13 +46,14 @@ from services import zbar_engine
 from services.barcodes import Barcode, decode, normalised_photo
 from services.errors import DomainError
 from services.originality import near_photos
-from services.ticket_upload import ScanLimits, scan_upload
+from services.ticket_upload import DocumentKind, ScanLimits, kind_of, scan_upload
+from services.tickets_pdf import RENDER_DPI
 from tests import barcode_documents as docs
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "barcodes"
 LIMITS = ScanLimits(max_bytes=20 * 1024 * 1024)
 CHECK_DIGIT = {"ean13", "itf"}  # the corpus's symbologies whose check digit every reader verifies
-ENGINES = ("bot", "zxing-cpp", "pyzbar")
+ENGINES = ("bot", "bot, no pyzbar", "zxing-cpp", "pyzbar")
 REPEAT = 200
 NEAR = 20  # near-duplicates of the query planted in the table, within 1..6 bits
 
@@ -59,9 +65,17 @@ def _pyzbar_alone(gray: Image.Image) -> tuple[Barcode, ...]:
     return tuple(Barcode(result.type, result.data.decode("latin-1")) for result in found)
 
 
+def _zxing_pass(gray: Image.Image) -> tuple[Barcode, ...]:
+    """zxing-cpp alone: one `read_barcodes` pass with its defaults (rotations, inverted, downscaled), in the text
+    mode the bot reads in, so that binary contents compare alike."""
+    found = zxingcpp.read_barcodes(gray, text_mode=zxingcpp.TextMode.Plain)
+    return tuple(Barcode(result.format.name, result.text) for result in found if result.valid)
+
+
 READERS: dict[str, Callable[[Image.Image], tuple[Barcode, ...]]] = {
     "bot": decode,
-    "zxing-cpp": lambda gray: decode(gray, second_engine=False),
+    "bot, no pyzbar": lambda gray: decode(gray, second_engine=False),
+    "zxing-cpp": _zxing_pass,
     "pyzbar": _pyzbar_alone,
 }
 
@@ -113,30 +127,48 @@ def _corpus(rounds: int) -> None:
                     hit = any(map(sample.matches, found))
                     tally.read += hit
                     tally.total += 1
-                    tally.misread += bool(found) and not hit and sample.symbology in CHECK_DIGIT
+                    tally.misread += sample.symbology in CHECK_DIGIT and not all(map(sample.matches, found))
                     if form == "file":
                         counts = per_symbology.setdefault((engine, sample.symbology), [0, 0])
                         counts[0] += hit
                         counts[1] += 1
     zbar = "present" if zbar_engine.AVAILABLE else "ABSENT"
     print(f"Corpus tests/data/barcodes ({len(samples)} images, {rounds} interleaved rounds; libzbar {zbar})")
-    print(f"  {'engine':<10} {'form':<9} {'read':>9} {'rate':>7} {'misreads*':>9}   decode time (p50 / p95 ms)")
+    print(f"  {'engine':<15} {'form':<9} {'read':>9} {'rate':>7} {'misreads*':>9}   decode time (p50 / p95 ms)")
     for (engine, form), tally in tallies.items():
         p50, p95 = percentiles(tally.times)
-        print(f"  {engine:<10} {form:<9} {tally.read:>4}/{tally.total:<4} {tally.read / tally.total:7.1%} "
+        print(f"  {engine:<15} {form:<9} {tally.read:>4}/{tally.total:<4} {tally.read / tally.total:7.1%} "
               f"{tally.misread:>9}   {p50:6.1f} / {p95:6.1f}")  # fmt: skip
-    print("  * misreads: a wrong text where the symbology has a check digit (EAN-13, ITF)")
+    print("  * misreads: any wrong text read where the symbology has a check digit (EAN-13, ITF)")
     symbologies = sorted({symbology for _, symbology in per_symbology})
     print("  per symbology, as files: " + "  ".join(f"{s}" for s in symbologies))
     for engine in ENGINES:
         cells = [f"{per_symbology[engine, s][0]}/{per_symbology[engine, s][1]}" for s in symbologies]
-        print(f"    {engine:<10} " + "  ".join(cells))
+        print(f"    {engine:<15} " + "  ".join(cells))
 
 
 def _scan(data: bytes) -> float:
     started = time.perf_counter()
     with contextlib.suppress(DomainError):  # a miss is refused ("no-barcode"): its cost counts all the same
         scan_upload(data, limits=LIMITS)
+    return time.perf_counter() - started
+
+
+def _zxing_alone(data: bytes) -> float | None:
+    """The anchor: zxing-cpp alone on the same upload, Pillow's whole decode to grey and one `read_barcodes` pass
+    with its defaults; a PDF's pages rendered in grey at the bot's resolution, a pass each. None for a pass (no
+    image to read)."""
+    kind = kind_of(data)
+    started = time.perf_counter()
+    if kind is DocumentKind.PDF:
+        document = pdfium.PdfDocument(data)
+        for page in document:
+            zxingcpp.read_barcodes(page.render(scale=RENDER_DPI / 72, grayscale=True).to_pil().convert("L"))
+        document.close()
+    elif kind is DocumentKind.PASS:
+        return None
+    else:
+        zxingcpp.read_barcodes(Image.open(io.BytesIO(data)).convert("L"))
     return time.perf_counter() - started
 
 
@@ -147,12 +179,25 @@ def _uploads() -> dict[str, bytes]:
     three_pages = [("QRCode", "A-0001"), ("PDF417", "B-0002"), ("Aztec", "C-0003")]
     return {
         "12 MP photo (JPEG), a QR code on 5 %": docs.jpeg(docs.on_scene(code, (4000, 3000), 0.05), 92),
+        "12 MP PNG, a QR code on 5 %": docs.png(docs.on_scene(code, (4000, 3000), 0.05)),
         "Telegram photo 1280x960, QR code": docs.telegram_photo(docs.on_scene(code, (1600, 1200), 0.25)),
         "Telegram photo 1280x960, no code (a miss)": docs.telegram_photo(docs.on_scene(blank, (1600, 1200), 0.25)),
+        "Telegram photo, PDF417 tilted 30 degrees": docs.telegram_photo(
+            docs.rotated(docs.on_scene(docs.code_image("PDF417", "TICKET-TILT-30"), (1600, 1200), 0.25), 30)
+        ),
         "3-page PDF e-ticket, a code a page": docs.vector_pdf(three_pages),
         "2-page PDF e-ticket, QR code on page 2": docs.vector_pdf([None, ("QRCode", "T-2")]),
         "Wallet pass, PDF417": docs.wallet_pass(docs.event_pass([pdf417])),
     }
+
+
+def _line(name: str, bot: list[float], alone: list[float | None]) -> str:
+    p50, p95 = percentiles(bot)
+    line = f"  {name:<44} {p50:7.1f} {p95:7.1f}"
+    if None in alone:
+        return line + "       -       -      -"
+    z50, z95 = percentiles([time for time in alone if time is not None])
+    return line + f" {z50:7.1f} {z95:7.1f} {p50 / z50:6.2f}x"
 
 
 def _scans(rounds: int) -> None:
@@ -160,16 +205,21 @@ def _scans(rounds: int) -> None:
     uploads = _uploads()
     for data in uploads.values():
         _scan(data)  # warm: pdfium's and zxing-cpp's first calls
-    times: dict[str, list[float]] = {"small corpus images": []}
-    for _ in range(max(5, 3 * rounds)):  # interleaved: one of each in turn
+        _zxing_alone(data)
+    bot: dict[str, list[float]] = {"small corpus images": []}
+    alone: dict[str, list[float | None]] = {"small corpus images": []}
+    for _ in range(max(5, 3 * rounds)):  # interleaved: one of each in turn, the bot and zxing-cpp alone
         for name, data in uploads.items():
-            times.setdefault(name, []).append(_scan(data))
+            bot.setdefault(name, []).append(_scan(data))
+            alone.setdefault(name, []).append(_zxing_alone(data))
     for _ in range(rounds):
-        times["small corpus images"] += [_scan(data) for data in small]
-    print(f"scan_upload end to end (checks, decode, normalise, pHash, JPEG; {rounds} rounds)")
-    for name, samples in times.items():
-        p50, p95 = percentiles(samples)
-        print(f"  {name:<44} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms")
+        for data in small:
+            bot["small corpus images"].append(_scan(data))
+            alone["small corpus images"].append(_zxing_alone(data))
+    print(f"scan_upload end to end (checks, decode, normalise, pHash, JPEG; {rounds} rounds) against zxing-cpp alone")
+    print(f"  {'upload':<44} {'bot p50':>7} {'p95':>7} {'zx p50':>7} {'p95':>7} {'ratio':>7}  (ms; ratio of p50s)")
+    for name, times in bot.items():
+        print(_line(name, times, alone[name]))
 
 
 def _hashes(count: int, query: int, rng: random.Random) -> Iterator[tuple[int, int, int]]:

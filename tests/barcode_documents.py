@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import struct
 import zipfile
 import zlib
 from typing import Any
@@ -83,6 +84,21 @@ def low_contrast(image: Image.Image) -> Image.Image:
 
 def blurred(image: Image.Image, radius: float = 1.5) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(radius))
+
+
+def png_bomb(side: int, color_type: int, *, depth: int = 8, interlace: int = 0) -> bytes:
+    """A white side x side PNG (colour type 0: grey, 2: RGB), written row by row without Pillow: a decompression
+    bomb of a few hundred KB at 6300 px a side."""
+    channels = 3 if color_type == 2 else 1
+    squeeze = zlib.compressobj(9)
+    row = b"\0" + b"\xff" * (side * channels * depth // 8)
+    idat = b"".join(squeeze.compress(row) for _ in range(side)) + squeeze.flush()
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", side, side, depth, color_type, 0, 0, interlace)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def pdf_of_images(pages: list[Image.Image]) -> bytes:

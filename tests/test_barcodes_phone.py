@@ -25,14 +25,14 @@ TRANSFORMS: dict[str, Transform] = {
     "tilted 15": lambda image: docs.rotated(image, 15),
     "tilted 30": lambda image: docs.rotated(image, 30),
     "tilted 45": lambda image: docs.rotated(image, 45),
+    "tilted -30": lambda image: docs.rotated(image, -30),
     "perspective": lambda image: docs.perspective(image, 0.08),
     "upside down": lambda image: image.rotate(180),
     "low contrast": docs.low_contrast,
     "blurred": docs.blurred,
 }
-# zxing-cpp's PDF417 detector wants the rows near horizontal: tilted PDF417 photos are the one known miss
-CASES = [(symbology, name) for symbology in SAMPLES for name in TRANSFORMS
-         if not (symbology == "pdf417" and name.startswith("tilted"))]  # fmt: skip
+# zxing-cpp's PDF417 detector wants the rows near horizontal: tilted PDF417 photos are read turned upright
+CASES = [(symbology, name) for symbology in SAMPLES for name in TRANSFORMS]
 
 
 def _sample(symbology: str) -> tuple[Image.Image, str]:
@@ -58,6 +58,27 @@ def test_a_code_filling_5_percent_of_a_12_mp_photo(symbology: str) -> None:
     photo = docs.jpeg(docs.on_scene(code, (4000, 3000), 0.05), 92)
     assert text in _texts(photo)
     assert text in _texts(docs.telegram_photo(Image.open(docs.io.BytesIO(photo))))
+
+
+def _texts_or_none(data: bytes) -> set[str]:
+    try:
+        return _texts(data)
+    except DomainError as error:
+        assert error.code == "no-barcode"
+        return set()
+
+
+@pytest.mark.parametrize("degrees", [30, 45])
+def test_the_corpus_pdf417_codes_tilted(degrees: int) -> None:
+    """Every PDF417 of the corpus with a text, turned by 30 and 45 degrees, as a file and as a Telegram photo:
+    measured 36 of 37 read both ways (the miss, pdf417-3_19, is 36 pixels tall); one more miss allowed."""
+    folder = require_corpus() / "pdf417"
+    samples = [(path, path.with_suffix(".txt").read_text(encoding="utf-8")) for path in sorted(folder.iterdir())
+               if path.suffix != ".txt" and path.with_suffix(".txt").exists()]  # fmt: skip
+    for form in (lambda image: docs.jpeg(image, 92), docs.telegram_photo):
+        tilted = [(form(docs.rotated(Image.open(path).convert("L"), degrees)), text) for path, text in samples]
+        read = sum(text in _texts_or_none(data) for data, text in tilted)
+        assert read >= len(samples) - 2, f"{read} of {len(samples)}"
 
 
 def _median(call: Callable[[], object], runs: int = 5) -> float:
