@@ -65,9 +65,8 @@ def photos_to(emu: BotApiEmulator, chat_id: int) -> list[ApiCall]:
     return [call for call in emu.calls_to("sendPhoto") if call.params.get("chat_id") == chat_id]
 
 
-# "ack" passes too (and tests/e2e/test_process_stops.py covers it); "pre-checkout" does not pass yet. Each run costs
-# about a minute on a loaded 2-core machine, so only the two outbox points run.
-@pytest.mark.parametrize("point", ["paid-in-flight", "mid-outbox"])
+# "ack" is tests/e2e/test_process_stops.py's. Each run costs about a minute on a loaded 2-core machine.
+@pytest.mark.parametrize("point", ["pre-checkout", "paid-in-flight", "mid-outbox"])
 async def test_killed_at_each_point_of_the_buy_flow(
     backend: Backend, tmp_path: Path, qr_samples: list[BarcodeSample], point: str
 ) -> None:
