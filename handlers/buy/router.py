@@ -1,6 +1,6 @@
 """Buy: the hold and its invoice, letting it go, and "tell me when it's free" for a ticket someone else holds.
 Paying is handlers/payments. A hold never stays without its invoice: an invoice Telegram did not take ends the
-hold at once (a failed callback answer never stops the invoice: see bot/middlewares/query_answers.py)."""
+hold at once (a failed callback answer never stops the invoice: see bot/middlewares/hiccups.py)."""
 
 from __future__ import annotations
 

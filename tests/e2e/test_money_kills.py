@@ -21,10 +21,9 @@ from services.storage import LocalPhotoStorage
 from tests.conftest import Backend
 from tests.e2e.market import buy_on, open_feed
 from tests.e2e.test_process import start_bot, stop_bot
-from tests.e2e.test_process_stops import register
+from tests.e2e.test_process_stops import BARCODE, register
 from tests.factories import TOKEN, BarcodeSample, make_listed_ticket
 
-BARCODE = "Barcode: show it at the entrance."
 FAST_OUTBOX = {"OUTBOX_LEASE_SECONDS": "5", "RECONCILE_INTERVAL_SECONDS": "10"}
 
 

@@ -1,5 +1,6 @@
 """The real process killed or stopped at the worst moments: a payment killed as the next updates are asked for is
-still one sale after the restart; SIGTERM under a handler waiting on the Bot API still lets its message out."""
+still one sale after the restart; SIGTERM under a handler waiting on the Bot API still lets its message out, and
+SIGTERM while the outbox sends a buyer's barcode finishes the delivery or leaves it for the next start (once)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from db.engine import create_engine, create_sessionmaker
@@ -22,6 +24,8 @@ from tests.conftest import Backend
 from tests.e2e.market import buy_on, open_feed
 from tests.e2e.test_process import start_bot, stop_bot
 from tests.factories import TOKEN, BarcodeSample, make_listed_ticket
+
+BARCODE = "Barcode: show it at the entrance."
 
 
 def intercept(emu: BotApiEmulator, method: str, before: Any) -> None:
@@ -118,3 +122,60 @@ async def test_sigterm_under_a_handler_waiting_on_the_bot_api_lets_its_message_o
         log = await stop_bot(process, signal.SIGTERM)
         assert "+7 *** *** 73 11" in (await anna.wait_new(timeout=5)).content
         assert "Stopping on SIGTERM" in log
+
+
+@pytest.mark.parametrize(
+    ("how", "code", "hang", "shutdown"),
+    [
+        ("finished", 0, 3.0, "20"),  # the barcode lands within the shutdown's bound: the row is done before the exit
+        ("left", 502, 4.0, "1"),  # the call outlasts the bound and never lands: the row waits for the next start
+    ],
+)
+async def test_sigterm_mid_delivery_leaves_the_buyer_the_barcode_exactly_once(
+    backend: Backend, tmp_path: Path, qr_samples: list[BarcodeSample], how: str, code: int, hang: float, shutdown: str
+) -> None:
+    settings = {"DATABASE_URL": backend.database_url, "SHUTDOWN_TIMEOUT": shutdown, "OUTBOX_LEASE_SECONDS": "5"}
+    async with BotApiEmulator(TOKEN, bot_username="stroboscope_test_bot") as emu:
+        process = await start_bot(tmp_path, emu, **settings)
+        engine = create_engine(backend.database_url)
+        try:
+            seller = emu.user(7321, "Sveta", language_code="en", phone="+79160007321")
+            buyer = emu.user(7322, "Boris", language_code="en", phone="+79160007322")
+            await register(seller)
+            await register(buyer)
+            secrets = load_secrets(None, None, tmp_path / "data")
+            async with create_sessionmaker(engine)() as session, session.begin():
+                repo = Repo(session)
+                user = await repo.users.by_telegram_id(seller.id)
+                assert user is not None
+                storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
+                await make_listed_ticket(repo, user, datetime.now(UTC), secrets, storage, qr_samples[0])
+            invoice = await buy_on(buyer, await open_feed(buyer, timeout=60))
+            stopped = asyncio.Event()
+
+            def stop_now(call: Any) -> None:
+                if call.params.get("chat_id") == buyer.id and not stopped.is_set():
+                    process.send_signal(signal.SIGTERM)  # as the barcode photo is on its way, slow to be answered
+                    stopped.set()
+
+            emu.on_call("sendPhoto", stop_now, times=None)
+            emu.fail_next("sendPhoto", code, hang=hang, chat_id=buyer.id)
+            assert (await buyer.pay(invoice)).paid
+            await asyncio.wait_for(stopped.wait(), 60)
+        except BaseException:
+            process.kill()
+            raise
+        log = await stop_bot(process, signal.SIGTERM)  # exit 0, no traceback, no ERROR line
+        assert "Stopping on SIGTERM" in log
+        barcodes = [m for m in emu.messages_in(buyer.id) if m.photo and m.caption == BARCODE]
+        assert len(barcodes) == (1 if how == "finished" else 0)
+        process = await start_bot(tmp_path, emu, **settings)
+        try:
+            await buyer.wait_text("Your ticket", timeout=60)
+            await emu.wait_idle(quiet=1.0, timeout=30)
+            assert [m.caption for m in emu.messages_in(buyer.id) if m.photo].count(BARCODE) == 1
+            assert sum("Your ticket" in (m.text or "") for m in emu.messages_in(buyer.id)) == 1
+        except BaseException:
+            process.kill()
+            raise
+        await stop_bot(process, signal.SIGTERM)
