@@ -1,8 +1,10 @@
 """APScheduler runs the sweeps (services/sweeps.py) every SWEEP_INTERVAL_SECONDS, and all of them once at start-up
-so that downtime is caught up; then the people concerned are told through the notifier.
+so that downtime is caught up. What a sweep owes people (a hold ended, listings expired, a payout released) is
+queued in the outbox in the sweep's own transaction (services/sweeps.py) and sent by the outbox worker; the
+waiting list's and alerts' offers are told here through the notifier after the commit.
 
-Each sweep commits its state change before anyone is told, and tells only about the rows its own UPDATE changed:
-with several bot instances, each change is announced by exactly one of them. Time is the injected clock's."""
+Each sweep tells only about the rows its own UPDATE changed: with several bot instances, each change is announced
+by exactly one of them. Time is the injected clock's."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -69,13 +70,9 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             tickets = await sweeps.expire_listings(repo, now)
-            sellers = await sweeps.people(repo, (ticket.seller_id for ticket in tickets))
             await session.commit()
         if tickets:
             log.info("sweep: %d listings expired", len(tickets))
-        for seller_id, own in groupby(sorted(tickets, key=lambda t: (t.seller_id, t.event_at)), lambda t: t.seller_id):
-            seller = sellers[seller_id]
-            await self.notifier.notify(seller, notices.listings_expired(list(own), seller.language))
         return len(tickets)
 
     async def expire_holds(self) -> int:
@@ -83,13 +80,9 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             swept = await sweeps.expire_holds(repo, now)
-            buyers = await sweeps.people(repo, (hold.buyer_id for hold in swept.ended))
             await session.commit()
         if swept.ended:
             log.info("sweep: %d holds expired", len(swept.ended))
-        for hold in swept.ended:
-            buyer = buyers[hold.buyer_id]
-            await self.notifier.notify(buyer, notices.hold_expired(hold.ticket, buyer.language))
         if swept.reopened:
             await self._in_session(lambda repo: notices.tell_waiters(repo, self.notifier, swept.reopened))
             rules = self.waitlist_rules
@@ -117,13 +110,9 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             released = await sweeps.release_escrow(repo, self.clock.now())
-            sellers = await sweeps.people(repo, (release.payout.seller_id for release in released))
             await session.commit()
         if released:
             log.info("sweep: %d payouts released", len(released))
-        for release in released:
-            seller = sellers[release.payout.seller_id]
-            await self.notifier.notify(seller, notices.payout_released(release.ticket, release.payout, seller.language))
         return len(released)
 
     async def purge_chats(self) -> int:

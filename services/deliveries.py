@@ -1,7 +1,8 @@
-"""What a payment owes people to hear, as outbox rows enqueued in the payment's own transaction (the ticket to its
-buyer, the sale to its seller, a refund to its payer, a refund task to each admin), and what each row's renderer
-reads back at send time. One dedupe key per effect, so a payment recorded by its update and found again by the
-reconciler is told once."""
+"""What a payment or a sweep owes people to hear, as outbox rows enqueued in its own transaction (the ticket to its
+buyer, the sale to its seller, a refund to its payer, a refund task to each admin; a hold ended to its buyer, expired
+listings and a released payout to their seller), and what each row's renderer reads back at send time. One dedupe
+key per effect, so a payment recorded by its update and found again by the reconciler, or a sweep's change, is told
+once. Nothing is queued for an account known to have blocked the bot."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from db.models import Order, Payout, Refund, Ticket, User
 from db.repo import Repo
+from db.repositories.payouts import DisputeCase
 from services import outbox
 from services.orders import REFUND_REASONS, STARS, Outcome, PaymentResult
 
@@ -17,7 +19,13 @@ TICKET = "ticket"  # to the buyer: "Paid", the barcode (or the original photo al
 SALE = "sale"  # to the seller: sold, what they get and when
 REFUND = "refund"  # to the payer: why the payment goes back
 REFUND_TASK = "refund-task"  # to an admin: a refund to do by hand
-KINDS = (TICKET, SALE, REFUND, REFUND_TASK)
+HOLD_ENDED = "hold-ended"  # to the buyer: the hold ran out, the ticket is back on sale
+LISTINGS_EXPIRED = "listings-expired"  # to the seller: these listings went off sale as their events started
+PAYOUT_RELEASED = "payout-released"  # to the seller: the escrow is over, the money is theirs
+PAYOUT_PAID = "payout-paid"  # to the seller: an admin paid the payout out
+DISPUTE_OPENED = "dispute-opened"  # to the seller: the buyer's words, with a button to answer them
+DISPUTE_TO_ADMIN = "dispute-to-admin"  # to an admin: a dispute to decide
+DISPUTE_SETTLED = "dispute-settled"  # to the buyer and to the seller: how an admin decided
 
 
 async def enqueue_payment(repo: Repo, result: PaymentResult, admin_ids: Sequence[int]) -> None:
@@ -53,6 +61,48 @@ async def enqueue_refund_task(repo: Repo, refund: Refund, admin_ids: Sequence[in
         await outbox.enqueue(repo.session, REFUND_TASK, admin_id, key, {"refund_id": refund.id})
 
 
+async def enqueue_hold_ended(repo: Repo, order_id: int, buyer: User) -> None:
+    if not buyer.blocked_bot:
+        key = f"hold-ended:{order_id}"
+        await outbox.enqueue(repo.session, HOLD_ENDED, buyer.telegram_id, key, {"order_id": order_id})
+
+
+async def enqueue_listings_expired(repo: Repo, seller: User, tickets: Sequence[Ticket]) -> None:
+    """One message for the listings one sweep expired at once (a listing expires once: its id keys the row)."""
+    if tickets and not seller.blocked_bot:
+        ids = sorted(ticket.id for ticket in tickets)
+        key = f"listings-expired:{ids[0]}"
+        await outbox.enqueue(repo.session, LISTINGS_EXPIRED, seller.telegram_id, key, {"ticket_ids": ids})
+
+
+async def enqueue_payout_released(repo: Repo, payout: Payout, seller: User) -> None:
+    if not seller.blocked_bot:
+        key = f"payout-released:{payout.id}"
+        await outbox.enqueue(repo.session, PAYOUT_RELEASED, seller.telegram_id, key, {"payout_id": payout.id})
+
+
+async def enqueue_payout_paid(repo: Repo, payout: Payout, seller: User) -> None:
+    if not seller.blocked_bot:
+        key = f"payout-paid:{payout.id}"
+        await outbox.enqueue(repo.session, PAYOUT_PAID, seller.telegram_id, key, {"payout_id": payout.id})
+
+
+async def enqueue_dispute_opened(repo: Repo, case: DisputeCase, admin_ids: Sequence[int]) -> None:
+    dispute_id = case.dispute.id
+    params = {"dispute_id": dispute_id}
+    await outbox.enqueue(repo.session, DISPUTE_OPENED, case.seller.telegram_id, f"dispute-opened:{dispute_id}", params)
+    for admin_id in admin_ids:
+        await outbox.enqueue(repo.session, DISPUTE_TO_ADMIN, admin_id, f"dispute-to-admin:{dispute_id}:{admin_id}",
+                             params)  # fmt: skip
+
+
+async def enqueue_dispute_settled(repo: Repo, case: DisputeCase) -> None:
+    """The decision to both sides (a dispute is settled once: its id keys the rows)."""
+    for side in (case.buyer, case.seller):
+        key = f"dispute-settled:{case.dispute.id}:{side.telegram_id}"
+        await outbox.enqueue(repo.session, DISPUTE_SETTLED, side.telegram_id, key, {"dispute_id": case.dispute.id})
+
+
 # --- read back at send time ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sale:
@@ -83,3 +133,25 @@ async def refund(repo: Repo, refund_id: int) -> Refund | None:
 async def language_of(repo: Repo, telegram_id: int) -> str:
     user = await repo.users.by_telegram_id(telegram_id)
     return user.language if user else "en"
+
+
+async def tickets(repo: Repo, ticket_ids: Sequence[int]) -> list[Ticket]:
+    """The tickets, in event order (those gone from the database left out)."""
+    return sorted(await repo.sweeps.tickets(ticket_ids), key=lambda ticket: (ticket.event_at, ticket.id))
+
+
+async def ticket_of_order(repo: Repo, order_id: int) -> Ticket | None:
+    order = await repo.orders.by_id(order_id)
+    return await repo.orders.ticket(order.ticket_id) if order else None
+
+
+async def released(repo: Repo, payout_id: int) -> tuple[Payout, Ticket] | None:
+    """A payout with its ticket; None if either is gone."""
+    payout = await repo.payouts.by_id(payout_id)
+    ticket = await ticket_of_order(repo, payout.order_id) if payout else None
+    return (payout, ticket) if payout and ticket else None
+
+
+async def dispute(repo: Repo, dispute_id: int) -> DisputeCase | None:
+    cases = await repo.payouts.cases(dispute_ids=[dispute_id])
+    return cases[0] if cases else None

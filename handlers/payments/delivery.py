@@ -1,4 +1,4 @@
-"""What a payment sets moving through Telegram: the renderers of the payment's outbox kinds (services/deliveries.py;
+"""What a payment or a sweep sets moving through Telegram: the renderers of the outbox kinds (services/deliveries.py;
 the outbox worker gets RENDERERS), the ticket's calls that /purchases "show again" makes too, and a refund given
 back (Stars through refundStarPayment; anything else, or a Stars refund that failed, an admin task in the outbox).
 
@@ -19,10 +19,12 @@ from aiogram.utils.markdown import html_decoration as hd
 
 from bot.i18n import i18n, translate
 from bot.workers.outbox import RenderContext, Renderer
-from db.models import OutboxMessage, Refund, Ticket
+from db.models import DisputeStatus, OutboxMessage, Refund, Ticket
 from db.repo import Repo
+from db.repositories.payouts import DisputeCase
+from handlers import notices
 from handlers.payments.views import ticket_details
-from handlers.purchases.keyboards import delivered_keyboard
+from handlers.purchases.keyboards import delivered_keyboard, reply_keyboard
 from handlers.shared.cards import ticket_line
 from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time
 from services import deliveries, groups, orders
@@ -151,9 +153,94 @@ async def refund_task(context: RenderContext, row: OutboxMessage) -> list[Telegr
     return [SendMessage(chat_id=row.chat_id, text=text)]
 
 
+# --- the sweeps' outbox kinds (the texts are handlers/notices.py's) ----------------------------------------------
+async def hold_ended(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    held = await deliveries.ticket_of_order(context.repo, row.params["order_id"])
+    if held is None:
+        raise Undeliverable(f"order {row.params['order_id']}")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.hold_expired(held, language))]
+
+
+async def listings_expired(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    expired = await deliveries.tickets(context.repo, row.params["ticket_ids"])
+    if not expired:
+        raise Undeliverable(f"tickets {row.params['ticket_ids']}")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.listings_expired(expired, language))]
+
+
+async def payout_released(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    found = await deliveries.released(context.repo, row.params["payout_id"])
+    if found is None:
+        raise Undeliverable(f"payout {row.params['payout_id']}")
+    payout, sold = found
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.payout_released(sold, payout, language))]
+
+
+async def payout_paid(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    found = await deliveries.released(context.repo, row.params["payout_id"])
+    if found is None:
+        raise Undeliverable(f"payout {row.params['payout_id']}")
+    payout, sold = found
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    amount = amount_text(payout.amount, payout.currency, language)
+    text = translate("money-seller-paid", language, amount=amount, event=notices.event(sold, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+# --- the disputes' outbox kinds -----------------------------------------------------------------------------
+async def _case(context: RenderContext, row: OutboxMessage) -> DisputeCase:
+    case = await deliveries.dispute(context.repo, row.params["dispute_id"])
+    if case is None:
+        raise Undeliverable(f"dispute {row.params['dispute_id']}")
+    return case
+
+
+async def dispute_opened(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    language = case.seller.language
+    words = hd.quote(case.dispute.buyer_text)
+    text = translate("dispute-seller-told", language, event=notices.event(case.ticket, language), words=words)
+    markup = reply_keyboard(translate("dispute-seller-reply", language), case.dispute.id)
+    return [SendMessage(chat_id=row.chat_id, text=text, reply_markup=markup)]
+
+
+async def dispute_to_admin(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [
+        SendMessage(chat_id=row.chat_id, text=translate("money-dispute-opened", language, dispute_id=case.dispute.id))
+    ]
+
+
+SETTLED_KEYS = {  # (decided for the buyer, told to the buyer) -> the text's key
+    (True, True): "dispute-buyer-refunded",
+    (True, False): "dispute-seller-refunded",
+    (False, True): "dispute-buyer-released",
+    (False, False): "dispute-seller-released",
+}
+
+
+async def dispute_settled(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    to_buyer = row.chat_id == case.buyer.telegram_id
+    language = (case.buyer if to_buyer else case.seller).language
+    key = SETTLED_KEYS[(case.dispute.status == DisputeStatus.REFUNDED, to_buyer)]
+    return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(case.ticket, language)))]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
     deliveries.REFUND: refund_notice,
     deliveries.REFUND_TASK: refund_task,
+    deliveries.HOLD_ENDED: hold_ended,
+    deliveries.LISTINGS_EXPIRED: listings_expired,
+    deliveries.PAYOUT_RELEASED: payout_released,
+    deliveries.PAYOUT_PAID: payout_paid,
+    deliveries.DISPUTE_OPENED: dispute_opened,
+    deliveries.DISPUTE_TO_ADMIN: dispute_to_admin,
+    deliveries.DISPUTE_SETTLED: dispute_settled,
 }
