@@ -1,5 +1,6 @@
-"""What the bot tells people outside their own update: texts and keyboards the scheduler's sweeps, payments,
-disputes and moderation send through the notifier, each in its recipient's language."""
+"""What the bot tells people outside their own update, each in its recipient's language: the sweeps' texts (sent by
+the outbox's renderers, handlers/payments/delivery.py), and the waiting list's and admins' notices still sent through
+the notifier after their commit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aiogram.utils.markdown import html_decoration as hd
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.settings import Settings
-from db.models import Payout, Ticket, User
+from db.models import Payout, Ticket
 from db.repo import Repo
 from handlers.buy.keyboards import buy_now_keyboard
 from handlers.shared.cards import ticket_line
@@ -39,11 +40,6 @@ async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: s
     for admin_id in settings.admin_ids:
         admin = await accounts.by_telegram_id(repo, admin_id)
         await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
-
-
-async def tell_hold_withdrawn(notifier: Notifier, buyer: User, ticket: Ticket) -> None:
-    text = translate("admin-buyer-hold-withdrawn", buyer.language, event=event(ticket, buyer.language))
-    await notifier.notify(buyer, text)
 
 
 def hold_expired(ticket: Ticket, language: str) -> str:

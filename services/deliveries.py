@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from db.models import Order, Payout, Refund, Ticket, User
 from db.repo import Repo
@@ -26,6 +27,9 @@ PAYOUT_PAID = "payout-paid"  # to the seller: an admin paid the payout out
 DISPUTE_OPENED = "dispute-opened"  # to the seller: the buyer's words, with a button to answer them
 DISPUTE_TO_ADMIN = "dispute-to-admin"  # to an admin: a dispute to decide
 DISPUTE_SETTLED = "dispute-settled"  # to the buyer and to the seller: how an admin decided
+MODERATED = "moderated"  # to the seller: an admin blocked or unblocked their listing
+HOLD_WITHDRAWN = "hold-withdrawn"  # to a buyer: an admin's block or ban ended their hold
+BLOCKED, UNBLOCKED, UNBLOCKED_EXPIRED = "blocked", "unblocked", "unblocked-expired"  # a MODERATED row's `what`
 
 
 async def enqueue_payment(repo: Repo, result: PaymentResult, admin_ids: Sequence[int]) -> None:
@@ -103,6 +107,20 @@ async def enqueue_dispute_settled(repo: Repo, case: DisputeCase) -> None:
         await outbox.enqueue(repo.session, DISPUTE_SETTLED, side.telegram_id, key, {"dispute_id": case.dispute.id})
 
 
+async def enqueue_moderated(repo: Repo, seller: User, ticket: Ticket, what: str, reason: str, at: datetime) -> None:
+    """`what`: BLOCKED, UNBLOCKED (back on sale) or UNBLOCKED_EXPIRED (its event has passed meanwhile)."""
+    if not seller.blocked_bot:
+        key = f"moderated:{ticket.id}:{what}:{at.isoformat()}"
+        params = {"ticket_id": ticket.id, "what": what, "reason": reason}
+        await outbox.enqueue(repo.session, MODERATED, seller.telegram_id, key, params)
+
+
+async def enqueue_hold_withdrawn(repo: Repo, buyer: User, ticket_id: int, at: datetime) -> None:
+    if not buyer.blocked_bot:
+        key = f"hold-withdrawn:{ticket_id}:{buyer.id}:{at.isoformat()}"
+        await outbox.enqueue(repo.session, HOLD_WITHDRAWN, buyer.telegram_id, key, {"ticket_id": ticket_id})
+
+
 # --- read back at send time ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sale:
@@ -155,3 +173,7 @@ async def released(repo: Repo, payout_id: int) -> tuple[Payout, Ticket] | None:
 async def dispute(repo: Repo, dispute_id: int) -> DisputeCase | None:
     cases = await repo.payouts.cases(dispute_ids=[dispute_id])
     return cases[0] if cases else None
+
+
+async def ticket(repo: Repo, ticket_id: int) -> Ticket | None:
+    return await repo.orders.ticket(ticket_id)

@@ -231,6 +231,36 @@ async def dispute_settled(context: RenderContext, row: OutboxMessage) -> list[Te
     return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(case.ticket, language)))]
 
 
+# --- the moderation's outbox kinds --------------------------------------------------------------------------
+MODERATED_KEYS = {
+    deliveries.BLOCKED: "admin-seller-blocked",
+    deliveries.UNBLOCKED: "admin-seller-unblocked",
+    deliveries.UNBLOCKED_EXPIRED: "admin-seller-unblocked-expired",
+}
+
+
+async def _ticket(context: RenderContext, row: OutboxMessage) -> Ticket:
+    found = await deliveries.ticket(context.repo, row.params["ticket_id"])
+    if found is None:
+        raise Undeliverable(f"ticket {row.params['ticket_id']}")
+    return found
+
+
+async def moderated(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    event, reason = notices.event(listing, language), hd.quote(row.params["reason"])
+    text = translate(MODERATED_KEYS[row.params["what"]], language, event=event, reason=reason)
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+async def hold_withdrawn(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    text = translate("admin-buyer-hold-withdrawn", language, event=notices.event(listing, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
@@ -243,4 +273,6 @@ RENDERERS: dict[str, Renderer] = {
     deliveries.DISPUTE_OPENED: dispute_opened,
     deliveries.DISPUTE_TO_ADMIN: dispute_to_admin,
     deliveries.DISPUTE_SETTLED: dispute_settled,
+    deliveries.MODERATED: moderated,
+    deliveries.HOLD_WITHDRAWN: hold_withdrawn,
 }
