@@ -127,7 +127,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         payout_gateway=ManualPayoutGateway(),
     )
     sweeper = Sweeper(
-        sessionmaker, clock, notifier, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days
+        sessionmaker, clock, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days
     )
     scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
     lease = timedelta(seconds=settings.outbox_lease_seconds)

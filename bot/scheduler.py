@@ -1,7 +1,7 @@
 """APScheduler runs the sweeps (services/sweeps.py) every SWEEP_INTERVAL_SECONDS, and all of them once at start-up
 so that downtime is caught up. What a sweep owes people (a hold ended, listings expired, a payout released) is
 queued in the outbox in the sweep's own transaction (services/sweeps.py) and sent by the outbox worker; the
-waiting list's and alerts' offers are told here through the notifier after the commit.
+waiting list's and the alerts' offers are queued the same way.
 
 Each sweep tells only about the rows its own UPDATE changed: with several bot instances, each change is announced
 by exactly one of them. Time is the injected clock's."""
@@ -18,12 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.notifier import Notifier
 from db.repo import Repo
-from db.session_context import current_session
-from handlers import notices
-from handlers.alerts.notices import tell_available
-from services import availability, relay, sweeps
+from services import availability, deliveries, relay, sweeps
 from services.availability import Announcement
 from services.clock import Clock
 from services.rules import WaitlistRules
@@ -40,20 +36,18 @@ class SweepCounts:
 
 
 class Sweeper:
-    """The four sweeps, each in a transaction of its own, then the notices."""
+    """The four sweeps, each in a transaction of its own with the notices it owes."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
-        notifier: Notifier,
         waitlist_rules: WaitlistRules,
         *,
         chat_retention_days: int = 90,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.notifier = notifier
         self.waitlist_rules = waitlist_rules
         self.chat_retention_days = chat_retention_days
 
@@ -80,30 +74,31 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             swept = await sweeps.expire_holds(repo, now)
+            await deliveries.enqueue_free_again(repo, swept.reopened, now)
             await session.commit()
         if swept.ended:
             log.info("sweep: %d holds expired", len(swept.ended))
         if swept.reopened:
-            await self._in_session(lambda repo: notices.tell_waiters(repo, self.notifier, swept.reopened))
             rules = self.waitlist_rules
-            await self._announce(lambda repo: availability.back_on_sale(repo, rules, now, swept.reopened))
+            await self._announce(lambda repo: availability.back_on_sale(repo, rules, now, swept.reopened), now)
         return len(swept.ended)
 
     async def pass_offers(self) -> int:
         """The fourth sweep: waiting-list offers whose window closed unclaimed go to the next waiter, or to the public
         (services.availability)."""
         now, rules = self.clock.now(), self.waitlist_rules
-        announcement = await self._announce(lambda repo: availability.pass_on(repo, rules, now))
+        announcement = await self._announce(lambda repo: availability.pass_on(repo, rules, now), now)
         return len(announcement.offers) + len(announcement.matches)
 
-    async def _announce(self, work: Callable[[Repo], Awaitable[Announcement]]) -> Announcement:
-        """The offers and alert matches `work` makes, committed, then told."""
+    async def _announce(self, work: Callable[[Repo], Awaitable[Announcement]], now: datetime) -> Announcement:
+        """The offers and alert matches `work` makes, queued in the outbox in the same transaction."""
         async with self.sessionmaker() as session:
-            announcement = await work(Repo(session))
+            repo = Repo(session)
+            announcement = await work(repo)
+            await deliveries.enqueue_available(repo, announcement, self.waitlist_rules.offer_minutes, now)
             await session.commit()
         if not announcement.empty:
             log.info("sweep: %d offers, %d alert matches", len(announcement.offers), len(announcement.matches))
-            await self._in_session(lambda _repo: tell_available(self.notifier, announcement, self.waitlist_rules))
         return announcement
 
     async def release_escrow(self) -> int:
@@ -124,16 +119,6 @@ class Sweeper:
             log.info("sweep: %d chat messages purged", purged)
         return purged
 
-    async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
-        """Run code written for an update (it may write through the notifier's on_blocked) in a session of its
-        own, as the session middleware would, committed at the end."""
-        async with self.sessionmaker() as session:
-            token = current_session.set(session)
-            try:
-                await work(Repo(session))
-                await session.commit()
-            finally:
-                current_session.reset(token)
 
 
 class SweepScheduler:

@@ -13,27 +13,15 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import Payout, Ticket
 from db.repo import Repo
-from handlers.buy.keyboards import buy_now_keyboard
 from handlers.shared.cards import ticket_line
 from handlers.shared.display import amount_text
-from services import accounts, orders
+from services import accounts
 
 EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
 
 
 def event(ticket: Ticket, language: str) -> str:
     return hd.quote(ticket_line(ticket, language))
-
-
-async def tell_waiters(repo: Repo, notifier: Notifier, ticket_ids: Sequence[int]) -> int:
-    """Tell everyone who asked that these tickets are back on sale, with a Buy button; each waiter once (the waits
-    are taken). The hold sweep calls this too, after it commits. Returns how many were told."""
-    told = 0
-    for ticket, waiter in await orders.take_waiters(repo, ticket_ids):
-        text = translate("buy-free-again", waiter.language, event=event(ticket, waiter.language))
-        markup = buy_now_keyboard(translate("buy-now", waiter.language), ticket.id)
-        told += await notifier.send(waiter.telegram_id, text, reply_markup=markup)
-    return told
 
 
 async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: str, **params: object) -> None:

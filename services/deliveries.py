@@ -13,7 +13,8 @@ from datetime import datetime
 from db.models import Order, Payout, Refund, Ticket, User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase
-from services import outbox
+from services import orders, outbox
+from services.availability import Announcement
 from services.orders import REFUND_REASONS, STARS, Outcome, PaymentResult
 
 TICKET = "ticket"  # to the buyer: "Paid", the barcode (or the original photo alone), the photo, the details
@@ -29,6 +30,9 @@ DISPUTE_TO_ADMIN = "dispute-to-admin"  # to an admin: a dispute to decide
 DISPUTE_SETTLED = "dispute-settled"  # to the buyer and to the seller: how an admin decided
 MODERATED = "moderated"  # to the seller: an admin blocked or unblocked their listing
 HOLD_WITHDRAWN = "hold-withdrawn"  # to a buyer: an admin's block or ban ended their hold
+WAITLIST_OFFER = "waitlist-offer"  # to a waiter: the ticket is theirs to buy for a few minutes
+ALERT_MATCH = "alert-match"  # to an alert's owner: a ticket it matches is on sale
+FREE_AGAIN = "free-again"  # to someone who asked to be told: the ticket is back on sale
 BLOCKED, UNBLOCKED, UNBLOCKED_EXPIRED = "blocked", "unblocked", "unblocked-expired"  # a MODERATED row's `what`
 
 
@@ -119,6 +123,28 @@ async def enqueue_hold_withdrawn(repo: Repo, buyer: User, ticket_id: int, at: da
     if not buyer.blocked_bot:
         key = f"hold-withdrawn:{ticket_id}:{buyer.id}:{at.isoformat()}"
         await outbox.enqueue(repo.session, HOLD_WITHDRAWN, buyer.telegram_id, key, {"ticket_id": ticket_id})
+
+
+async def enqueue_available(repo: Repo, announcement: Announcement, offer_minutes: int, now: datetime) -> None:
+    """The offers (their windows are running) and the alerts' matches an announcement made, in its transaction."""
+    for offer in announcement.offers:
+        if not offer.user.blocked_bot:
+            key = f"offer:{offer.ticket.id}:{offer.user.id}:{offer.expires_at.isoformat()}"
+            params = {"ticket_id": offer.ticket.id, "minutes": offer_minutes}
+            await outbox.enqueue(repo.session, WAITLIST_OFFER, offer.user.telegram_id, key, params)
+    for match in announcement.matches:
+        for user in match.users:
+            if not user.blocked_bot:
+                key = f"alert:{match.ticket.id}:{user.id}:{now.isoformat()}"
+                params = {"ticket_id": match.ticket.id}
+                await outbox.enqueue(repo.session, ALERT_MATCH, user.telegram_id, key, params)
+
+
+async def enqueue_free_again(repo: Repo, ticket_ids: Sequence[int], now: datetime) -> None:
+    """Everyone who asked to be told these tickets are back on sale; the waits are taken (each waiter told once)."""
+    for ticket, waiter in await orders.take_waiters(repo, ticket_ids):
+        key = f"free-again:{ticket.id}:{waiter.id}:{now.isoformat()}"
+        await outbox.enqueue(repo.session, FREE_AGAIN, waiter.telegram_id, key, {"ticket_id": ticket.id})
 
 
 # --- read back at send time ------------------------------------------------------------------------------------

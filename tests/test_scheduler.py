@@ -44,8 +44,15 @@ class Telegram:
         self.photos = LocalPhotoStorage(data / "photos", self.secrets)
 
     def worker(self, sweeper: Sweeper) -> OutboxWorker:
-        """The outbox worker of the sweeper's instance (its database, its notifier)."""
-        return OutboxWorker(sweeper.sessionmaker, self.bot, sweeper.notifier, RENDERERS, self.secrets, self.photos)
+        """The outbox worker of the sweeper's instance (its database, a notifier marking who blocked the bot)."""
+        sessionmaker = sweeper.sessionmaker
+
+        async def mark_blocked(telegram_id: int) -> None:
+            async with sessionmaker() as session, session.begin():
+                await Repo(session).users.mark_blocked_bot(telegram_id)
+
+        notifier = Notifier(self.bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000)
+        return OutboxWorker(sessionmaker, self.bot, notifier, RENDERERS, self.secrets, self.photos)
 
     async def deliver(self, *sweepers: Sweeper) -> None:
         """The instances' outbox workers side by side, until none finds a row due."""
@@ -80,13 +87,8 @@ async def status_of(maker: async_sessionmaker[AsyncSession], ticket_id: int) -> 
         return (await session.execute(select(Ticket.status).where(Ticket.id == ticket_id))).scalar_one()
 
 
-def sweeper_for(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, bot: Bot) -> Sweeper:
-    async def mark_blocked(telegram_id: int) -> None:
-        async with sessionmaker() as session, session.begin():
-            await Repo(session).users.mark_blocked_bot(telegram_id)
-
-    notifier = Notifier(bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000)
-    return Sweeper(sessionmaker, clock, notifier, WaitlistRules(offer_minutes=10))
+def sweeper_for(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> Sweeper:
+    return Sweeper(sessionmaker, clock, WaitlistRules(offer_minutes=10))
 
 
 async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
@@ -111,7 +113,7 @@ async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
     await session.commit()
     clock = FrozenClock(NOW)
     maker = async_sessionmaker(session.bind, expire_on_commit=False)
-    sweeper = sweeper_for(maker, clock, telegram.bot)
+    sweeper = sweeper_for(maker, clock)
 
     clock.move(timedelta(minutes=15))  # the hold is over
     assert (await sweeper.run_all()).holds == 1
@@ -169,7 +171,7 @@ async def test_two_instances_sweeping_at_once_change_and_tell_everything_once(
                     payment = orders.Payment(hold.order.public_id, "XTR", hold.order.amount, f"c{n}")
                     assert (await orders.record_payment(repo, SETTINGS, NOW, buyer, payment)).outcome == "sold"
             await session.commit()
-        instances = [sweeper_for(maker, clock, telegram.bot) for maker in makers]
+        instances = [sweeper_for(maker, clock) for maker in makers]
 
         totals: Counter[str] = Counter()
         by_instance: Counter[int] = Counter()
@@ -218,7 +220,7 @@ async def test_the_scheduler_catches_up_at_start_then_sweeps_every_interval(
     await session.commit()
     clock = FrozenClock(NOW)
     maker = async_sessionmaker(session.bind, expire_on_commit=False)
-    sweeper = sweeper_for(maker, clock, telegram.bot)
+    sweeper = sweeper_for(maker, clock)
     scheduler = SweepScheduler(sweeper, interval_seconds=1)
     worker = telegram.worker(sweeper)
     worker.start()

@@ -24,7 +24,6 @@ from db.models import OutboxStatus, TicketStatus, User
 from db.repo import Repo
 from db.repositories.admin import OutdatedKey, Sales
 from handlers.admin.callbacks import AdminAction, AdminCD, Moderate
-from handlers.notices import tell_waiters
 from handlers.shared.cards import Audience, CardFacts, ticket_card, ticket_line
 from handlers.shared.display import amount_text, money
 from handlers.shared.editing import edit_in_place
@@ -336,13 +335,12 @@ async def ban(
     banned = outcome.user
     for ticket_id, buyer in outcome.released_holds:  # with the ban, before a word
         await deliveries.enqueue_hold_withdrawn(repo, buyer, ticket_id, clock.now())
+    await deliveries.enqueue_free_again(repo, outcome.reopened, clock.now())
     await message.answer(
         _("admin-banned-done").format(
             person=_person(banned), blocked=len(outcome.blocked), holds=len(outcome.released_holds)
         )
     )
-    if outcome.reopened:
-        await tell_waiters(repo, notifier, outcome.reopened)
 
 
 async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clock, user: User) -> None:

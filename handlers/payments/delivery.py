@@ -23,10 +23,11 @@ from db.models import DisputeStatus, OutboxMessage, Refund, Ticket
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase
 from handlers import notices
+from handlers.buy.keyboards import buy_now_keyboard
 from handlers.payments.views import ticket_details
 from handlers.purchases.keyboards import delivered_keyboard, reply_keyboard
 from handlers.shared.cards import ticket_line
-from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time
+from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time, money
 from services import deliveries, groups, orders
 from services.barcodes import render_barcode_png
 from services.clock import Clock
@@ -261,6 +262,32 @@ async def hold_withdrawn(context: RenderContext, row: OutboxMessage) -> list[Tel
     return [SendMessage(chat_id=row.chat_id, text=text)]
 
 
+# --- a ticket available: the waiting list's and the alerts' outbox kinds ----------------------------------------
+def _buy_now(chat_id: int, key_text: str, ticket: Ticket, language: str, **extra: object) -> SendMessage:
+    params = {"event": notices.event(ticket, language), "price": money(ticket.price, ticket.currency, language)}
+    text = translate(key_text, language, **params, **extra)
+    markup = buy_now_keyboard(translate("buy-now", language), ticket.id)
+    return SendMessage(chat_id=chat_id, text=text, reply_markup=markup)
+
+
+async def waitlist_offer(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "waitlist-offer", listing, language, minutes=row.params["minutes"])]
+
+
+async def alert_match(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "alerts-found", listing, language)]
+
+
+async def free_again(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "buy-free-again", listing, language)]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
@@ -275,4 +302,7 @@ RENDERERS: dict[str, Renderer] = {
     deliveries.DISPUTE_SETTLED: dispute_settled,
     deliveries.MODERATED: moderated,
     deliveries.HOLD_WITHDRAWN: hold_withdrawn,
+    deliveries.WAITLIST_OFFER: waitlist_offer,
+    deliveries.ALERT_MATCH: alert_match,
+    deliveries.FREE_AGAIN: free_again,
 }

@@ -26,7 +26,6 @@ from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.alerts.notices import tell_available
 from handlers.notices import tell_admins
 from handlers.sell.callbacks import (
     MORE_PICK,
@@ -58,7 +57,7 @@ from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.formatting import describe_local
 from handlers.shared.menu import NOT_NAVIGATION, main_menu
-from services import availability, claims, listings
+from services import availability, claims, deliveries, listings
 from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
@@ -496,7 +495,7 @@ async def total_typed(message: Message, state: FSMContext, settings: Settings, s
 
 async def publish(
     callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
-    waitlist_rules: WaitlistRules, secrets: Secrets, clock: Clock, user: User, notifier: Notifier,
+    waitlist_rules: WaitlistRules, secrets: Secrets, clock: Clock, user: User,
 ) -> None:  # fmt: skip
     if not isinstance(callback.message, Message):
         return
@@ -522,7 +521,7 @@ async def publish(
         )
     await callback.message.answer(published, reply_markup=main_menu())
     announcement = await availability.available(repo, waitlist_rules, clock.now(), tickets)
-    await tell_available(notifier, announcement, waitlist_rules)
+    await deliveries.enqueue_available(repo, announcement, waitlist_rules.offer_minutes, clock.now())
 
 
 async def claim_filed(
