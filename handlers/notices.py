@@ -1,6 +1,5 @@
-"""What the bot tells people outside their own update, each in its recipient's language: the sweeps' texts (sent by
-the outbox's renderers, handlers/payments/delivery.py), and the waiting list's and admins' notices still sent through
-the notifier after their commit."""
+"""What the bot tells people outside their own update, in the recipient's language: the texts the outbox's renderers
+(handlers/payments/delivery.py) share."""
 
 from __future__ import annotations
 
@@ -9,25 +8,15 @@ from collections.abc import Sequence
 from aiogram.utils.markdown import html_decoration as hd
 
 from bot.i18n import translate
-from bot.notifier import Notifier
-from bot.settings import Settings
 from db.models import Payout, Ticket
-from db.repo import Repo
 from handlers.shared.cards import ticket_line
 from handlers.shared.display import amount_text
-from services import accounts
 
 EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
 
 
 def event(ticket: Ticket, language: str) -> str:
     return hd.quote(ticket_line(ticket, language))
-
-
-async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: str, **params: object) -> None:
-    for admin_id in settings.admin_ids:
-        admin = await accounts.by_telegram_id(repo, admin_id)
-        await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
 
 
 def hold_expired(ticket: Ticket, language: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from db.models import Order, Payout, Refund, Ticket, User
+from db.models import Claim, Order, Payout, Refund, Ticket, User
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase
 from services import orders, outbox
@@ -33,6 +33,9 @@ HOLD_WITHDRAWN = "hold-withdrawn"  # to a buyer: an admin's block or ban ended t
 WAITLIST_OFFER = "waitlist-offer"  # to a waiter: the ticket is theirs to buy for a few minutes
 ALERT_MATCH = "alert-match"  # to an alert's owner: a ticket it matches is on sale
 FREE_AGAIN = "free-again"  # to someone who asked to be told: the ticket is back on sale
+CLAIM_FILED = "claim-filed"  # to the seller: someone says the listed ticket is theirs; the listing is paused
+CLAIM_TO_ADMIN = "claim-to-admin"  # to an admin: a claim to decide
+CLAIM_DECIDED = "claim-decided"  # to the claimant and to the seller: how an admin decided
 BLOCKED, UNBLOCKED, UNBLOCKED_EXPIRED = "blocked", "unblocked", "unblocked-expired"  # a MODERATED row's `what`
 
 
@@ -147,6 +150,22 @@ async def enqueue_free_again(repo: Repo, ticket_ids: Sequence[int], now: datetim
         await outbox.enqueue(repo.session, FREE_AGAIN, waiter.telegram_id, key, {"ticket_id": ticket.id})
 
 
+async def enqueue_claim_filed(repo: Repo, claim: Claim, seller: User, admin_ids: Sequence[int]) -> None:
+    params = {"claim_id": claim.id}
+    if not seller.blocked_bot:
+        await outbox.enqueue(repo.session, CLAIM_FILED, seller.telegram_id, f"claim-filed:{claim.id}", params)
+    for admin_id in admin_ids:
+        await outbox.enqueue(repo.session, CLAIM_TO_ADMIN, admin_id, f"claim-to-admin:{claim.id}:{admin_id}", params)
+
+
+async def enqueue_claim_decided(repo: Repo, claim: Claim, claimant: User, seller: User) -> None:
+    """The decision to both sides (a claim is decided once: its id keys the rows)."""
+    for side in (claimant, seller):
+        if not side.blocked_bot:
+            key = f"claim-decided:{claim.id}:{side.telegram_id}"
+            await outbox.enqueue(repo.session, CLAIM_DECIDED, side.telegram_id, key, {"claim_id": claim.id})
+
+
 # --- read back at send time ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Sale:
@@ -203,3 +222,14 @@ async def dispute(repo: Repo, dispute_id: int) -> DisputeCase | None:
 
 async def ticket(repo: Repo, ticket_id: int) -> Ticket | None:
     return await repo.orders.ticket(ticket_id)
+
+
+async def claim(repo: Repo, claim_id: int) -> tuple[Claim, Ticket] | None:
+    """A claim with the ticket it is about; None if either is gone."""
+    found = await repo.claims.by_id(claim_id)
+    ticket = await repo.orders.ticket(found.ticket_id) if found else None
+    return (found, ticket) if found and ticket else None
+
+
+async def account(repo: Repo, user_id: int) -> User | None:
+    return await repo.users.by_id(user_id)

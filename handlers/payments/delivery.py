@@ -19,7 +19,7 @@ from aiogram.utils.markdown import html_decoration as hd
 
 from bot.i18n import i18n, translate
 from bot.workers.outbox import RenderContext, Renderer
-from db.models import DisputeStatus, OutboxMessage, Refund, Ticket
+from db.models import Claim, ClaimStatus, DisputeStatus, OutboxMessage, Refund, Ticket
 from db.repo import Repo
 from db.repositories.payouts import DisputeCase
 from handlers import notices
@@ -288,6 +288,41 @@ async def free_again(context: RenderContext, row: OutboxMessage) -> list[Telegra
     return [_buy_now(row.chat_id, "buy-free-again", listing, language)]
 
 
+# --- the claims' outbox kinds ---------------------------------------------------------------------------------
+async def _claim(context: RenderContext, row: OutboxMessage) -> tuple[Claim, Ticket, str]:
+    found = await deliveries.claim(context.repo, row.params["claim_id"])
+    if found is None:
+        raise Undeliverable(f"claim {row.params['claim_id']}")
+    return *found, await deliveries.language_of(context.repo, row.chat_id)
+
+
+async def claim_filed(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    _claimed, listing, language = await _claim(context, row)
+    text = translate("sell-claim-seller", language, event=notices.event(listing, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+async def claim_to_admin(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    _claimed, listing, language = await _claim(context, row)
+    return [SendMessage(chat_id=row.chat_id, text=translate("admin-claim-new", language, ticket=listing.id))]
+
+
+CLAIM_DECIDED_KEYS = {  # (upheld, told to the claimant) -> the text's key
+    (True, True): "claim-upheld-claimant",
+    (True, False): "claim-upheld-seller",
+    (False, True): "claim-dismissed-claimant",
+    (False, False): "claim-dismissed-seller",
+}
+
+
+async def claim_decided(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    claimed, listing, language = await _claim(context, row)
+    claimant = await deliveries.account(context.repo, claimed.claimant_id)
+    to_claimant = claimant is not None and claimant.telegram_id == row.chat_id
+    key = CLAIM_DECIDED_KEYS[(claimed.status == ClaimStatus.UPHELD, to_claimant)]
+    return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(listing, language)))]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
@@ -305,4 +340,7 @@ RENDERERS: dict[str, Renderer] = {
     deliveries.WAITLIST_OFFER: waitlist_offer,
     deliveries.ALERT_MATCH: alert_match,
     deliveries.FREE_AGAIN: free_again,
+    deliveries.CLAIM_FILED: claim_filed,
+    deliveries.CLAIM_TO_ADMIN: claim_to_admin,
+    deliveries.CLAIM_DECIDED: claim_decided,
 }

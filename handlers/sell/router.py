@@ -21,12 +21,10 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
-from bot.i18n import texts_for, translate
-from bot.notifier import Notifier
+from bot.i18n import texts_for
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.notices import tell_admins
 from handlers.sell.callbacks import (
     MORE_PICK,
     PICK,
@@ -51,7 +49,6 @@ from handlers.sell.keyboards import (
     with_navigation,
 )
 from handlers.sell.views import ASK_KEYS, prefill_offer, refusal, summary
-from handlers.shared.cards import ticket_line
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
@@ -526,20 +523,17 @@ async def publish(
 
 async def claim_filed(
     callback: CallbackQuery, callback_data: ClaimCD, repo: Repo, settings: Settings, secrets: Secrets,
-    notifier: Notifier, clock: Clock, user: User,
+    clock: Clock, user: User,
 ) -> None:  # fmt: skip
     """ "This is my ticket": the claim filed, the listing frozen, the seller and the admins told."""
     outcome = await claims.file_claim(
         repo, secrets.fingerprint_key, user, callback_data.ticket, callback_data.token, clock.now()
     )
+    await deliveries.enqueue_claim_filed(repo, outcome.claim, outcome.seller, settings.admin_ids)  # before a word
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(_("sell-claim-filed"))
-    seller = outcome.seller
-    event = hd.quote(ticket_line(outcome.ticket, seller.language))
-    await notifier.notify(seller, translate("sell-claim-seller", seller.language, event=event))
-    await tell_admins(repo, notifier, settings, "admin-claim-new", ticket=outcome.ticket.id)
 
 
 _REDO: dict[str, str] = {
