@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -28,9 +28,11 @@ from handlers.payments.views import ticket_details
 from handlers.purchases.keyboards import delivered_keyboard, reply_keyboard
 from handlers.shared.cards import ticket_line
 from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time, money
-from services import deliveries, groups, orders
+from handlers.talk.views import closed_text
+from services import deliveries, groups, orders, relay
 from services.barcodes import render_barcode_png
 from services.clock import Clock
+from services.relay import CloseReason
 from services.storage import PhotoNotFound
 from services.ticket_documents import Attachment, buyer_attachment
 
@@ -39,6 +41,16 @@ log = logging.getLogger(__name__)
 
 class Undeliverable(Exception):
     """What the row tells of is gone from the database: it fails (and ends dead, for an admin to look at)."""
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, row: OutboxMessage, name: str) -> T:
+    """`value` read back for the row, or Undeliverable naming the row's `name` param when it is gone."""
+    if value is None:
+        raise Undeliverable(f"{name} {row.params[name]}")
+    return value
 
 
 async def refund(bot: Bot, repo: Repo, clock: Clock, admin_ids: list[int], task: Refund) -> bool:
@@ -141,9 +153,7 @@ async def sale_notice(context: RenderContext, row: OutboxMessage) -> list[Telegr
 
 
 async def refund_notice(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    given_back = await deliveries.refund(context.repo, row.params["refund_id"])
-    if given_back is None:
-        raise Undeliverable(f"refund {row.params['refund_id']}")
+    given_back = found(await deliveries.refund(context.repo, row.params["refund_id"]), row, "refund_id")
     language = await deliveries.language_of(context.repo, row.chat_id)
     return [SendMessage(chat_id=row.chat_id, text=translate(REFUND_REASON_KEYS[given_back.reason], language))]
 
@@ -156,35 +166,25 @@ async def refund_task(context: RenderContext, row: OutboxMessage) -> list[Telegr
 
 # --- the sweeps' outbox kinds (the texts are handlers/notices.py's) ----------------------------------------------
 async def hold_ended(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    held = await deliveries.ticket_of_order(context.repo, row.params["order_id"])
-    if held is None:
-        raise Undeliverable(f"order {row.params['order_id']}")
+    held = found(await deliveries.ticket_of_order(context.repo, row.params["order_id"]), row, "order_id")
     language = await deliveries.language_of(context.repo, row.chat_id)
     return [SendMessage(chat_id=row.chat_id, text=notices.hold_expired(held, language))]
 
 
 async def listings_expired(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    expired = await deliveries.tickets(context.repo, row.params["ticket_ids"])
-    if not expired:
-        raise Undeliverable(f"tickets {row.params['ticket_ids']}")
+    expired = found(await deliveries.tickets(context.repo, row.params["ticket_ids"]) or None, row, "ticket_ids")
     language = await deliveries.language_of(context.repo, row.chat_id)
     return [SendMessage(chat_id=row.chat_id, text=notices.listings_expired(expired, language))]
 
 
 async def payout_released(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    found = await deliveries.released(context.repo, row.params["payout_id"])
-    if found is None:
-        raise Undeliverable(f"payout {row.params['payout_id']}")
-    payout, sold = found
+    payout, sold = found(await deliveries.released(context.repo, row.params["payout_id"]), row, "payout_id")
     language = await deliveries.language_of(context.repo, row.chat_id)
     return [SendMessage(chat_id=row.chat_id, text=notices.payout_released(sold, payout, language))]
 
 
 async def payout_paid(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    found = await deliveries.released(context.repo, row.params["payout_id"])
-    if found is None:
-        raise Undeliverable(f"payout {row.params['payout_id']}")
-    payout, sold = found
+    payout, sold = found(await deliveries.released(context.repo, row.params["payout_id"]), row, "payout_id")
     language = await deliveries.language_of(context.repo, row.chat_id)
     amount = amount_text(payout.amount, payout.currency, language)
     text = translate("money-seller-paid", language, amount=amount, event=notices.event(sold, language))
@@ -193,10 +193,7 @@ async def payout_paid(context: RenderContext, row: OutboxMessage) -> list[Telegr
 
 # --- the disputes' outbox kinds -----------------------------------------------------------------------------
 async def _case(context: RenderContext, row: OutboxMessage) -> DisputeCase:
-    case = await deliveries.dispute(context.repo, row.params["dispute_id"])
-    if case is None:
-        raise Undeliverable(f"dispute {row.params['dispute_id']}")
-    return case
+    return found(await deliveries.dispute(context.repo, row.params["dispute_id"]), row, "dispute_id")
 
 
 async def dispute_opened(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
@@ -241,10 +238,7 @@ MODERATED_KEYS = {
 
 
 async def _ticket(context: RenderContext, row: OutboxMessage) -> Ticket:
-    found = await deliveries.ticket(context.repo, row.params["ticket_id"])
-    if found is None:
-        raise Undeliverable(f"ticket {row.params['ticket_id']}")
-    return found
+    return found(await deliveries.ticket(context.repo, row.params["ticket_id"]), row, "ticket_id")
 
 
 async def moderated(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
@@ -290,10 +284,8 @@ async def free_again(context: RenderContext, row: OutboxMessage) -> list[Telegra
 
 # --- the claims' outbox kinds ---------------------------------------------------------------------------------
 async def _claim(context: RenderContext, row: OutboxMessage) -> tuple[Claim, Ticket, str]:
-    found = await deliveries.claim(context.repo, row.params["claim_id"])
-    if found is None:
-        raise Undeliverable(f"claim {row.params['claim_id']}")
-    return *found, await deliveries.language_of(context.repo, row.chat_id)
+    claimed, listing = found(await deliveries.claim(context.repo, row.params["claim_id"]), row, "claim_id")
+    return claimed, listing, await deliveries.language_of(context.repo, row.chat_id)
 
 
 async def claim_filed(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
@@ -323,6 +315,13 @@ async def claim_decided(context: RenderContext, row: OutboxMessage) -> list[Tele
     return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(listing, language)))]
 
 
+# --- a conversation closed --------------------------------------------------------------------------------------
+async def chat_closed(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=closed_text(CloseReason(row.params["reason"]), listing, language))]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
@@ -343,4 +342,5 @@ RENDERERS: dict[str, Renderer] = {
     deliveries.CLAIM_FILED: claim_filed,
     deliveries.CLAIM_TO_ADMIN: claim_to_admin,
     deliveries.CLAIM_DECIDED: claim_decided,
+    relay.CLOSED_NOTICE: chat_closed,
 }

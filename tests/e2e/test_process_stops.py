@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
 from db.models import Order, OrderStatus, Payout, PayoutStatus, Ticket, TicketStatus
@@ -46,6 +47,25 @@ async def register(person: SimulatedUser) -> None:
     await person.wait_new(timeout=30)
 
 
+async def seller_and_buyer(
+    emu: BotApiEmulator, engine: AsyncEngine, tmp_path: Path, ids: tuple[int, int], sample: BarcodeSample, **fields: Any
+) -> tuple[SimulatedUser, SimulatedUser, Ticket]:
+    """Sveta and Boris registered with the running bot, and a ticket of Sveta's listed in the bot's own storage (with
+    the keys the process generated)."""
+    seller = emu.user(ids[0], "Sveta", language_code="en", phone=f"+7916000{ids[0]}")
+    buyer = emu.user(ids[1], "Boris", language_code="en", phone=f"+7916000{ids[1]}")
+    await register(seller)
+    await register(buyer)
+    secrets = load_secrets(None, None, tmp_path / "data")
+    async with create_sessionmaker(engine)() as session, session.begin():
+        repo = Repo(session)
+        user = await repo.users.by_telegram_id(seller.id)
+        assert user is not None
+        storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
+        ticket = await make_listed_ticket(repo, user, datetime.now(UTC), secrets, storage, sample, **fields)
+    return seller, buyer, ticket
+
+
 async def test_a_payment_killed_as_the_next_updates_are_asked_is_one_sale(
     backend: Backend, tmp_path: Path, qr_samples: list[BarcodeSample]
 ) -> None:
@@ -62,18 +82,9 @@ async def test_a_payment_killed_as_the_next_updates_are_asked_is_one_sale(
 
         engine = create_engine(backend.database_url)
         try:
-            seller = emu.user(7301, "Sveta", language_code="en", phone="+79160007301")
-            buyer = emu.user(7302, "Boris", language_code="en", phone="+79160007302")
-            await register(seller)
-            await register(buyer)
-            secrets = load_secrets(None, None, tmp_path / "data")  # the keys the process generated
-            async with create_sessionmaker(engine)() as session, session.begin():
-                repo = Repo(session)
-                user = await repo.users.by_telegram_id(seller.id)
-                assert user is not None
-                storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
-                now = datetime.now(UTC)
-                ticket = await make_listed_ticket(repo, user, now, secrets, storage, qr_samples[0], price=2000)
+            _seller, buyer, ticket = await seller_and_buyer(
+                emu, engine, tmp_path, (7301, 7302), qr_samples[0], price=2000
+            )
             invoice = await buy_on(buyer, await open_feed(buyer, timeout=60))  # the first card loads the cities
             intercept(emu, "getUpdates", kill_after_payment)
             assert (await buyer.pay(invoice)).paid
@@ -139,17 +150,7 @@ async def test_sigterm_mid_delivery_leaves_the_buyer_the_barcode_exactly_once(
         process = await start_bot(tmp_path, emu, **settings)
         engine = create_engine(backend.database_url)
         try:
-            seller = emu.user(7321, "Sveta", language_code="en", phone="+79160007321")
-            buyer = emu.user(7322, "Boris", language_code="en", phone="+79160007322")
-            await register(seller)
-            await register(buyer)
-            secrets = load_secrets(None, None, tmp_path / "data")
-            async with create_sessionmaker(engine)() as session, session.begin():
-                repo = Repo(session)
-                user = await repo.users.by_telegram_id(seller.id)
-                assert user is not None
-                storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
-                await make_listed_ticket(repo, user, datetime.now(UTC), secrets, storage, qr_samples[0])
+            _seller, buyer, _ticket = await seller_and_buyer(emu, engine, tmp_path, (7321, 7322), qr_samples[0])
             invoice = await buy_on(buyer, await open_feed(buyer, timeout=60))
             stopped = asyncio.Event()
 
