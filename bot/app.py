@@ -119,7 +119,6 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         sessionmaker=sessionmaker,
         storage=storage,
         clock=clock,
-        notifier=notifier,
         secrets=secrets,
         photo_storage=photo_storage,
         payout_gateway=ManualPayoutGateway(),

@@ -18,7 +18,6 @@ from aiogram.utils.markdown import html_decoration as hd
 
 from bot.commands import set_admin_commands
 from bot.filters import IsAdmin
-from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import OutboxStatus, TicketStatus, User
 from db.repo import Repo
@@ -319,7 +318,6 @@ async def ban(
     command: CommandObject,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     settings: Settings,
     user: User,
 ) -> None:

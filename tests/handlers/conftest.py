@@ -24,7 +24,6 @@ from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher
-from bot.notifier import Notifier
 from db.engine import create_engine, create_sessionmaker
 from db.repo import Repo
 from services.clock import FrozenClock
@@ -169,7 +168,6 @@ async def chatting(engine: AsyncEngine, data_dir: Path, tmp_path: Path) -> Async
         sessionmaker=sessionmaker,
         storage=MemoryStorage(),
         clock=clock,
-        notifier=Notifier(bot),
         secrets=secrets,
         photo_storage=LocalPhotoStorage(tmp_path / "photos", secrets),
         payout_gateway=ManualPayoutGateway(),
