@@ -117,15 +117,11 @@ def _market(count: int) -> list[Table]:
 
 # --- the sweeps as the scheduler runs them -------------------------------------------------------------------
 async def _listings(repo: Repo, now: datetime) -> int:
-    expired = await sweeps.expire_listings(repo, now)
-    await sweeps.people(repo, (ticket.seller_id for ticket in expired))
-    return len(expired)
+    return len(await sweeps.expire_listings(repo, now))  # the sellers' notices queued in the outbox with it
 
 
 async def _holds(repo: Repo, now: datetime) -> int:
-    swept = await sweeps.expire_holds(repo, now)
-    await sweeps.people(repo, (hold.buyer_id for hold in swept.ended))
-    return len(swept.ended)
+    return len((await sweeps.expire_holds(repo, now)).ended)  # the buyers' notices queued in the outbox with it
 
 
 async def _escrow(repo: Repo, now: datetime) -> int:

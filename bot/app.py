@@ -32,8 +32,6 @@ from db.migrate import upgrade_to_head
 from db.repo import Repo
 from db.session_context import current_session
 from handlers.payments.delivery import RENDERERS
-from handlers.talk.notices import ClosingNotices
-from services import relay
 from services.cities import load_directory
 from services.clock import Clock
 from services.crypto import Secrets, load_secrets
@@ -121,14 +119,11 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
         sessionmaker=sessionmaker,
         storage=storage,
         clock=clock,
-        notifier=notifier,
         secrets=secrets,
         photo_storage=photo_storage,
         payout_gateway=ManualPayoutGateway(),
     )
-    sweeper = Sweeper(
-        sessionmaker, clock, notifier, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days
-    )
+    sweeper = Sweeper(sessionmaker, clock, waitlist_rules(settings), chat_retention_days=settings.chat_retention_days)
     scheduler = SweepScheduler(sweeper, settings.sweep_interval_seconds)
     lease = timedelta(seconds=settings.outbox_lease_seconds)
     policy = RetryPolicy(max_attempts=settings.outbox_max_attempts, lease=lease)
@@ -195,8 +190,6 @@ async def _run(app: App, take_updates: Callable[[asyncio.Event], Awaitable[None]
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _stop_on_signal, app, signum)
-    closing_notices = ClosingNotices(app.sessionmaker, app.notifier)
-    stop_telling = relay.subscribe(closing_notices)
     try:
         await set_commands(app.bot, await admin_languages(app.sessionmaker, app.settings.admin_ids))
         me = await app.bot.me()  # cached: share links name the bot
@@ -206,8 +199,6 @@ async def _run(app: App, take_updates: Callable[[asyncio.Event], Awaitable[None]
         app.reconciler.start()
         await take_updates(app.stopping)
     finally:
-        stop_telling()
-        await closing_notices.drain()
         await app.close()
 
 

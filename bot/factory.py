@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
 from bot.middlewares.access import AccessMiddleware
-from bot.middlewares.callback_answers import CallbackAnswersNeverFail
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
+from bot.middlewares.hiccups import HiccupsRetried
 from bot.middlewares.response_models import KeepResponseModels
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
@@ -37,7 +37,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
             else AiohttpSession()
         )
     session.middleware(CommitBeforeSpeaking())
-    session.middleware(CallbackAnswersNeverFail())
+    session.middleware(HiccupsRetried())
     session.middleware(KeepResponseModels())
     return Bot(
         token=settings.bot_token.get_secret_value(),

@@ -1,8 +1,10 @@
 """APScheduler runs the sweeps (services/sweeps.py) every SWEEP_INTERVAL_SECONDS, and all of them once at start-up
-so that downtime is caught up; then the people concerned are told through the notifier.
+so that downtime is caught up. What a sweep owes people (a hold ended, listings expired, a payout released) is
+queued in the outbox in the sweep's own transaction (services/sweeps.py) and sent by the outbox worker; the
+waiting list's and the alerts' offers are queued the same way.
 
-Each sweep commits its state change before anyone is told, and tells only about the rows its own UPDATE changed:
-with several bot instances, each change is announced by exactly one of them. Time is the injected clock's."""
+Each sweep tells only about the rows its own UPDATE changed: with several bot instances, each change is announced
+by exactly one of them. Time is the injected clock's."""
 
 from __future__ import annotations
 
@@ -11,18 +13,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import groupby
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.notifier import Notifier
 from db.repo import Repo
-from db.session_context import current_session
-from handlers import notices
-from handlers.alerts.notices import tell_available
-from services import availability, relay, sweeps
+from services import availability, deliveries, relay, sweeps
 from services.availability import Announcement
 from services.clock import Clock
 from services.rules import WaitlistRules
@@ -39,20 +36,18 @@ class SweepCounts:
 
 
 class Sweeper:
-    """The four sweeps, each in a transaction of its own, then the notices."""
+    """The four sweeps, each in a transaction of its own with the notices it owes."""
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock,
-        notifier: Notifier,
         waitlist_rules: WaitlistRules,
         *,
         chat_retention_days: int = 90,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
-        self.notifier = notifier
         self.waitlist_rules = waitlist_rules
         self.chat_retention_days = chat_retention_days
 
@@ -69,13 +64,9 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             tickets = await sweeps.expire_listings(repo, now)
-            sellers = await sweeps.people(repo, (ticket.seller_id for ticket in tickets))
             await session.commit()
         if tickets:
             log.info("sweep: %d listings expired", len(tickets))
-        for seller_id, own in groupby(sorted(tickets, key=lambda t: (t.seller_id, t.event_at)), lambda t: t.seller_id):
-            seller = sellers[seller_id]
-            await self.notifier.notify(seller, notices.listings_expired(list(own), seller.language))
         return len(tickets)
 
     async def expire_holds(self) -> int:
@@ -83,47 +74,40 @@ class Sweeper:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             swept = await sweeps.expire_holds(repo, now)
-            buyers = await sweeps.people(repo, (hold.buyer_id for hold in swept.ended))
+            await deliveries.enqueue_free_again(repo, swept.reopened, now)
             await session.commit()
         if swept.ended:
             log.info("sweep: %d holds expired", len(swept.ended))
-        for hold in swept.ended:
-            buyer = buyers[hold.buyer_id]
-            await self.notifier.notify(buyer, notices.hold_expired(hold.ticket, buyer.language))
         if swept.reopened:
-            await self._in_session(lambda repo: notices.tell_waiters(repo, self.notifier, swept.reopened))
             rules = self.waitlist_rules
-            await self._announce(lambda repo: availability.back_on_sale(repo, rules, now, swept.reopened))
+            await self._announce(lambda repo: availability.back_on_sale(repo, rules, now, swept.reopened), now)
         return len(swept.ended)
 
     async def pass_offers(self) -> int:
         """The fourth sweep: waiting-list offers whose window closed unclaimed go to the next waiter, or to the public
         (services.availability)."""
         now, rules = self.clock.now(), self.waitlist_rules
-        announcement = await self._announce(lambda repo: availability.pass_on(repo, rules, now))
+        announcement = await self._announce(lambda repo: availability.pass_on(repo, rules, now), now)
         return len(announcement.offers) + len(announcement.matches)
 
-    async def _announce(self, work: Callable[[Repo], Awaitable[Announcement]]) -> Announcement:
-        """The offers and alert matches `work` makes, committed, then told."""
+    async def _announce(self, work: Callable[[Repo], Awaitable[Announcement]], now: datetime) -> Announcement:
+        """The offers and alert matches `work` makes, queued in the outbox in the same transaction."""
         async with self.sessionmaker() as session:
-            announcement = await work(Repo(session))
+            repo = Repo(session)
+            announcement = await work(repo)
+            await deliveries.enqueue_available(repo, announcement, self.waitlist_rules.offer_minutes, now)
             await session.commit()
         if not announcement.empty:
             log.info("sweep: %d offers, %d alert matches", len(announcement.offers), len(announcement.matches))
-            await self._in_session(lambda _repo: tell_available(self.notifier, announcement, self.waitlist_rules))
         return announcement
 
     async def release_escrow(self) -> int:
         async with self.sessionmaker() as session:
             repo = Repo(session)
             released = await sweeps.release_escrow(repo, self.clock.now())
-            sellers = await sweeps.people(repo, (release.payout.seller_id for release in released))
             await session.commit()
         if released:
             log.info("sweep: %d payouts released", len(released))
-        for release in released:
-            seller = sellers[release.payout.seller_id]
-            await self.notifier.notify(seller, notices.payout_released(release.ticket, release.payout, seller.language))
         return len(released)
 
     async def purge_chats(self) -> int:
@@ -135,16 +119,6 @@ class Sweeper:
             log.info("sweep: %d chat messages purged", purged)
         return purged
 
-    async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
-        """Run code written for an update (it may write through the notifier's on_blocked) in a session of its
-        own, as the session middleware would, committed at the end."""
-        async with self.sessionmaker() as session:
-            token = current_session.set(session)
-            try:
-                await work(Repo(session))
-                await session.commit()
-            finally:
-                current_session.reset(token)
 
 
 class SweepScheduler:

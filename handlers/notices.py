@@ -1,5 +1,5 @@
-"""What the bot tells people outside their own update: texts and keyboards the scheduler's sweeps, payments,
-disputes and moderation send through the notifier, each in its recipient's language."""
+"""What the bot tells people outside their own update, in the recipient's language: the texts the outbox's renderers
+(handlers/payments/delivery.py) share."""
 
 from __future__ import annotations
 
@@ -8,42 +8,15 @@ from collections.abc import Sequence
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import translate
-from bot.notifier import Notifier
-from bot.settings import Settings
-from db.models import Payout, Ticket, User
-from db.repo import Repo
-from handlers.buy.keyboards import buy_now_keyboard
+from db.models import Payout, Ticket
 from handlers.shared.cards import ticket_line
 from handlers.shared.display import amount_text
-from services import accounts, orders
 
 EVENTS_PER_MESSAGE = 10  # a seller with more expired listings at once gets the first ones and a count
 
 
 def event(ticket: Ticket, language: str) -> str:
     return hd.quote(ticket_line(ticket, language))
-
-
-async def tell_waiters(repo: Repo, notifier: Notifier, ticket_ids: Sequence[int]) -> int:
-    """Tell everyone who asked that these tickets are back on sale, with a Buy button; each waiter once (the waits
-    are taken). The hold sweep calls this too, after it commits. Returns how many were told."""
-    told = 0
-    for ticket, waiter in await orders.take_waiters(repo, ticket_ids):
-        text = translate("buy-free-again", waiter.language, event=event(ticket, waiter.language))
-        markup = buy_now_keyboard(translate("buy-now", waiter.language), ticket.id)
-        told += await notifier.send(waiter.telegram_id, text, reply_markup=markup)
-    return told
-
-
-async def tell_admins(repo: Repo, notifier: Notifier, settings: Settings, key: str, **params: object) -> None:
-    for admin_id in settings.admin_ids:
-        admin = await accounts.by_telegram_id(repo, admin_id)
-        await notifier.send(admin_id, translate(key, admin.language if admin else "en", **params))
-
-
-async def tell_hold_withdrawn(notifier: Notifier, buyer: User, ticket: Ticket) -> None:
-    text = translate("admin-buyer-hold-withdrawn", buyer.language, event=event(ticket, buyer.language))
-    await notifier.notify(buyer, text)
 
 
 def hold_expired(ticket: Ticket, language: str) -> str:

@@ -7,21 +7,19 @@ the bot delivered (relay_routes). Messages are kept for disputes, then purged af
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from db.models import Conversation, ConversationStatus, RelayMessage, Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.relay import ClosedConversation
+from services import outbox
 from services.errors import DomainError
 from services.masking import mask_contacts
 
 ON_SALE = (TicketStatus.ACTIVE, TicketStatus.RESERVED)
-CLOSED_KEY = "relay_closed"  # session.info: conversations closed by a ticket leaving sale, told about on commit
+CLOSED_NOTICE = "chat-closed"  # the outbox kind telling a party their conversation closed, and why
 TEXT_MAX = 3000  # what is left of Telegram's 4,096 characters under the header naming the ticket
 CHATS_LIMIT = 20
 
@@ -226,6 +224,7 @@ async def close(repo: Repo, now: datetime, user: User, conversation_id: int) -> 
     if not await repo.relay.close(conversation_id, CloseReason(side.value), now):
         return None
     (closed,) = await repo.relay.closed_parties([conversation_id])
+    await _tell_partner(repo, closed, side)
     return closed
 
 
@@ -240,7 +239,21 @@ async def block(repo: Repo, now: datetime, user: User, conversation_id: int) -> 
     if not await repo.relay.close(conversation_id, CloseReason.BLOCKED, now):
         return None
     (closed,) = await repo.relay.closed_parties([conversation_id])
+    await _tell_partner(repo, closed, side)  # as if closed: the partner never learns they were blocked
     return closed
+
+
+async def _tell_partner(repo: Repo, closed: ClosedConversation, side: Side) -> None:
+    partner = closed.seller_chat_id if side == Side.BUYER else closed.buyer_chat_id
+    await _tell_closed(repo, closed, CloseReason(side.value), [partner])
+
+
+async def _tell_closed(repo: Repo, closed: ClosedConversation, reason: CloseReason, chat_ids: Sequence[int]) -> None:
+    """Queued in the outbox, in the closing transaction (a conversation closes once: its id keys the rows)."""
+    params = {"ticket_id": closed.ticket_id, "reason": reason.value}
+    for chat_id in chat_ids:
+        key = f"chat-closed:{closed.conversation_id}:{chat_id}"
+        await outbox.enqueue(repo.session, CLOSED_NOTICE, chat_id, key, params)
 
 
 async def close_for_tickets(
@@ -251,34 +264,9 @@ async def close_for_tickets(
     is done and the dispute, if any, goes through the admins."""
     closed = await repo.relay.close_for_tickets(ticket_ids, reason, now)
     parties = await repo.relay.closed_parties(closed)
-    if parties:
-        repo.session.info.setdefault(CLOSED_KEY, []).extend((reason, party) for party in parties)
+    for party in parties:
+        await _tell_closed(repo, party, reason, [party.buyer_chat_id, party.seller_chat_id])
     return parties
-
-
-ClosedListener = Callable[[list[tuple[CloseReason, ClosedConversation]]], None]
-_listeners: set[ClosedListener] = set()
-
-
-def subscribe(listener: ClosedListener) -> Callable[[], None]:
-    """Call `listener` with the conversations close_for_tickets closed, once their transaction commits (the
-    callers are sales, withdrawals, sweeps and admins: none of them need know whom to tell); returns the
-    unsubscriber."""
-    _listeners.add(listener)
-    return lambda: _listeners.discard(listener)
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    closed = session.info.pop(CLOSED_KEY, None)
-    if closed:
-        for listener in list(_listeners):
-            listener(closed)
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(CLOSED_KEY, None)
 
 
 async def purge(repo: Repo, now: datetime, retention_days: int) -> int:

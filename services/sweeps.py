@@ -7,20 +7,20 @@ start-up (so hours of downtime are caught up at once):
 - escrow: held payouts past their release time -> released (a dispute has frozen its payout, so a disputed payout is
   never held and never released here), for the payout gateway.
 
-Each is one set-based UPDATE ... RETURNING per state change, with its history or ledger rows written in bulk in the
-same transaction, in the caller's transaction. Idempotent: a second run finds nothing due. Safe with several bot
-instances: the rows a call returns are the rows it changed, so whoever is told is told once. Time is `now`, from the
-injected clock."""
+Each is one set-based UPDATE ... RETURNING per state change, with its history or ledger rows written in bulk and
+the notices it owes people queued in the outbox (services/deliveries.py), in the caller's transaction. Idempotent:
+a second run finds nothing due. Safe with several bot instances: the rows a call returns are the rows it changed, so
+whoever is told is told once. Time is `now`, from the injected clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
-from db.models import Payout, Ticket, TicketStatus, User
+from db.models import Payout, Ticket, TicketStatus
 from db.repo import Repo
-from services import orders, payouts, relay
+from services import deliveries, orders, payouts, relay
 
 LISTING_EXPIRED = "event started"
 
@@ -30,7 +30,11 @@ async def expire_listings(repo: Repo, now: datetime) -> list[Ticket]:
     ticket_ids = await repo.listings.expire_listings(now)
     await repo.history.record(ticket_ids, TicketStatus.EXPIRED, actor="system", at=now, reason=LISTING_EXPIRED)
     await relay.close_for_tickets(repo, ticket_ids, relay.CloseReason.EXPIRED, now)
-    return await repo.listings.tickets(ticket_ids)
+    tickets = await repo.listings.tickets(ticket_ids)
+    sellers = await repo.users.by_ids(sorted({ticket.seller_id for ticket in tickets}))
+    for seller_id, own in groupby(sorted(tickets, key=lambda t: (t.seller_id, t.id)), lambda t: t.seller_id):
+        await deliveries.enqueue_listings_expired(repo, sellers[seller_id], list(own))
+    return tickets
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,9 @@ async def expire_holds(repo: Repo, now: datetime) -> HoldSweep:
     due = sorted({h.ticket_id for h in lapsed} | set(reopened))  # a together-group's every seat is reopened
     tickets = {ticket.id: ticket for ticket in await repo.listings.tickets(due)}
     ended = [EndedHold(hold.order_id, hold.buyer_id, tickets[hold.ticket_id]) for hold in lapsed]
+    buyers = await repo.users.by_ids(sorted({hold.buyer_id for hold in ended}))
+    for hold in ended:
+        await deliveries.enqueue_hold_ended(repo, hold.order_id, buyers[hold.buyer_id])
     return HoldSweep(ended, [ticket_id for ticket_id in reopened if tickets[ticket_id].event_at > now])
 
 
@@ -67,9 +74,7 @@ async def release_escrow(repo: Repo, now: datetime) -> list[Release]:
     its ticket, for telling the seller."""
     released = await payouts.release_due(repo, now)
     tickets = await repo.orders.tickets_of_orders([payout.order_id for payout in released])
+    sellers = await repo.users.by_ids(sorted({payout.seller_id for payout in released}))
+    for payout in released:
+        await deliveries.enqueue_payout_released(repo, payout, sellers[payout.seller_id])
     return [Release(payout, tickets[payout.order_id]) for payout in released]
-
-
-async def people(repo: Repo, user_ids: Iterable[int]) -> dict[int, User]:
-    """The accounts to tell, by id."""
-    return await repo.users.by_ids(sorted(set(user_ids)))

@@ -48,12 +48,13 @@ def account(telegram_id: int, *, blocked: bool = False) -> User:
 
 async def test_one_chat_gets_at_most_its_rate(emu: BotApiEmulator, bot: Bot) -> None:
     people(emu, 1)
-    notifier = Notifier(bot, per_chat_second=20, per_second=1000)
+    notifier = Notifier(bot, per_chat_second=5, per_second=1000)
     for n in range(4):
         assert await notifier.send(1, f"message {n}")
     stamps = times_to(emu, 1)
     assert len(stamps) == 4
-    assert stamps[PER_CHAT_BURST] - stamps[0] >= 0.04  # a burst, then the chat's rate
+    # A burst, then 0.2 s each (what is left of the margin after the calls' uneven travel times on a busy machine).
+    assert stamps[-1] - stamps[0] >= (4 - PER_CHAT_BURST) * 0.2 - 0.1
     assert [m.text for m in emu.messages_in(1)] == [f"message {n}" for n in range(4)]
 
 

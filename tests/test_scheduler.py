@@ -1,6 +1,7 @@
-"""The sweeps as the scheduler runs them, telling people through the real notifier and bot against the Bot API
-emulator: each change announced once, even with two bot instances sweeping the same PostgreSQL database at the same
-moment; a user who blocked the bot is skipped from then on; the scheduler runs everything once at start-up."""
+"""The sweeps as the scheduler runs them, telling people through the outbox worker (the notices are queued in each
+sweep's transaction), the real notifier and bot against the Bot API emulator: each change announced once, even with
+two bot instances sweeping the same PostgreSQL database at the same moment; a user who blocked the bot is skipped
+from then on; the scheduler runs everything once at start-up."""
 
 from __future__ import annotations
 
@@ -18,13 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_bot
 from bot.notifier import Notifier
 from bot.scheduler import SweepCounts, Sweeper, SweepScheduler
+from bot.workers.outbox import OutboxWorker
 from db.engine import create_engine, create_sessionmaker
 from db.models import LedgerEntry, OrderStatus, Ticket, TicketStatus, TicketStatusChange, User
 from db.repo import Repo
+from handlers.payments.delivery import RENDERERS
 from sandbox.emulator import BotApiEmulator
 from services import orders
 from services.clock import FrozenClock
+from services.crypto import load_secrets
 from services.rules import WaitlistRules
+from services.storage import LocalPhotoStorage
 from tests.conftest import Backend, make_backend
 from tests.factories import TOKEN, make_payment_rules, make_settings, make_ticket, make_user
 
@@ -33,8 +38,27 @@ SETTINGS = make_payment_rules(reservation_minutes=15, escrow_hours=12)
 
 
 class Telegram:
-    def __init__(self, emu: BotApiEmulator, bot: Bot) -> None:
+    def __init__(self, emu: BotApiEmulator, bot: Bot, data: Path) -> None:
         self.emu, self.bot = emu, bot
+        self.secrets = load_secrets(None, None, data)
+        self.photos = LocalPhotoStorage(data / "photos", self.secrets)
+
+    def worker(self, sweeper: Sweeper) -> OutboxWorker:
+        """The outbox worker of the sweeper's instance (its database, a notifier marking who blocked the bot)."""
+        sessionmaker = sweeper.sessionmaker
+
+        async def mark_blocked(telegram_id: int) -> None:
+            async with sessionmaker() as session, session.begin():
+                await Repo(session).users.mark_blocked_bot(telegram_id)
+
+        notifier = Notifier(self.bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000)
+        return OutboxWorker(sessionmaker, self.bot, notifier, RENDERERS, self.secrets, self.photos)
+
+    async def deliver(self, *sweepers: Sweeper) -> None:
+        """The instances' outbox workers side by side, until none finds a row due."""
+        workers = [self.worker(sweeper) for sweeper in sweepers]
+        while any(await asyncio.gather(*(worker.run_once() for worker in workers))):
+            pass
 
     def meet(self, user: User) -> None:
         """The user has talked to the bot, so the bot may write to them."""
@@ -48,11 +72,11 @@ class Telegram:
 
 
 @pytest.fixture
-async def telegram() -> AsyncIterator[Telegram]:
+async def telegram(tmp_path: Path) -> AsyncIterator[Telegram]:
     async with BotApiEmulator(TOKEN) as emu:
         bot = create_bot(make_settings(telegram_api_url=emu.base_url))
         try:
-            yield Telegram(emu, bot)
+            yield Telegram(emu, bot, tmp_path / "data")
         finally:
             await bot.session.close()
 
@@ -63,13 +87,8 @@ async def status_of(maker: async_sessionmaker[AsyncSession], ticket_id: int) -> 
         return (await session.execute(select(Ticket.status).where(Ticket.id == ticket_id))).scalar_one()
 
 
-def sweeper_for(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, bot: Bot) -> Sweeper:
-    async def mark_blocked(telegram_id: int) -> None:
-        async with sessionmaker() as session, session.begin():
-            await Repo(session).users.mark_blocked_bot(telegram_id)
-
-    notifier = Notifier(bot, on_blocked=mark_blocked, per_chat_second=100, per_second=1000)
-    return Sweeper(sessionmaker, clock, notifier, WaitlistRules(offer_minutes=10))
+def sweeper_for(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> Sweeper:
+    return Sweeper(sessionmaker, clock, WaitlistRules(offer_minutes=10))
 
 
 async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
@@ -94,15 +113,17 @@ async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
     await session.commit()
     clock = FrozenClock(NOW)
     maker = async_sessionmaker(session.bind, expire_on_commit=False)
-    sweeper = sweeper_for(maker, clock, telegram.bot)
+    sweeper = sweeper_for(maker, clock)
 
     clock.move(timedelta(minutes=15))  # the hold is over
     assert (await sweeper.run_all()).holds == 1
+    await telegram.deliver(sweeper)
     assert ["Земфира" in text for text in telegram.texts_to(buyer.telegram_id)] == [True]
     assert ["Земфира" in text for text in telegram.texts_to(waiter.telegram_id)] == [True]
 
     clock.set(tonight + timedelta(minutes=30))  # both of Sergei's events and Gleb's first have started
     assert (await sweeper.run_all()).listings == 3
+    await telegram.deliver(sweeper)
     (told,) = telegram.texts_to(seller.telegram_id)  # one message for both tickets, in Russian
     assert "сняты с продажи" in told and "Сплин" in told and "Би-2" in told
     assert telegram.sends_to(gone.telegram_id) == 1  # refused once (403): marked
@@ -111,9 +132,11 @@ async def test_sellers_and_buyers_are_told_once_and_blocked_users_are_skipped(
 
     clock.set(tonight + timedelta(days=1))
     assert (await sweeper.run_all()).listings == 1
+    await telegram.deliver(sweeper)
     assert await status_of(maker, later.id) == TicketStatus.EXPIRED
     assert telegram.sends_to(gone.telegram_id) == 1  # skipped, not knocked on again
     assert await sweeper.run_all() == SweepCounts(holds=0, listings=0, payouts=0, offers=0)  # nothing left to do
+    await telegram.deliver(sweeper)
     assert telegram.texts_to(seller.telegram_id) == [told]
     assert await status_of(maker, first.id) == TicketStatus.EXPIRED
 
@@ -148,7 +171,7 @@ async def test_two_instances_sweeping_at_once_change_and_tell_everything_once(
                     payment = orders.Payment(hold.order.public_id, "XTR", hold.order.amount, f"c{n}")
                     assert (await orders.record_payment(repo, SETTINGS, NOW, buyer, payment)).outcome == "sold"
             await session.commit()
-        instances = [sweeper_for(maker, clock, telegram.bot) for maker in makers]
+        instances = [sweeper_for(maker, clock) for maker in makers]
 
         totals: Counter[str] = Counter()
         by_instance: Counter[int] = Counter()
@@ -157,6 +180,7 @@ async def test_two_instances_sweeping_at_once_change_and_tell_everything_once(
             for number, counts in enumerate(await asyncio.gather(*(instance.run_all() for instance in instances))):
                 totals.update(holds=counts.holds, listings=counts.listings, payouts=counts.payouts)
                 by_instance[number] += counts.holds + counts.listings + counts.payouts
+            await telegram.deliver(*instances)  # both workers claim from the one outbox at once
         assert totals == {"listings": 12 * 4 + 6, "holds": 6, "payouts": 6}
         assert min(by_instance.values()) > 0, by_instance  # both did part of the work
 
@@ -196,7 +220,10 @@ async def test_the_scheduler_catches_up_at_start_then_sweeps_every_interval(
     await session.commit()
     clock = FrozenClock(NOW)
     maker = async_sessionmaker(session.bind, expire_on_commit=False)
-    scheduler = SweepScheduler(sweeper_for(maker, clock, telegram.bot), interval_seconds=1)
+    sweeper = sweeper_for(maker, clock)
+    scheduler = SweepScheduler(sweeper, interval_seconds=1)
+    worker = telegram.worker(sweeper)
+    worker.start()
     scheduler.start()
     try:
         jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
@@ -210,5 +237,6 @@ async def test_the_scheduler_catches_up_at_start_then_sweeps_every_interval(
         await telegram.emu.user(seller.telegram_id, "Anna").wait_text("off sale", timeout=5)
     finally:
         await scheduler.stop()
+        await worker.stop()
     assert not scheduler.scheduler.running
     assert [await status_of(maker, ticket.id), await status_of(maker, later.id)] == [TicketStatus.EXPIRED] * 2

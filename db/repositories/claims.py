@@ -27,6 +27,9 @@ class ClaimRepository:
             query = query.where(Claim.claimant_id == claimant_id)
         return list((await self.session.execute(query)).scalars())
 
+    async def by_id(self, claim_id: int) -> Claim | None:
+        return await self.session.get(Claim, claim_id)
+
     async def open_claims(self, limit: int) -> list[Claim]:
         query = select(Claim).where(Claim.status == ClaimStatus.OPEN).order_by(Claim.created_at, Claim.id)
         return list((await self.session.execute(query.limit(limit))).scalars())

@@ -10,13 +10,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.filters import IsAdmin
-from bot.i18n import translate
-from bot.notifier import Notifier
 from db.models import User
 from db.repo import Repo
 from handlers.admin.callbacks import ClaimDecisionCD
 from handlers.shared.cards import ticket_line
-from services import claims, orders
+from services import claims, deliveries, orders
 from services.clock import Clock
 
 
@@ -43,23 +41,17 @@ async def list_claims(message: Message, repo: Repo, user: User) -> None:
         await message.answer(text, reply_markup=_decision_keyboard(claim.id))
 
 
-async def decide(
-    callback: CallbackQuery, callback_data: ClaimDecisionCD, repo: Repo, notifier: Notifier, clock: Clock
-) -> None:
+async def decide(callback: CallbackQuery, callback_data: ClaimDecisionCD, repo: Repo, clock: Clock) -> None:
     outcome = await claims.resolve(
         repo, callback.from_user.id, callback_data.claim, uphold=callback_data.uphold, now=clock.now()
     )
     upheld = callback_data.uphold
+    await deliveries.enqueue_claim_decided(repo, outcome.claim, outcome.claimant, outcome.seller)  # before a word
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
         text = _("admin-claim-upheld") if upheld else _("admin-claim-dismissed")
         await callback.message.answer(text.format(claim=outcome.claim.id))
-    claimant_key = "claim-upheld-claimant" if upheld else "claim-dismissed-claimant"
-    seller_key = "claim-upheld-seller" if upheld else "claim-dismissed-seller"
-    for person, key in ((outcome.claimant, claimant_key), (outcome.seller, seller_key)):
-        event = hd.quote(ticket_line(outcome.ticket, person.language))
-        await notifier.notify(person, translate(key, person.language, event=event))
 
 
 def create_claims_router() -> Router:

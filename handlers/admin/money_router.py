@@ -13,8 +13,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.filters import IsAdmin
-from bot.i18n import translate
-from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import DisputeStatus, RefundStatus, User
 from db.repo import Repo
@@ -25,7 +23,7 @@ from handlers.shared.cards import ticket_line
 from handlers.shared.display import amount_text
 from handlers.shared.editing import edit_in_place
 from handlers.shared.long_text import fit_blocks
-from services import orders, outbox, payouts
+from services import deliveries, orders, outbox, payouts
 from services.clock import Clock
 from services.errors import DomainError
 from services.payouts import PayoutGateway
@@ -72,7 +70,6 @@ async def mark_paid(
     callback_data: MoneyCD,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     user: User | None,
     payout_gateway: PayoutGateway,
 ) -> None:
@@ -81,12 +78,8 @@ async def mark_paid(
     except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
     else:
+        await deliveries.enqueue_payout_paid(repo, line.payout, line.seller)  # with the payment, before a word
         await callback.answer(_("money-marked-paid"))
-        seller = line.seller
-        amount = amount_text(line.payout.amount, line.payout.currency, seller.language)
-        event = hd.quote(ticket_line(line.ticket, seller.language))
-        await notifier.send(seller.telegram_id, translate("money-seller-paid", seller.language, amount=amount,
-                                                          event=event))  # fmt: skip
     if isinstance(callback.message, Message):
         text, markup = _payouts_view(await payouts.released(repo, LIST_LIMIT), user.language if user else "en")
         await edit_in_place(callback.message, text, markup)
@@ -145,7 +138,6 @@ async def settle(
     bot: Bot,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     settings: Settings,
     user: User | None,
 ) -> None:
@@ -156,14 +148,11 @@ async def settle(
     except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
-    await callback.answer(_("money-decided"))
     case = settlement.case
+    await deliveries.enqueue_dispute_settled(repo, case)  # with the decision, before a word
+    await callback.answer(_("money-decided"))
     if settlement.refund is not None:
         await refund(bot, repo, clock, settings.admin_ids, settlement.refund)
-    outcome = "refunded" if refunding else "released"
-    for person, key in ((case.buyer, f"dispute-buyer-{outcome}"), (case.seller, f"dispute-seller-{outcome}")):
-        event = hd.quote(ticket_line(case.ticket, person.language))
-        await notifier.send(person.telegram_id, translate(key, person.language, event=event))
     if isinstance(callback.message, Message):
         await edit_in_place(callback.message, _case_text(case, user.language if user else "en"), _case_markup(case))
 

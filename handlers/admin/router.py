@@ -18,22 +18,19 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.commands import set_admin_commands
 from bot.filters import IsAdmin
-from bot.i18n import translate
-from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import OutboxStatus, TicketStatus, User
 from db.repo import Repo
 from db.repositories.listings import OutdatedKey
 from db.repositories.orders import Sales
 from handlers.admin.callbacks import AdminAction, AdminCD, Moderate
-from handlers.notices import tell_hold_withdrawn, tell_waiters
 from handlers.shared.cards import Audience, CardFacts, ticket_card, ticket_line
 from handlers.shared.display import amount_text, money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.long_text import clip, fit_blocks
 from handlers.shared.menu import NOT_NAVIGATION
 from handlers.shared.paging import from_micros, to_micros
-from services import admin, orders, outbox, reconcile
+from services import admin, deliveries, outbox, reconcile
 from services.accounts import mask_phone
 from services.admin import Moderation
 from services.clock import Clock
@@ -279,7 +276,6 @@ async def moderate(
     state: FSMContext,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     user: User,
 ) -> None:
     data = await state.get_data()
@@ -293,30 +289,27 @@ async def moderate(
         if error.code not in ("admin-reason-empty", "admin-reason-invalid"):
             await state.clear()
         return
+    await _queue_notices(repo, outcome, action == "block", clock.now())  # with the decision, before a word
     await state.clear()
     await message.answer(_(_DONE_KEYS[action]).format(id=ticket_id))
     await _show_ticket(message, repo, ticket_id, user.language)
-    await _tell_about(outcome, action == "block", notifier)
 
 
 async def reason_not_text(message: Message) -> None:
     await message.answer(_("admin-reason-not-text"))
 
 
-async def _tell_about(outcome: Moderation, blocked: bool, notifier: Notifier) -> None:
-    seller, ticket = outcome.seller, outcome.ticket
-    event = hd.quote(ticket_line(ticket, seller.language))
+async def _queue_notices(repo: Repo, outcome: Moderation, blocked: bool, now: datetime) -> None:
+    ticket = outcome.ticket
     if blocked:
-        text = translate("admin-seller-blocked", seller.language, event=event, reason=hd.quote(outcome.reason))
+        what = deliveries.BLOCKED
     else:
-        key = "admin-seller-unblocked" if ticket.status == TicketStatus.ACTIVE else "admin-seller-unblocked-expired"
-        text = translate(key, seller.language, event=event)
-    await notifier.notify(seller, text)
+        what = deliveries.UNBLOCKED if ticket.status == TicketStatus.ACTIVE else deliveries.UNBLOCKED_EXPIRED
+    await deliveries.enqueue_moderated(repo, outcome.seller, ticket, what, outcome.reason, now)
     if outcome.buyer is not None:
-        await tell_hold_withdrawn(notifier, outcome.buyer, ticket)
+        await deliveries.enqueue_hold_withdrawn(repo, outcome.buyer, ticket.id, now)
 
 
-# --- bans --------------------------------------------------------------------------------------------------
 def _split(args: str | None) -> tuple[str, str]:
     target, _space, rest = (args or "").strip().partition(" ")
     return target, rest
@@ -327,7 +320,6 @@ async def ban(
     command: CommandObject,
     repo: Repo,
     clock: Clock,
-    notifier: Notifier,
     settings: Settings,
     user: User,
 ) -> None:
@@ -341,17 +333,14 @@ async def ban(
         await message.answer(_(error.code))
         return
     banned = outcome.user
+    for ticket_id, buyer in outcome.released_holds:  # with the ban, before a word
+        await deliveries.enqueue_hold_withdrawn(repo, buyer, ticket_id, clock.now())
+    await deliveries.enqueue_free_again(repo, outcome.reopened, clock.now())
     await message.answer(
         _("admin-banned-done").format(
             person=_person(banned), blocked=len(outcome.blocked), holds=len(outcome.released_holds)
         )
     )
-    for ticket_id, buyer in outcome.released_holds:
-        ticket = await orders.ticket_by_id(repo, ticket_id)
-        if ticket is not None:
-            await tell_hold_withdrawn(notifier, buyer, ticket)
-    if outcome.reopened:
-        await tell_waiters(repo, notifier, outcome.reopened)
 
 
 async def unban(message: Message, command: CommandObject, repo: Repo, clock: Clock, user: User) -> None:

@@ -1,6 +1,6 @@
 """Buy: the hold and its invoice, letting it go, and "tell me when it's free" for a ticket someone else holds.
 Paying is handlers/payments. A hold never stays without its invoice: an invoice Telegram did not take ends the
-hold at once (a failed callback answer never stops the invoice: see bot/middlewares/callback_answers.py)."""
+hold at once (a failed callback answer never stops the invoice: see bot/middlewares/hiccups.py)."""
 
 from __future__ import annotations
 
@@ -13,20 +13,17 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.notifier import Notifier
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.alerts.notices import tell_available
 from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
 from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
 from handlers.buy.pages import GONE_CODES, drawn, pressed_on, view_of
 from handlers.buy.views import in_stars, invoice_description, invoice_prices, invoice_title
 from handlers.feed.pages import current_filters
-from handlers.notices import tell_waiters
 from handlers.shared.display import amount_text
 from handlers.shared.editing import edit_in_place
-from services import availability, orders
+from services import availability, deliveries, orders
 from services.clock import Clock
 from services.errors import DomainError
 from services.rules import PaymentRules, WaitlistRules
@@ -94,7 +91,7 @@ async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Setti
 
 
 async def cancel(
-    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User, notifier: Notifier,
+    callback: CallbackQuery, callback_data: HoldCD, repo: Repo, clock: Clock, user: User,
     waitlist_rules: WaitlistRules,
 ) -> None:  # fmt: skip
     try:
@@ -102,12 +99,13 @@ async def cancel(
     except DomainError as error:
         await callback.answer(_(error.code), show_alert=True)
         return
+    now = clock.now()  # those waiting for the ticket are told through the outbox, queued with the cancel
+    await deliveries.enqueue_free_again(repo, [order.ticket_id], now)
+    announcement = await availability.back_on_sale(repo, waitlist_rules, now, [order.ticket_id])
+    await deliveries.enqueue_available(repo, announcement, waitlist_rules.offer_minutes, now)
     await callback.answer(_("buy-cancelled"))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await tell_waiters(repo, notifier, [order.ticket_id])
-    announcement = await availability.back_on_sale(repo, waitlist_rules, clock.now(), [order.ticket_id])
-    await tell_available(notifier, announcement, waitlist_rules)
 
 
 async def wait(callback: CallbackQuery, callback_data: BuyCD, repo: Repo, clock: Clock, user: User) -> None:

@@ -1,4 +1,4 @@
-"""What a payment sets moving through Telegram: the renderers of the payment's outbox kinds (services/deliveries.py;
+"""What a payment or a sweep sets moving through Telegram: the renderers of the outbox kinds (services/deliveries.py;
 the outbox worker gets RENDERERS), the ticket's calls that /purchases "show again" makes too, and a refund given
 back (Stars through refundStarPayment; anything else, or a Stars refund that failed, an admin task in the outbox).
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
@@ -19,16 +19,21 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from bot.i18n import i18n, translate
 from bot.workers.outbox import RenderContext, Renderer
-from db.models import OutboxMessage, Refund, Ticket
+from db.models import Claim, ClaimStatus, DisputeStatus, OutboxMessage, Refund, Ticket
 from db.repo import Repo
+from db.repositories.payouts import DisputeCase
+from handlers import notices
+from handlers.buy.keyboards import buy_now_keyboard
 from handlers.buy.pages import drawn
 from handlers.payments.views import ticket_details
-from handlers.purchases.keyboards import delivered_keyboard
+from handlers.purchases.keyboards import delivered_keyboard, reply_keyboard
 from handlers.shared.cards import ticket_line
-from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time
-from services import deliveries, groups, orders
+from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time, money
+from handlers.talk.views import closed_text
+from services import deliveries, groups, orders, relay
 from services.barcodes import render_barcode_png
 from services.clock import Clock
+from services.relay import CloseReason
 from services.storage import PhotoNotFound
 from services.ticket_documents import Attachment, buyer_attachment
 
@@ -37,6 +42,16 @@ log = logging.getLogger(__name__)
 
 class Undeliverable(Exception):
     """What the row tells of is gone from the database: it fails (and ends dead, for an admin to look at)."""
+
+
+T = TypeVar("T")
+
+
+def found(value: T | None, row: OutboxMessage, name: str) -> T:
+    """`value` read back for the row, or Undeliverable naming the row's `name` param when it is gone."""
+    if value is None:
+        raise Undeliverable(f"{name} {row.params[name]}")
+    return value
 
 
 async def refund(bot: Bot, repo: Repo, clock: Clock, admin_ids: list[int], task: Refund) -> bool:
@@ -139,9 +154,7 @@ async def sale_notice(context: RenderContext, row: OutboxMessage) -> list[Telegr
 
 
 async def refund_notice(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
-    given_back = await deliveries.refund(context.repo, row.params["refund_id"])
-    if given_back is None:
-        raise Undeliverable(f"refund {row.params['refund_id']}")
+    given_back = found(await deliveries.refund(context.repo, row.params["refund_id"]), row, "refund_id")
     language = await deliveries.language_of(context.repo, row.chat_id)
     return [SendMessage(chat_id=row.chat_id, text=translate(REFUND_REASON_KEYS[given_back.reason], language))]
 
@@ -166,10 +179,184 @@ async def buy_message(context: RenderContext, row: OutboxMessage) -> list[Telegr
     return [EditMessageText(chat_id=row.chat_id, message_id=order.buy_message_id, text=text, reply_markup=markup)]
 
 
+# --- the sweeps' outbox kinds (the texts are handlers/notices.py's) ----------------------------------------------
+async def hold_ended(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    held = found(await deliveries.ticket_of_order(context.repo, row.params["order_id"]), row, "order_id")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.hold_expired(held, language))]
+
+
+async def listings_expired(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    expired = found(await deliveries.tickets(context.repo, row.params["ticket_ids"]) or None, row, "ticket_ids")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.listings_expired(expired, language))]
+
+
+async def payout_released(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    payout, sold = found(await deliveries.released(context.repo, row.params["payout_id"]), row, "payout_id")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=notices.payout_released(sold, payout, language))]
+
+
+async def payout_paid(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    payout, sold = found(await deliveries.released(context.repo, row.params["payout_id"]), row, "payout_id")
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    amount = amount_text(payout.amount, payout.currency, language)
+    text = translate("money-seller-paid", language, amount=amount, event=notices.event(sold, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+# --- the disputes' outbox kinds -----------------------------------------------------------------------------
+async def _case(context: RenderContext, row: OutboxMessage) -> DisputeCase:
+    return found(await deliveries.dispute(context.repo, row.params["dispute_id"]), row, "dispute_id")
+
+
+async def dispute_opened(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    language = case.seller.language
+    words = hd.quote(case.dispute.buyer_text)
+    text = translate("dispute-seller-told", language, event=notices.event(case.ticket, language), words=words)
+    markup = reply_keyboard(translate("dispute-seller-reply", language), case.dispute.id)
+    return [SendMessage(chat_id=row.chat_id, text=text, reply_markup=markup)]
+
+
+async def dispute_to_admin(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [
+        SendMessage(chat_id=row.chat_id, text=translate("money-dispute-opened", language, dispute_id=case.dispute.id))
+    ]
+
+
+SETTLED_KEYS = {  # (decided for the buyer, told to the buyer) -> the text's key
+    (True, True): "dispute-buyer-refunded",
+    (True, False): "dispute-seller-refunded",
+    (False, True): "dispute-buyer-released",
+    (False, False): "dispute-seller-released",
+}
+
+
+async def dispute_settled(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    case = await _case(context, row)
+    to_buyer = row.chat_id == case.buyer.telegram_id
+    language = (case.buyer if to_buyer else case.seller).language
+    key = SETTLED_KEYS[(case.dispute.status == DisputeStatus.REFUNDED, to_buyer)]
+    return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(case.ticket, language)))]
+
+
+# --- the moderation's outbox kinds --------------------------------------------------------------------------
+MODERATED_KEYS = {
+    deliveries.BLOCKED: "admin-seller-blocked",
+    deliveries.UNBLOCKED: "admin-seller-unblocked",
+    deliveries.UNBLOCKED_EXPIRED: "admin-seller-unblocked-expired",
+}
+
+
+async def _ticket(context: RenderContext, row: OutboxMessage) -> Ticket:
+    return found(await deliveries.ticket(context.repo, row.params["ticket_id"]), row, "ticket_id")
+
+
+async def moderated(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    event, reason = notices.event(listing, language), hd.quote(row.params["reason"])
+    text = translate(MODERATED_KEYS[row.params["what"]], language, event=event, reason=reason)
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+async def hold_withdrawn(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    text = translate("admin-buyer-hold-withdrawn", language, event=notices.event(listing, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+# --- a ticket available: the waiting list's and the alerts' outbox kinds ----------------------------------------
+def _buy_now(chat_id: int, key_text: str, ticket: Ticket, language: str, **extra: object) -> SendMessage:
+    params = {"event": notices.event(ticket, language), "price": money(ticket.price, ticket.currency, language)}
+    text = translate(key_text, language, **params, **extra)
+    markup = buy_now_keyboard(translate("buy-now", language), ticket.id)
+    return SendMessage(chat_id=chat_id, text=text, reply_markup=markup)
+
+
+async def waitlist_offer(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "waitlist-offer", listing, language, minutes=row.params["minutes"])]
+
+
+async def alert_match(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "alerts-found", listing, language)]
+
+
+async def free_again(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [_buy_now(row.chat_id, "buy-free-again", listing, language)]
+
+
+# --- the claims' outbox kinds ---------------------------------------------------------------------------------
+async def _claim(context: RenderContext, row: OutboxMessage) -> tuple[Claim, Ticket, str]:
+    claimed, listing = found(await deliveries.claim(context.repo, row.params["claim_id"]), row, "claim_id")
+    return claimed, listing, await deliveries.language_of(context.repo, row.chat_id)
+
+
+async def claim_filed(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    _claimed, listing, language = await _claim(context, row)
+    text = translate("sell-claim-seller", language, event=notices.event(listing, language))
+    return [SendMessage(chat_id=row.chat_id, text=text)]
+
+
+async def claim_to_admin(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    _claimed, listing, language = await _claim(context, row)
+    return [SendMessage(chat_id=row.chat_id, text=translate("admin-claim-new", language, ticket=listing.id))]
+
+
+CLAIM_DECIDED_KEYS = {  # (upheld, told to the claimant) -> the text's key
+    (True, True): "claim-upheld-claimant",
+    (True, False): "claim-upheld-seller",
+    (False, True): "claim-dismissed-claimant",
+    (False, False): "claim-dismissed-seller",
+}
+
+
+async def claim_decided(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    claimed, listing, language = await _claim(context, row)
+    claimant = await deliveries.account(context.repo, claimed.claimant_id)
+    to_claimant = claimant is not None and claimant.telegram_id == row.chat_id
+    key = CLAIM_DECIDED_KEYS[(claimed.status == ClaimStatus.UPHELD, to_claimant)]
+    return [SendMessage(chat_id=row.chat_id, text=translate(key, language, event=notices.event(listing, language)))]
+
+
+# --- a conversation closed --------------------------------------------------------------------------------------
+async def chat_closed(context: RenderContext, row: OutboxMessage) -> list[TelegramMethod[Any]]:
+    listing = await _ticket(context, row)
+    language = await deliveries.language_of(context.repo, row.chat_id)
+    return [SendMessage(chat_id=row.chat_id, text=closed_text(CloseReason(row.params["reason"]), listing, language))]
+
+
 RENDERERS: dict[str, Renderer] = {
     deliveries.TICKET: ticket,
     deliveries.SALE: sale_notice,
     deliveries.REFUND: refund_notice,
     deliveries.REFUND_TASK: refund_task,
     deliveries.BUY_MESSAGE: buy_message,
+    deliveries.HOLD_ENDED: hold_ended,
+    deliveries.LISTINGS_EXPIRED: listings_expired,
+    deliveries.PAYOUT_RELEASED: payout_released,
+    deliveries.PAYOUT_PAID: payout_paid,
+    deliveries.DISPUTE_OPENED: dispute_opened,
+    deliveries.DISPUTE_TO_ADMIN: dispute_to_admin,
+    deliveries.DISPUTE_SETTLED: dispute_settled,
+    deliveries.MODERATED: moderated,
+    deliveries.HOLD_WITHDRAWN: hold_withdrawn,
+    deliveries.WAITLIST_OFFER: waitlist_offer,
+    deliveries.ALERT_MATCH: alert_match,
+    deliveries.FREE_AGAIN: free_again,
+    deliveries.CLAIM_FILED: claim_filed,
+    deliveries.CLAIM_TO_ADMIN: claim_to_admin,
+    deliveries.CLAIM_DECIDED: claim_decided,
+    relay.CLOSED_NOTICE: chat_closed,
 }

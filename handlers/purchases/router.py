@@ -8,23 +8,18 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.text_decorations import html_decoration as hd
 
-from bot.i18n import translate
-from bot.notifier import Notifier
 from bot.settings import Settings
 from bot.workers.outbox import RenderContext
 from db.models import DisputeStatus, OrderStatus, User
 from db.repo import Repo
 from db.repositories.orders import Purchase
-from handlers.notices import tell_admins
 from handlers.payments.delivery import ticket_calls
 from handlers.purchases.callbacks import DisputeAction, DisputeCD, DisputeInput, PurchaseAction, PurchaseCD
-from handlers.purchases.keyboards import button, reply_keyboard
+from handlers.purchases.keyboards import button
 from handlers.purchases.views import purchases_text
-from handlers.shared.cards import ticket_line
 from handlers.trust.keyboards import rate_button
-from services import orders, payouts, ratings
+from services import deliveries, orders, payouts, ratings
 from services.clock import Clock
 from services.crypto import Secrets
 from services.errors import DomainError
@@ -131,7 +126,6 @@ async def buyer_words(
     clock: Clock,
     state: FSMContext,
     user: User,
-    notifier: Notifier,
     settings: Settings,
 ) -> None:
     order_id = int((await state.get_data()).get("dispute_order", 0))
@@ -142,17 +136,9 @@ async def buyer_words(
         if error.code != "dispute-text-empty":
             await state.set_state(None)
         return
+    await deliveries.enqueue_dispute_opened(repo, case, settings.admin_ids)  # with the freeze, before a word
     await state.set_state(None)
     await message.answer(_("dispute-opened"))
-    seller = case.seller
-    reply = reply_keyboard(translate("dispute-seller-reply", seller.language), case.dispute.id)
-    event = hd.quote(ticket_line(case.ticket, seller.language))
-    await notifier.send(
-        seller.telegram_id,
-        translate("dispute-seller-told", seller.language, event=event, words=hd.quote(case.dispute.buyer_text)),
-        reply_markup=reply,
-    )
-    await tell_admins(repo, notifier, settings, "money-dispute-opened", dispute_id=case.dispute.id)
 
 
 # --- the seller's side -------------------------------------------------------------------------------------

@@ -21,13 +21,10 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as hd
 
-from bot.i18n import texts_for, translate
-from bot.notifier import Notifier
+from bot.i18n import texts_for
 from bot.settings import Settings
 from db.models import User
 from db.repo import Repo
-from handlers.alerts.notices import tell_available
-from handlers.notices import tell_admins
 from handlers.sell.callbacks import (
     MORE_PICK,
     PICK,
@@ -52,13 +49,12 @@ from handlers.sell.keyboards import (
     with_navigation,
 )
 from handlers.sell.views import ASK_KEYS, prefill_offer, refusal, summary
-from handlers.shared.cards import ticket_line
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.display import money
 from handlers.shared.editing import edit_in_place
 from handlers.shared.formatting import describe_local
 from handlers.shared.menu import NOT_NAVIGATION, main_menu
-from services import availability, claims, listings
+from services import availability, claims, deliveries, listings
 from services.amounts import parse_amount
 from services.clock import Clock
 from services.crypto import Secrets
@@ -481,7 +477,7 @@ async def total_typed(message: Message, state: FSMContext, settings: Settings, s
 
 async def publish(
     callback: CallbackQuery, state: FSMContext, repo: Repo, settings: Settings, listing_rules: ListingRules,
-    waitlist_rules: WaitlistRules, secrets: Secrets, clock: Clock, user: User, notifier: Notifier,
+    waitlist_rules: WaitlistRules, secrets: Secrets, clock: Clock, user: User,
 ) -> None:  # fmt: skip
     if not isinstance(callback.message, Message):
         return
@@ -507,25 +503,22 @@ async def publish(
         )
     await callback.message.answer(published, reply_markup=main_menu())
     announcement = await availability.available(repo, waitlist_rules, clock.now(), tickets)
-    await tell_available(notifier, announcement, waitlist_rules)
+    await deliveries.enqueue_available(repo, announcement, waitlist_rules.offer_minutes, clock.now())
 
 
 async def claim_filed(
     callback: CallbackQuery, callback_data: ClaimCD, repo: Repo, settings: Settings, secrets: Secrets,
-    notifier: Notifier, clock: Clock, user: User,
+    clock: Clock, user: User,
 ) -> None:  # fmt: skip
     """ "This is my ticket": the claim filed, the listing frozen, the seller and the admins told."""
     outcome = await claims.file_claim(
         repo, secrets.fingerprint_key, user, callback_data.ticket, callback_data.token, clock.now()
     )
+    await deliveries.enqueue_claim_filed(repo, outcome.claim, outcome.seller, settings.admin_ids)  # before a word
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
         await callback.message.answer(_("sell-claim-filed"))
-    seller = outcome.seller
-    event = hd.quote(ticket_line(outcome.ticket, seller.language))
-    await notifier.notify(seller, translate("sell-claim-seller", seller.language, event=event))
-    await tell_admins(repo, notifier, settings, "admin-claim-new", ticket=outcome.ticket.id)
 
 
 _REDO: dict[str, str] = {

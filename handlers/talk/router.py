@@ -15,17 +15,16 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.notifier import Notifier
 from db.models import ConversationStatus, User
 from db.repo import Repo
 from db.repositories.relay import ClosedConversation
 from handlers.talk.callbacks import CONVERSATION_KEY, TalkAction, TalkCD, TalkInput
 from handlers.talk.keyboards import chats_keyboard, conversation_keyboard
-from handlers.talk.views import chats_text, closed_text, relayed_text, sent_text, writing_prompt
+from handlers.talk.views import chats_text, relayed_text, sent_text, writing_prompt
 from services import relay
 from services.clock import Clock
 from services.errors import DomainError
-from services.relay import CloseReason, FloodLimit
+from services.relay import FloodLimit
 
 ENDED = ("chat-closed", "chat-not-yours", "chat-blocked")  # refusals after which the writing state is left
 
@@ -120,8 +119,7 @@ async def list_chats(message: Message, repo: Repo, state: FSMContext, user: User
 
 
 async def _closed(
-    callback: CallbackQuery, state: FSMContext, notifier: Notifier, talk: relay.Talk,
-    closed: ClosedConversation | None, done_key: str,
+    callback: CallbackQuery, state: FSMContext, talk: relay.Talk, closed: ClosedConversation | None, done_key: str,
 ) -> None:  # fmt: skip
     if (await state.get_data()).get(CONVERSATION_KEY) == talk.conversation.id:
         await state.set_state(None)
@@ -130,31 +128,26 @@ async def _closed(
         return
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(_(done_key))
-    partner = talk.partner
-    reason = CloseReason(talk.side.value)
-    await notifier.send(partner.telegram_id, closed_text(reason, talk.ticket, partner.language))
+        await callback.message.answer(_(done_key))  # the partner hears it through the outbox (services.relay)
 
 
 async def close(
     callback: CallbackQuery, callback_data: TalkCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
-    notifier: Notifier,
 ) -> None:  # fmt: skip
     talk = await relay.talk(repo, user, callback_data.id)
     closed = await relay.close(repo, clock.now(), user, callback_data.id)
-    await _closed(callback, state, notifier, talk, closed, "talk-closed-by-you")
+    await _closed(callback, state, talk, closed, "talk-closed-by-you")
 
 
 async def block(
     callback: CallbackQuery, callback_data: TalkCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
-    notifier: Notifier,
 ) -> None:  # fmt: skip
     talk = await relay.talk(repo, user, callback_data.id)
     closed = await relay.block(repo, clock.now(), user, callback_data.id)
     if closed is None:  # blocked in a conversation closed already: nothing to tell the partner
         await callback.answer(_("talk-blocked"), show_alert=True)
         return
-    await _closed(callback, state, notifier, talk, closed, "talk-blocked")
+    await _closed(callback, state, talk, closed, "talk-blocked")
 
 
 def create_router() -> Router:

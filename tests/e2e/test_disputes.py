@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+import bot.middlewares.hiccups as hiccups
 from db.models import LedgerEntry, Order, OrderStatus, Payout, PayoutStatus, Refund, RefundStatus
 from db.repo import Repo
 from sandbox.messages import BotMessage
@@ -176,7 +177,7 @@ async def test_a_refused_stars_refund_waits_for_an_admin(
     await open_dispute(h, buyer, seller, details)
     await admin.send("/disputes")
     case = await admin.wait_text("Dispute #")
-    h.emu.fail_next("refundStarPayment", 500)
+    h.emu.fail_next("refundStarPayment", 500, times=hiccups.TRIES)  # a lasting failure: the update's retries run out
     await admin.click(case, "Refund buyer")
     await admin.wait_text("A refund is waiting")
     assert h.emu.refunds == [] and (await money_state(h))[2] == [("dispute", RefundStatus.PENDING)]

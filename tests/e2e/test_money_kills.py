@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,13 @@ from sqlalchemy import select
 
 from db.engine import create_engine, create_sessionmaker
 from db.models import LedgerEntry, Order, OrderStatus, Refund
-from db.repo import Repo
 from sandbox.emulator import ApiCall, ApiError, BotApiEmulator
-from services.crypto import load_secrets
-from services.storage import LocalPhotoStorage
 from tests.conftest import Backend
 from tests.e2e.market import buy_on, open_feed
 from tests.e2e.test_process import start_bot, stop_bot
-from tests.e2e.test_process_stops import register
-from tests.factories import TOKEN, BarcodeSample, make_listed_ticket
+from tests.e2e.test_process_stops import BARCODE, seller_and_buyer
+from tests.factories import TOKEN, BarcodeSample
 
-BARCODE = "Barcode: show it at the entrance."
 FAST_OUTBOX = {"OUTBOX_LEASE_SECONDS": "5", "RECONCILE_INTERVAL_SECONDS": "10"}
 
 
@@ -65,9 +60,8 @@ def photos_to(emu: BotApiEmulator, chat_id: int) -> list[ApiCall]:
     return [call for call in emu.calls_to("sendPhoto") if call.params.get("chat_id") == chat_id]
 
 
-# "ack" passes too (and tests/e2e/test_process_stops.py covers it); "pre-checkout" does not pass yet. Each run costs
-# about a minute on a loaded 2-core machine, so only the two outbox points run.
-@pytest.mark.parametrize("point", ["paid-in-flight", "mid-outbox"])
+# "ack" is tests/e2e/test_process_stops.py's. Each run costs about a minute on a loaded 2-core machine.
+@pytest.mark.parametrize("point", ["pre-checkout", "paid-in-flight", "mid-outbox"])
 async def test_killed_at_each_point_of_the_buy_flow(
     backend: Backend, tmp_path: Path, qr_samples: list[BarcodeSample], point: str
 ) -> None:
@@ -76,17 +70,7 @@ async def test_killed_at_each_point_of_the_buy_flow(
         process = await start_bot(tmp_path, emu, **settings)
         engine = create_engine(backend.database_url)
         try:
-            seller = emu.user(7401, "Sveta", language_code="en", phone="+79160007401")
-            buyer = emu.user(7402, "Boris", language_code="en", phone="+79160007402")
-            await register(seller)
-            await register(buyer)
-            secrets = load_secrets(None, None, tmp_path / "data")
-            async with create_sessionmaker(engine)() as session, session.begin():
-                repo = Repo(session)
-                user = await repo.users.by_telegram_id(seller.id)
-                assert user is not None
-                storage = LocalPhotoStorage(tmp_path / "data" / "photos", secrets)
-                ticket = await make_listed_ticket(repo, user, datetime.now(UTC), secrets, storage, qr_samples[0])
+            seller, buyer, ticket = await seller_and_buyer(emu, engine, tmp_path, (7401, 7402), qr_samples[0])
             invoice = await buy_on(buyer, await open_feed(buyer, timeout=60))
             kill = kill_point(emu, point, process, buyer.id)
             paying = asyncio.ensure_future(buyer.pay(invoice))

@@ -1,11 +1,12 @@
 """Handler tests through `Dispatcher.feed_update`: the real dispatcher, middlewares and routers over a real SQLite
 file, with a mocked Bot API session in the manner of aiogram's own tests (tests/mocked_bot.py): it records every
-request and answers it as Telegram would, or fails the calls a test names."""
+request and answers it as Telegram would (files included: getFile and the download serve what a test put in
+`files`), or fails the calls a test names; `landed` hooks see each call Telegram took."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,14 +17,13 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, GetFile, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, Chat, File, InlineKeyboardMarkup, Message, Update
 from aiogram.types import User as TelegramUser
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher
-from bot.notifier import Notifier
 from db.engine import create_engine, create_sessionmaker
 from db.repo import Repo
 from services.clock import FrozenClock
@@ -36,17 +36,22 @@ ADMIN_ID = 900001
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
+Failure = BaseException | Callable[[TelegramMethod[Any]], BaseException]
+
+
 class MockedSession(BaseSession):
     """Records each request; answers a sent message with a Message, anything else with True; `fail` makes the
-    next calls of a method raise what Telegram (or the network) would."""
+    next calls of a method raise what Telegram (or the network) would (an error, or one made from the call)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
-        self.failures: list[tuple[type[TelegramMethod[Any]], BaseException]] = []
+        self.failures: list[tuple[type[TelegramMethod[Any]], Failure]] = []
+        self.files: dict[str, bytes] = {}
+        self.landed: list[Callable[[TelegramMethod[Any]], None]] = []
         self._ids = itertools.count(1000)
 
-    def fail(self, method: type[TelegramMethod[Any]], error: BaseException) -> None:
+    def fail(self, method: type[TelegramMethod[Any]], error: Failure) -> None:
         self.failures.append((method, error))
 
     async def make_request(
@@ -59,7 +64,12 @@ class MockedSession(BaseSession):
         for index, (kind, error) in enumerate(self.failures):
             if isinstance(method, kind):
                 del self.failures[index]
-                raise error
+                raise error if isinstance(error, BaseException) else error(method)
+        for hook in self.landed:
+            hook(method)
+        if isinstance(method, GetFile):
+            found: Any = File(file_id=method.file_id, file_unique_id=method.file_id, file_path=method.file_id)
+            return found
         if method.__returning__ is Message:
             chat_id = getattr(method, "chat_id", 0)
             result: Any = Message(
@@ -72,8 +82,8 @@ class MockedSession(BaseSession):
         answered: Any = True
         return answered
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+    async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
 
     async def close(self) -> None:
         pass
@@ -167,7 +177,6 @@ async def chatting(
         sessionmaker=sessionmaker,
         storage=MemoryStorage(),
         clock=clock,
-        notifier=Notifier(bot),
         secrets=secrets,
         photo_storage=LocalPhotoStorage(tmp_path / "photos", secrets),
         payout_gateway=ManualPayoutGateway(),
