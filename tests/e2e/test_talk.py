@@ -180,7 +180,7 @@ async def test_a_share_link_opens_the_card_for_a_newcomer(harness_sqlite: Harnes
     found = re.search(r"https://t\.me/stroboscope_test_bot\?start=(t_[A-Za-z0-9_-]{12})", card.content)
     assert found is not None, card.content
     payload = found.group(1)
-    assert str(ticket.id) not in payload[2:]
+    assert not payload[2:].isdigit() and str(ticket.id).zfill(12) != payload[2:]  # a random code, not the row's id
     await newcomer.start(payload)
     greeting = await newcomer.wait_new()
     await newcomer.press(greeting.reply_markup["keyboard"][0][0]["text"])  # type: ignore[index]
