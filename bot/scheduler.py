@@ -17,9 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.middlewares.db import commits_before_speaking
 from bot.notifier import Notifier
 from db.repo import Repo
-from db.session_context import current_session
 from handlers import notices
 from handlers.alerts.notices import tell_available
 from services import availability, relay, sweeps
@@ -136,15 +136,12 @@ class Sweeper:
         return purged
 
     async def _in_session(self, work: Callable[[Repo], Awaitable[object]]) -> None:
-        """Run code written for an update (it may write through the notifier's on_blocked) in a session of its
-        own, as the session middleware would, committed at the end."""
+        """Run code written for an update in a session of its own, as the session middleware would: committed
+        before each notice goes out (the connection is free while it is in flight) and at the end."""
         async with self.sessionmaker() as session:
-            token = current_session.set(session)
-            try:
+            with commits_before_speaking(session):
                 await work(Repo(session))
-                await session.commit()
-            finally:
-                current_session.reset(token)
+            await session.commit()
 
 
 class SweepScheduler:

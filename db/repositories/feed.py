@@ -11,7 +11,6 @@ dense and the scan stops after a few rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy import bindparam, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import EventType, Ticket, TicketStatus, User
+from db.models import EventType, Ticket, TicketStatus
 
 LIKE_ESCAPE = "\\"
 RARE = 500  # tickets holding a word: up to this many, the page reads them by id (SQLite)
@@ -50,12 +49,6 @@ class Key:
 
     created_at: datetime
     ticket_id: int
-
-
-@dataclass(frozen=True)
-class SellerSummary:
-    first_name: str
-    completed_sales: int
 
 
 class FeedRepository:
@@ -110,11 +103,3 @@ class FeedRepository:
             conditions.append(tuple_(Ticket.created_at, Ticket.id) > self._edge(key))
         statement = select(Ticket).where(*conditions).order_by(Ticket.created_at, Ticket.id).limit(limit)
         return list(reversed((await self.session.execute(statement)).scalars().all()))
-
-    async def sellers(self, seller_ids: Sequence[int]) -> dict[int, SellerSummary]:
-        """First name and number of completed sales (paid orders of their tickets) of each seller."""
-        if not seller_ids:
-            return {}
-        statement = select(User.id, User.first_name, User.completed_sales).where(User.id.in_(seller_ids))
-        rows = await self.session.execute(statement)
-        return {user_id: SellerSummary(first_name, count) for user_id, first_name, count in rows}

@@ -11,7 +11,7 @@ from db.repo import Repo
 from handlers.feed.keyboards import page_keyboard
 from handlers.feed.views import page_text
 from handlers.shared.editing import edit_in_place
-from services import events, feed, ratings
+from services import events, feed
 from services.clock import Clock
 from services.feed import Filters, PageRef
 
@@ -32,10 +32,9 @@ async def page_view(
     filters = await current_filters(state)
     now = clock.now()
     page = await feed.load_page(repo, filters, ref, now)
-    records = await ratings.seller_records(repo, [card.ticket.seller_id for card in page.cards])
-    more = await events.more_for_cards(repo, [card.ticket.id for card in page.cards], now)
+    more = await events.more_for_cards(repo, [card.ticket for card in page.cards], now)
     language = get_i18n().current_locale
-    return page_text(page, filters, user, language, records, more), page_keyboard(page, filters, user, more)
+    return page_text(page, filters, user, language, more), page_keyboard(page, filters, user, more)
 
 
 async def show_first_page(message: Message, repo: Repo, clock: Clock, state: FSMContext, user: User) -> None:

@@ -6,7 +6,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.markdown import html_decoration as hd
 
 from db.models import User
-from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
 from services.events import MoreTickets
@@ -28,11 +27,9 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
     return text
 
 
-def card(
-    card: FeedCard, number: int, own: bool, language: str, record: SellerRecord | None, more: MoreTickets | None
-) -> str:
+def card(card: FeedCard, number: int, own: bool, language: str, more: MoreTickets | None) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
-    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record, more=more)]
+    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=card.seller, more=more)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
@@ -45,12 +42,10 @@ def page_text(
     filters: Filters,
     viewer: User,
     language: str,
-    records: dict[int, SellerRecord],
     more: dict[int, MoreTickets],
 ) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
         own = feed_card.ticket.seller_id == viewer.id
-        record = records.get(feed_card.ticket.seller_id)
-        blocks.append(card(feed_card, number, own, language, record, more.get(feed_card.ticket.id)))
+        blocks.append(card(feed_card, number, own, language, more.get(feed_card.ticket.id)))
     return "\n\n".join(blocks)
