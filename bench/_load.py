@@ -47,10 +47,12 @@ class Table:
     rows: Iterable[tuple[Any, ...]]  # in `columns` order
 
 
-def tickets(count: int, seed: int = 1, status: Mapping[int, TicketStatus] | None = None) -> Iterable[tuple[Any, ...]]:
-    """Rows in TICKET_COLUMNS order, streamed: one listing every 30 s, the newest last (at NOW); 70 % on sale, the
-    rest sold, expired or withdrawn; events 1 to 300 days after NOW; 60 cities with a skewed popularity; names from a
-    small vocabulary, RARE_WORD once in the middle; each with its event key, as publish and migration 0007 set it.
+def tickets(
+    count: int, seed: int = 1, status: Mapping[int, TicketStatus] | None = None, now: datetime = NOW
+) -> Iterable[tuple[Any, ...]]:
+    """Rows in TICKET_COLUMNS order, streamed: one listing every 30 s, the newest last (at `now`); 70 % on sale, the
+    rest sold, expired or withdrawn; events 1 to 300 days after `now`; 60 cities with a skewed popularity; names from
+    a small vocabulary, RARE_WORD once in the middle; each with its event key, as publish and migration 0007 set it.
     `status` overrides the status of some ids."""
     rng = random.Random(seed)
     types = [kind.value for kind in EventType]
@@ -58,10 +60,10 @@ def tickets(count: int, seed: int = 1, status: Mapping[int, TicketStatus] | None
     status = status or {}
     for n in range(1, count + 1):
         name = " ".join(rng.sample(WORDS, 2)) if n != count // 2 else RARE_WORD
-        created = NOW - timedelta(seconds=(count - n) * 30)
+        created = now - timedelta(seconds=(count - n) * 30)
         state = TicketStatus.ACTIVE.value if rng.random() < 0.7 else rng.choice(gone)
         city = CITIES[min(int(rng.paretovariate(1.2)) - 1, len(CITIES) - 1)]
-        event_at = NOW + timedelta(seconds=rng.randint(86_400, 300 * 86_400))
+        event_at = now + timedelta(seconds=rng.randint(86_400, 300 * 86_400))
         key = event_key(name, city, "Europe/Moscow", event_at)
         yield (n, rng.randint(1, SELLERS), name, fold(name), rng.choice(types), city, f"City {city}", "Europe/Moscow",
                "Hall", event_at, 2000, PRICE, "RUB", b"x", "QRCode", f"{n:064x}", f"p{n}", f"{n:016x}",
