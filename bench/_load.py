@@ -19,6 +19,7 @@ from sqlalchemy import text
 from db.engine import create_engine
 from db.migrate import upgrade_to_head
 from db.models import EventType, TicketStatus
+from services.events import event_key
 from services.feed import fold
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -32,7 +33,7 @@ PRICE = 2200  # RUB, every ticket
 TICKET_COLUMNS = (
     "id", "seller_id", "event_name", "event_name_folded", "event_type", "city_id", "city_name", "city_tz", "venue",
     "event_at", "face_value", "price", "currency", "barcode_ciphertext", "barcode_format", "barcode_fingerprint",
-    "photo_key", "photo_phash", "status", "created_at", "updated_at", "standing",
+    "photo_key", "photo_phash", "status", "created_at", "updated_at", "standing", "event_key",
 )  # fmt: skip
 USER_COLUMNS = ("id", "telegram_id", "phone_e164", "full_name", "first_name", "language", "is_banned", "blocked_bot",
                 "created_at")  # fmt: skip
@@ -46,23 +47,27 @@ class Table:
     rows: Iterable[tuple[Any, ...]]  # in `columns` order
 
 
-def tickets(count: int, seed: int = 1, status: Mapping[int, TicketStatus] | None = None) -> Iterable[tuple[Any, ...]]:
-    """Rows in TICKET_COLUMNS order, streamed: one listing every 30 s, the newest last (at NOW); 70 % on sale, the
-    rest sold, expired or withdrawn; events 1 to 300 days after NOW; 60 cities with a skewed popularity; names from a
-    small vocabulary, RARE_WORD once in the middle. `status` overrides the status of some ids."""
+def tickets(
+    count: int, seed: int = 1, status: Mapping[int, TicketStatus] | None = None, now: datetime = NOW
+) -> Iterable[tuple[Any, ...]]:
+    """Rows in TICKET_COLUMNS order, streamed: one listing every 30 s, the newest last (at `now`); 70 % on sale, the
+    rest sold, expired or withdrawn; events 1 to 300 days after `now`; 60 cities with a skewed popularity; names from
+    a small vocabulary, RARE_WORD once in the middle; each with its event key, as publish and migration 0007 set it.
+    `status` overrides the status of some ids."""
     rng = random.Random(seed)
     types = [kind.value for kind in EventType]
     gone = [TicketStatus.SOLD.value, TicketStatus.EXPIRED.value, TicketStatus.WITHDRAWN.value]
     status = status or {}
     for n in range(1, count + 1):
         name = " ".join(rng.sample(WORDS, 2)) if n != count // 2 else RARE_WORD
-        created = NOW - timedelta(seconds=(count - n) * 30)
+        created = now - timedelta(seconds=(count - n) * 30)
         state = TicketStatus.ACTIVE.value if rng.random() < 0.7 else rng.choice(gone)
         city = CITIES[min(int(rng.paretovariate(1.2)) - 1, len(CITIES) - 1)]
-        event_at = NOW + timedelta(seconds=rng.randint(86_400, 300 * 86_400))
+        event_at = now + timedelta(seconds=rng.randint(86_400, 300 * 86_400))
+        key = event_key(name, city, "Europe/Moscow", event_at)
         yield (n, rng.randint(1, SELLERS), name, fold(name), rng.choice(types), city, f"City {city}", "Europe/Moscow",
                "Hall", event_at, 2000, PRICE, "RUB", b"x", "QRCode", f"{n:064x}", f"p{n}", f"{n:016x}",
-               status.get(n, state), created, created, False)  # fmt: skip
+               status.get(n, state), created, created, False, key)  # fmt: skip
 
 
 def telegram_id(user_id: int) -> int:

@@ -54,6 +54,9 @@ from services.clock import FrozenClock
 TOKEN = "123456789:AAbenchdispatchbenchdispatchbench0000"
 LANGUAGE = "ru"  # the loaded users' language
 WARM_UP = 2  # untimed rounds first
+# Update ids are unique across the run, as Telegram's are: aiogram caches `Update.event_type` by the update's hash
+# (its id), and equal ids from different chats would make every lookup a deep comparison of two updates.
+UPDATE_IDS = itertools.count(1)
 
 
 class LocalSession(BaseSession):
@@ -129,7 +132,7 @@ class Chatter:
         return Message(message_id=next(self._ids), date=NOW, chat=chat, from_user=self._user(), text=text)
 
     def text(self, text: str) -> Update:
-        return Update(update_id=next(self._ids), message=self._message(text))
+        return Update(update_id=next(UPDATE_IDS), message=self._message(text))
 
     def press(self, key: str, **params: object) -> Update:
         """A press of the button the bot last drew in this chat whose text is the message `key`'s."""
@@ -143,7 +146,7 @@ class Chatter:
             id=str(next(self._ids)), from_user=self._user(), chat_instance="bench", data=data,
             message=self._message("-"),
         )  # fmt: skip
-        return Update(update_id=next(self._ids), callback_query=query)
+        return Update(update_id=next(UPDATE_IDS), callback_query=query)
 
 
 Step = Callable[[Chatter, Callable[[Update], Awaitable[None]]], Awaitable[Update]]

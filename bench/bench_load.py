@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -145,7 +146,11 @@ def report(title: str, samples: Samples, rss: dict[str, float], took: float) -> 
 
 
 def _market(listings: int) -> list[Table]:
-    return [Table("users", USER_COLUMNS, user_rows()), Table("tickets", TICKET_COLUMNS, ticket_rows(listings))]
+    # Around the real clock's now, which the bot processes run on: with the fixed NOW of the other benches (June
+    # 2026) most events are past by now, and the start-up sweep expires them and tells thousands of sellers at the
+    # notices' 25 a second, which outlasts the run and its shutdown.
+    return [Table("users", USER_COLUMNS, user_rows()),
+            Table("tickets", TICKET_COLUMNS, ticket_rows(listings, now=datetime.now(UTC)))]  # fmt: skip
 
 
 def _env(emu: BotApiEmulator, database_url: str, data_dir: Path, redis_url: str = "") -> dict[str, str]:

@@ -30,7 +30,6 @@ from bot.workers.reconciler import ReconcileJob
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.repo import Repo
-from db.session_context import current_session
 from handlers.payments.delivery import RENDERERS
 from services.cities import load_directory
 from services.clock import Clock
@@ -104,10 +103,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     bot = create_bot(settings)
 
     async def mark_blocked(telegram_id: int) -> None:
-        session = current_session.get()  # inside an update: its own transaction (one SQLite connection)
-        if session is not None:
-            await Repo(session).users.mark_blocked_bot(telegram_id)
-            return
+        # A transaction of its own, also inside an update: the update's was committed before the failed send
+        # (CommitBeforeSpeaking), so its connection is free.
         async with sessionmaker() as session, session.begin():
             await Repo(session).users.mark_blocked_bot(telegram_id)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -65,8 +66,9 @@ def create_dispatcher(
 ) -> Dispatcher:
     # One person's updates one after another, the FSM state read inside the lock: a handler answers before its
     # transaction commits, and a quick next message must see what the previous one did.
-    # The session middleware takes that lock and opens the session before aiogram's FSM middleware reads the state,
-    # so the SQL storage reads it in the update's own session (registered by hand: disable_fsm).
+    # The session middleware takes that lock and opens the session before the state is read: the SQL storage's
+    # state it reads itself through the update's session; aiogram's FSM middleware (registered by hand: disable_fsm)
+    # reads any other storage's after it.
     isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
     dispatcher = Dispatcher(
         storage=storage,
@@ -77,7 +79,8 @@ def create_dispatcher(
         **deps,
     )
     dispatcher.update.outer_middleware(DbSessionMiddleware(sessionmaker, dispatcher.fsm, isolation))
-    dispatcher.update.outer_middleware(dispatcher.fsm)
+    if not isinstance(storage, SqlFsmStorage):  # the session middleware hands out the SQL storage's state itself
+        dispatcher.update.outer_middleware(dispatcher.fsm)
     dispatcher.update.outer_middleware(CurrentUserMiddleware())
     LocaleMiddleware(i18n).setup(dispatcher)
     throttling = ThrottlingMiddleware(create_limiter(settings, storage))
@@ -88,4 +91,25 @@ def create_dispatcher(
     dispatcher.callback_query.middleware(access)
     get_directory()  # the city directory is loaded before the first update, not by it
     dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
+    run_filters_in_place(dispatcher)
     return dispatcher
+
+
+def run_filters_in_place(router: Router) -> None:
+    """aiogram calls a filter that is a plain function (every magic filter: `F.text`, `F.action == ...`) through
+    `asyncio.to_thread`, a hand-off to a worker thread and back for an attribute check, a dozen times per update.
+    Each such filter of `router` and the routers under it becomes a coroutine that calls it on the loop."""
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            for handler in (observer._handler, *observer.handlers):  # _handler: the observer's own filters
+                for event_filter in handler.filters or ():
+                    if not event_filter.awaitable:
+                        event_filter.callback = _in_place(event_filter.callback)
+                        event_filter.awaitable = True
+
+
+def _in_place(callback: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        return callback(*args, **kwargs)
+
+    return call

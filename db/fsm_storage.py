@@ -1,9 +1,10 @@
 """aiogram FSM storage in the database: a wizard survives a restart on the embedded default.
 
-Inside an update it reads and writes through the update's own session (`current_session`, set by the session
-middleware before aiogram's FSM middleware reads the state), so the state costs one SELECT and commits with the
-handler's writes; what it read is remembered in the session, so setting the state or the data it already has (a read
-path clearing a state that is not there) writes nothing."""
+`SqlFsmStorage(sessionmaker)` reads and writes in short sessions of its own (outside updates). Inside an update the
+session middleware hands the handler `storage.bound(session)`: the same storage over the update's own session, so
+the state costs one SELECT and commits or rolls back with the handler's writes; what it read is remembered in the
+session, so setting the state or the data it already has (a read path clearing a state that is not there) writes
+nothing."""
 
 from __future__ import annotations
 
@@ -20,23 +21,33 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import rowcount
 from db.models import FsmRecord
-from db.session_context import current_session
 
 Record = tuple[str | None, dict[str, Any]]
 READ = "fsm_read"  # session.info: storage key -> the record as this session last saw it (None: no row)
 
 
 class SqlFsmStorage(BaseStorage):
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None):
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        key_builder: KeyBuilder | None = None,
+        *,
+        session: AsyncSession | None = None,
+    ):
         self._sessionmaker = sessionmaker
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._bound = session
+
+    def bound(self, session: AsyncSession) -> SqlFsmStorage:
+        """This storage over `session` (an update's): its reads and writes are that session's, committed or rolled
+        back by whoever owns it."""
+        return SqlFsmStorage(self._sessionmaker, self._keys, session=session)
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
-        """Inside an update: its session (committed by the session middleware). Outside: a short one."""
-        shared = current_session.get()
-        if shared is not None:
-            yield shared
+        """The bound session (committed by its owner), or a short one of its own."""
+        if self._bound is not None:
+            yield self._bound
             return
         async with self._sessionmaker() as session, session.begin():
             yield session
@@ -92,8 +103,8 @@ class SqlFsmStorage(BaseStorage):
         return dict(record[1]) if record else {}
 
     async def _seen(self, key: StorageKey) -> Record | bool | None:
-        """Inside an update: the record its session holds (None: no row); outside one: False (read nothing)."""
-        return await self._get(key) if current_session.get() is not None else False
+        """Bound to a session: the record it holds (None: no row); unbound: False (read nothing)."""
+        return await self._get(key) if self._bound is not None else False
 
     async def close(self) -> None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.repositories.alerts import AlertRepository
@@ -24,25 +26,78 @@ from db.repositories.waitlist import WaitlistRepository
 
 
 class Repo:
+    """The repositories of one session, each built on first use (an update touches two or three of them)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.users = UserRepository(session)
-        self.history = TicketHistoryRepository(session)
-        self.ledger = LedgerRepository(session)
-        self.feed = FeedRepository(session)
-        self.orders = OrderRepository(session)
-        self.payouts = PayoutRepository(session)
-        self.audit = AuditRepository(session)
-        self.listings = ListingRepository(session)
-        self.originality = OriginalityRepository(session)
-        self.outbox = OutboxRepository(session)
-        self.relay = RelayRepository(session)
-        self.events = EventRepository(session)
-        self.groups = GroupRepository(session)
-        self.alerts = AlertRepository(session)
-        self.waitlist = WaitlistRepository(session)
-        self.trust = TrustRepository(session)
-        self.claims = ClaimRepository(session)
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.session)
+
+    @cached_property
+    def history(self) -> TicketHistoryRepository:
+        return TicketHistoryRepository(self.session)
+
+    @cached_property
+    def ledger(self) -> LedgerRepository:
+        return LedgerRepository(self.session)
+
+    @cached_property
+    def feed(self) -> FeedRepository:
+        return FeedRepository(self.session)
+
+    @cached_property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.session)
+
+    @cached_property
+    def payouts(self) -> PayoutRepository:
+        return PayoutRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+    @cached_property
+    def listings(self) -> ListingRepository:
+        return ListingRepository(self.session)
+
+    @cached_property
+    def originality(self) -> OriginalityRepository:
+        return OriginalityRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
+
+    @cached_property
+    def relay(self) -> RelayRepository:
+        return RelayRepository(self.session)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        return EventRepository(self.session)
+
+    @cached_property
+    def groups(self) -> GroupRepository:
+        return GroupRepository(self.session)
+
+    @cached_property
+    def alerts(self) -> AlertRepository:
+        return AlertRepository(self.session)
+
+    @cached_property
+    def waitlist(self) -> WaitlistRepository:
+        return WaitlistRepository(self.session)
+
+    @cached_property
+    def trust(self) -> TrustRepository:
+        return TrustRepository(self.session)
+
+    @cached_property
+    def claims(self) -> ClaimRepository:
+        return ClaimRepository(self.session)
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -31,10 +31,11 @@ def key_of(ticket: Ticket) -> str:
     return event_key(ticket.event_name, ticket.city_id, ticket.city_tz, ticket.event_at)
 
 
-async def more_for_cards(repo: Repo, ticket_ids: Sequence[int], now: datetime) -> dict[int, MoreTickets]:
-    """For each card, the other tickets on sale for its event (count and lowest price): "3 more tickets for this
-    event from 1,800 RUB". One query for the whole page; cards with none are left out."""
-    return await repo.events.more_tickets(ticket_ids, now)
+async def more_for_cards(repo: Repo, tickets: Sequence[Ticket], now: datetime) -> dict[int, MoreTickets]:
+    """For each card's ticket, the other tickets on sale for its event (count and lowest price): "3 more tickets
+    for this event from 1,800 RUB". One query for the whole page (none when no ticket has an event key); cards with
+    none are left out."""
+    return await repo.events.more_tickets(tickets, now)
 
 
 @dataclass(frozen=True)

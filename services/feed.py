@@ -12,8 +12,9 @@ from typing import Any
 
 from db.models import EventType, Ticket
 from db.repo import Repo
-from db.repositories.feed import FeedQuery, Key, SellerSummary
-from services import groups
+from db.repositories.feed import FeedQuery, Key
+from db.repositories.trust import SellerRecord
+from services import groups, ratings
 
 PAGE_SIZE = 5
 QUERY_MAX = 60
@@ -80,7 +81,7 @@ def clean_search(text: str) -> str | None:
 @dataclass(frozen=True)
 class FeedCard:
     ticket: Ticket
-    seller: SellerSummary
+    seller: SellerRecord  # name, sales, ratings: what the card says of its seller
     unit: tuple[Ticket, ...] = ()  # seats sold together: every ticket of the group (the card is its lead's)
 
 
@@ -124,7 +125,7 @@ async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *
 
 
 async def _page(repo: Repo, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
-    sellers = await repo.feed.sellers(sorted({ticket.seller_id for ticket in tickets}))
+    sellers = await ratings.seller_records(repo, [ticket.seller_id for ticket in tickets])
     cards = []
     for ticket in tickets:
         unit = await groups.unit_of(repo, ticket.id) if ticket.group_id else None

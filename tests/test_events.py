@@ -41,7 +41,7 @@ async def test_more_tickets_and_the_event_page(repo: Repo) -> None:
     for ticket in [*same, sold, lonely]:
         ticket.event_key = events.key_of(ticket)
     await repo.session.flush()
-    more = await events.more_for_cards(repo, [same[0].id, same[1].id, lonely.id], NOW)
+    more = await events.more_for_cards(repo, [same[0], same[1], lonely], NOW)
     assert (more[same[0].id].count, more[same[0].id].min_price) == (3, 1800)
     assert (more[same[1].id].count, more[same[1].id].min_price) == (3, 1800)
     assert lonely.id not in more

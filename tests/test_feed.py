@@ -155,7 +155,7 @@ async def test_card_shows_the_seller_first_name_and_completed_sales(repo: Repo) 
     on_sale = await make_ticket(repo, seller, NOW)
     others = await make_ticket(repo, other, NOW - timedelta(minutes=1))
     page = await load_page(repo, Filters(), PageRef(), NOW)
-    summary = {card.ticket.id: (card.seller.first_name, card.seller.completed_sales) for card in page.cards}
+    summary = {card.ticket.id: (card.seller.first_name, card.seller.sales) for card in page.cards}
     assert summary == {on_sale.id: ("Ivan", 1), others.id: ("Olga", 0)}
 
 
@@ -255,11 +255,11 @@ async def test_completed_sales_follow_the_order_status(repo: Repo) -> None:
     buyer = await make_user(repo, NOW)
     ticket = await make_ticket(repo, seller, NOW - timedelta(days=1))
     hold = await orders.hold(repo, make_payment_rules(), NOW, buyer, ticket.id)
-    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+    assert (await repo.trust.records([seller.id]))[seller.id].sales == 0
     await repo.orders.move(hold.order.id, [OrderStatus.PENDING], OrderStatus.PAID)
-    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 1
+    assert (await repo.trust.records([seller.id]))[seller.id].sales == 1
     await repo.orders.move(hold.order.id, [OrderStatus.PAID], OrderStatus.REFUNDED)  # a dispute's refund
-    assert (await repo.feed.sellers([seller.id]))[seller.id].completed_sales == 0
+    assert (await repo.trust.records([seller.id]))[seller.id].sales == 0
 
 
 async def test_migration_0006_indexes_and_counts_what_was_there(tmp_path: Path) -> None:
@@ -294,5 +294,5 @@ async def test_migration_0006_indexes_and_counts_what_was_there(tmp_path: Path) 
     async with create_sessionmaker(engine)() as session:
         repo = Repo(session)
         assert await walk(repo, Filters(text="beyonce")) == [1]  # refolded, then indexed
-        assert (await repo.feed.sellers([1]))[1].completed_sales == 1
+        assert (await repo.trust.records([1]))[1].sales == 1
     await engine.dispose()

@@ -8,7 +8,6 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 
 from db.engine import create_engine, create_sessionmaker
 from db.fsm_storage import SqlFsmStorage
-from db.session_context import current_session
 from tests.conftest import Backend
 
 
@@ -53,12 +52,9 @@ async def test_sql_storage_joins_the_update_transaction(backend: Backend, outcom
     sessionmaker = create_sessionmaker(engine)
     storage = SqlFsmStorage(sessionmaker)
     async with sessionmaker() as session:
-        token = current_session.set(session)
-        try:
-            await storage.set_state(KEY, Wizard.step)
-            assert await storage.get_state(KEY) == Wizard.step.state
-        finally:
-            current_session.reset(token)
+        bound = storage.bound(session)
+        await bound.set_state(KEY, Wizard.step)
+        assert await bound.get_state(KEY) == Wizard.step.state
         await (session.commit() if outcome == "commit" else session.rollback())
     expected = Wizard.step.state if outcome == "commit" else None
     assert await storage.get_state(KEY) == expected

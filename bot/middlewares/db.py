@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.methods import Response, TelegramMethod
@@ -17,10 +19,13 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from db.fsm_storage import SqlFsmStorage
 from db.repo import Repo
-from db.session_context import current_session
 
 WROTE = "wrote"  # session.info flag: something was written since the last commit
+# The session whose work is committed before the bot speaks (see CommitBeforeSpeaking): the update's.
+# A Bot API middleware is called with the bot and the method only, so this is the one thing handed over by context.
+_speaking: ContextVar[AsyncSession | None] = ContextVar("speaking", default=None)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -39,13 +44,29 @@ async def commit_if_written(session: AsyncSession) -> None:
         await session.commit()
 
 
+@contextmanager
+def commits_before_speaking(session: AsyncSession) -> Iterator[None]:
+    """Within the block, whatever `session` did is committed before each Bot API call (CommitBeforeSpeaking)."""
+    token = _speaking.set(session)
+    try:
+        yield
+    finally:
+        _speaking.reset(token)
+
+
+def in_update() -> bool:
+    """Whether the running task handles an update (rather than the outbox's or the notifier's own sending)."""
+    return _speaking.get() is not None
+
+
 class DbSessionMiddleware(BaseMiddleware):
-    """Outer update middleware, before aiogram's FSM middleware: one person's updates one after another (the
-    dispatcher's events isolation, taken here so that the lock spans the commit: a quick next message sees what the
-    previous one did), one session per update, bound to the context so that the SQL FSM storage reads the state
-    through it (no second session, no second transaction). Committed when the handler succeeds and wrote something
-    (a read-only update issues no COMMIT), rolled back when it raises (back to the last time the bot spoke: see
-    CommitBeforeSpeaking)."""
+    """Outer update middleware, in place of aiogram's FSM middleware when the state is in the database: one person's
+    updates one after another (the dispatcher's events isolation, taken here so that the lock spans the commit: a
+    quick next message sees what the previous one did), one session per update, and the update's FSM context over
+    that session (`state`, `raw_state`: the SQL storage bound to it, so the state is read and written in the update's
+    transaction, no second session). Committed when the handler succeeds and wrote something (a read-only update
+    issues no COMMIT), rolled back when it raises (back to the last time the bot spoke: see CommitBeforeSpeaking).
+    With another storage (Redis, memory) aiogram's FSM middleware runs after this one and reads the state itself."""
 
     def __init__(
         self,
@@ -57,40 +78,43 @@ class DbSessionMiddleware(BaseMiddleware):
         self.fsm = fsm
         self.isolation = isolation
 
-    def _lock(self, data: dict[str, Any]) -> AbstractAsyncContextManager[Any]:
-        context = self.fsm.resolve_event_context(data["bot"], data) if self.fsm and self.isolation else None
-        return self.isolation.lock(context.key) if context and self.isolation else nullcontext()
-
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        async with self._lock(data), self.sessionmaker() as session:
-            token = current_session.set(session)
+        context = self.fsm.resolve_event_context(data["bot"], data) if self.fsm else None
+        lock: AbstractAsyncContextManager[Any] = (
+            self.isolation.lock(context.key) if context and self.isolation else nullcontext()
+        )
+        async with lock, self.sessionmaker() as session:
             try:
-                data["repo"] = Repo(session)
-                result = await handler(event, data)
+                with commits_before_speaking(session):
+                    data["repo"] = Repo(session)
+                    if self.fsm and isinstance(self.fsm.storage, SqlFsmStorage):
+                        storage = data["fsm_storage"] = self.fsm.storage.bound(session)
+                        if context is not None:
+                            state = data["state"] = FSMContext(storage, context.key)
+                            data["raw_state"] = await state.get_state()
+                    result = await handler(event, data)
                 await commit_if_written(session)
                 return result
             except BaseException:
                 await session.rollback()
                 raise
-            finally:
-                current_session.reset(token)
 
 
 class CommitBeforeSpeaking(BaseRequestMiddleware):
-    """Bot API middleware: inside an update, whatever the handler wrote is committed before the bot calls Telegram.
-    What the bot tells people is already durable, so whoever acts on a message (the same person, someone else, a
-    test reading the database) sees what it announced; and the connection goes back to the pool while the request
-    is in flight (with SQLite there is one)."""
+    """Bot API middleware: inside an update (`commits_before_speaking`), whatever its session wrote is
+    committed before the bot calls Telegram. What the bot tells people is already durable, so whoever acts on a
+    message (the same person, someone else, a test reading the database) sees what it announced; and the connection
+    goes back to the pool while the request is in flight (with SQLite there is one)."""
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
-        session = current_session.get()
+        session = _speaking.get()
         if session is not None and session.in_transaction():
             await session.commit()  # also a read-only transaction: the connection goes back (rollback would expire)
             session.info.pop(WROTE, None)

@@ -21,7 +21,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramR
 from aiogram.methods import AnswerCallbackQuery, AnswerPreCheckoutQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from db.session_context import current_session
+from bot.middlewares.db import in_update
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class HiccupsRetried(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         answers_a_button = isinstance(method, AnswerCallbackQuery)  # flags: `method` keeps its generic type
         answers_a_checkout = isinstance(method, AnswerPreCheckoutQuery)
-        if current_session.get() is None and not (answers_a_button or answers_a_checkout):
+        if not in_update() and not (answers_a_button or answers_a_checkout):
             return await make_request(bot, method)
         for attempt in range(1, TRIES + 1):
             try:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import bindparam, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -39,15 +39,23 @@ class EventRepository:
         query = select(Ticket).where(*conditions).order_by(Ticket.price, Ticket.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
-    async def more_tickets(self, ticket_ids: Sequence[int], now: datetime) -> dict[int, MoreTickets]:
-        if not ticket_ids:
+    async def more_tickets(self, tickets: Sequence[Ticket], now: datetime) -> dict[int, MoreTickets]:
+        keyed = [ticket.id for ticket in tickets if ticket.event_key is not None]
+        if not keyed:
             return {}
-        other = aliased(Ticket)
-        query = (
-            select(Ticket.id, func.count(other.id), func.min(other.price), func.min(other.currency))
-            .join(other, (other.event_key == Ticket.event_key) & (other.id != Ticket.id))
-            .where(Ticket.id.in_(ticket_ids), other.status == TicketStatus.ACTIVE, other.event_at > now)
-            .group_by(Ticket.id)
-        )
-        rows = await self.session.execute(query)
+        rows = await self.session.execute(_MORE, {"ids": keyed, "now": now})
         return {ticket_id: MoreTickets(int(n), int(price), currency) for ticket_id, n, price, currency in rows}
+
+
+_OTHER = aliased(Ticket)
+# Built once (the alias and the statement): each page only binds its ticket ids and the time.
+_MORE = (
+    select(Ticket.id, func.count(_OTHER.id), func.min(_OTHER.price), func.min(_OTHER.currency))
+    .join(_OTHER, (_OTHER.event_key == Ticket.event_key) & (_OTHER.id != Ticket.id))
+    .where(
+        Ticket.id.in_(bindparam("ids", expanding=True)),
+        _OTHER.status == TicketStatus.ACTIVE,
+        _OTHER.event_at > bindparam("now", type_=Ticket.__table__.c.event_at.type),
+    )
+    .group_by(Ticket.id)
+)

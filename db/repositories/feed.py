@@ -11,16 +11,17 @@ dense and the scan stops after a few rows."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import enum
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select, text, tuple_
+from sqlalchemy import Integer, Select, bindparam, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import EventType, Ticket, TicketStatus, User
+from db.models import EventType, Ticket, TicketStatus
 
 LIKE_ESCAPE = "\\"
 RARE = 500  # tickets holding a word: up to this many, the page reads them by id (SQLite)
@@ -52,12 +53,6 @@ class Key:
     ticket_id: int
 
 
-@dataclass(frozen=True)
-class SellerSummary:
-    first_name: str
-    completed_sales: int
-
-
 class FeedRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -69,52 +64,87 @@ class FeedRepository:
         if not seekable or self.session.get_bind().dialect.name != "sqlite":
             return None
         match = " AND ".join('"' + word.replace('"', '""') + '"' for word in seekable)
-        statement = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match LIMIT :limit")
-        ids = list((await self.session.execute(statement, {"match": match, "limit": RARE + 1})).scalars())
+        ids = list((await self.session.execute(_RARE, {"match": match, "limit": RARE + 1})).scalars())
         return ids if len(ids) <= RARE else None
 
-    async def _filtered(self, query: FeedQuery) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [Ticket.status == TicketStatus.ACTIVE, Ticket.event_at > query.now]
-        if query.event_type is not None:
-            conditions.append(Ticket.event_type == query.event_type)
-        if query.city_id is not None:
-            conditions.append(Ticket.city_id == query.city_id)
-        conditions.extend(
-            Ticket.event_name_folded.like(like_contains(word), escape=LIKE_ESCAPE) for word in query.words
-        )
+    async def _page(self, query: FeedQuery, key: Key | None, limit: int, edge: _Edge) -> list[Ticket]:
         ids = await self._rare_name_ids(query.words)
+        statement = _page_statement(
+            edge if key is not None else None,
+            newest_first=edge is not _Edge.ABOVE,
+            typed=query.event_type is not None,
+            placed=query.city_id is not None,
+            words=len(query.words),
+            by_ids=ids is not None,
+        )
+        params: dict[str, Any] = {"now": query.now, "limit": limit}
+        if query.event_type is not None:
+            params["type"] = query.event_type
+        if query.city_id is not None:
+            params["city"] = query.city_id
+        params.update((f"word{n}", like_contains(word)) for n, word in enumerate(query.words))
         if ids is not None:
-            conditions.append(Ticket.id.in_(ids))
-        return conditions
-
-    @staticmethod
-    def _edge(key: Key) -> ColumnElement[Any]:
-        created_at = bindparam(None, key.created_at, type_=Ticket.__table__.c.created_at.type)
-        return tuple_(created_at, literal(key.ticket_id))
+            params["ids"] = ids
+        if key is not None:
+            params.update(at=key.created_at, id=key.ticket_id)
+        return list((await self.session.execute(statement, params)).scalars())
 
     async def older(self, query: FeedQuery, key: Key | None, limit: int, *, inclusive: bool = False) -> list[Ticket]:
         """Up to `limit` tickets after `key` in feed order (older listings), newest first; from the top when
         `key` is None. `inclusive` starts at `key` itself."""
-        conditions = await self._filtered(query)
-        if key is not None:
-            position = tuple_(Ticket.created_at, Ticket.id)
-            conditions.append(position <= self._edge(key) if inclusive else position < self._edge(key))
-        statement = select(Ticket).where(*conditions).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
-        return list((await self.session.execute(statement)).scalars())
+        return await self._page(query, key, limit, _Edge.AT_OR_BELOW if inclusive else _Edge.BELOW)
 
     async def newer(self, query: FeedQuery, key: Key | None, limit: int) -> list[Ticket]:
         """Up to `limit` tickets before `key` in feed order (newer listings), newest first; from the bottom of the
         feed (the oldest listings) when `key` is None."""
-        conditions = await self._filtered(query)
-        if key is not None:
-            conditions.append(tuple_(Ticket.created_at, Ticket.id) > self._edge(key))
-        statement = select(Ticket).where(*conditions).order_by(Ticket.created_at, Ticket.id).limit(limit)
-        return list(reversed((await self.session.execute(statement)).scalars().all()))
+        return list(reversed(await self._page(query, key, limit, _Edge.ABOVE)))
 
-    async def sellers(self, seller_ids: Sequence[int]) -> dict[int, SellerSummary]:
-        """First name and number of completed sales (paid orders of their tickets) of each seller."""
-        if not seller_ids:
-            return {}
-        statement = select(User.id, User.first_name, User.completed_sales).where(User.id.in_(seller_ids))
-        rows = await self.session.execute(statement)
-        return {user_id: SellerSummary(first_name, count) for user_id, first_name, count in rows}
+
+_RARE = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match LIMIT :limit")
+
+
+class _Edge(enum.Enum):
+    """Which side of a page's key the rows are on, in feed order (newest first)."""
+
+    BELOW = "below"  # older listings: Next
+    AT_OR_BELOW = "at or below"  # the page from the key itself: a redraw
+    ABOVE = "above"  # newer listings: Previous and the probe for a newer page
+
+
+@lru_cache(maxsize=128)
+def _page_statement(
+    edge: _Edge | None, *, newest_first: bool, typed: bool, placed: bool, words: int, by_ids: bool
+) -> Select[Any]:
+    """The page query for one shape of filters, built once with its values as bound parameters (`now`, `limit`,
+    `type`, `city`, `word0`..., `ids`, the key's `at` and `id`): a page only binds them, and the statement keeps
+    its cache key, so SQLAlchemy neither rebuilds nor re-keys it. `edge` None: from the top (newest first) or the
+    bottom of the feed."""
+    columns = Ticket.__table__.c
+    conditions: list[ColumnElement[bool]] = [
+        Ticket.status == TicketStatus.ACTIVE,
+        Ticket.event_at > bindparam("now", type_=columns.event_at.type),
+    ]
+    if typed:
+        conditions.append(Ticket.event_type == bindparam("type", type_=columns.event_type.type))
+    if placed:
+        conditions.append(Ticket.city_id == bindparam("city", type_=columns.city_id.type))
+    conditions.extend(
+        Ticket.event_name_folded.like(bindparam(f"word{n}", type_=columns.event_name_folded.type), escape=LIKE_ESCAPE)
+        for n in range(words)
+    )
+    if by_ids:
+        conditions.append(Ticket.id.in_(bindparam("ids", expanding=True)))
+    position = tuple_(Ticket.created_at, Ticket.id)
+    key = tuple_(bindparam("at", type_=columns.created_at.type), bindparam("id", type_=columns.id.type))
+    if edge is _Edge.BELOW:
+        conditions.append(position < key)
+    elif edge is _Edge.AT_OR_BELOW:
+        conditions.append(position <= key)
+    elif edge is _Edge.ABOVE:
+        conditions.append(position > key)
+    return (
+        select(Ticket)
+        .where(*conditions)
+        .order_by(*((Ticket.created_at.desc(), Ticket.id.desc()) if newest_first else (Ticket.created_at, Ticket.id)))
+        .limit(bindparam("limit", type_=Integer()))
+    )

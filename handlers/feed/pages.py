@@ -13,7 +13,7 @@ from db.repo import Repo
 from handlers.feed.keyboards import page_keyboard
 from handlers.feed.views import page_text
 from handlers.shared.editing import edit_in_place
-from services import events, feed, ratings
+from services import events, feed
 from services.clock import Clock
 from services.feed import Filters, PageRef
 from services.rules import PaymentRules
@@ -34,9 +34,8 @@ async def page_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The page `ref` names as it is at `now`, for `user` in `language` (an update's or the outbox's)."""
     page = await feed.load_page(repo, filters, ref, now)
-    records = await ratings.seller_records(repo, [card.ticket.seller_id for card in page.cards])
-    more = await events.more_for_cards(repo, [card.ticket.id for card in page.cards], now)
-    text = page_text(page, filters, user, language, records, more, payment)
+    more = await events.more_for_cards(repo, [card.ticket for card in page.cards], now)
+    text = page_text(page, filters, user, language, more, payment)
     return text, page_keyboard(page, filters, user, more)
 
 

@@ -7,7 +7,6 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.models import User
 from db.repositories.events import MoreTickets
-from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
 from services.feed import FeedCard, FeedPage, Filters
@@ -30,16 +29,10 @@ def header(filters: Filters, page: FeedPage, language: str) -> str:
 
 
 def card(
-    card: FeedCard,
-    number: int,
-    own: bool,
-    language: str,
-    record: SellerRecord | None,
-    more: MoreTickets | None,
-    payment: PaymentRules | None,
+    card: FeedCard, number: int, own: bool, language: str, more: MoreTickets | None, payment: PaymentRules | None
 ) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
-    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=record, more=more, payment=payment)]
+    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=card.seller, more=more, payment=payment)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
@@ -52,13 +45,11 @@ def page_text(
     filters: Filters,
     viewer: User,
     language: str,
-    records: dict[int, SellerRecord],
     more: dict[int, MoreTickets],
     payment: PaymentRules | None,
 ) -> str:
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
         own = feed_card.ticket.seller_id == viewer.id
-        record = records.get(feed_card.ticket.seller_id)
-        blocks.append(card(feed_card, number, own, language, record, more.get(feed_card.ticket.id), payment))
+        blocks.append(card(feed_card, number, own, language, more.get(feed_card.ticket.id), payment))
     return "\n\n".join(blocks)
