@@ -25,7 +25,7 @@ from db.models import Ticket
 from sandbox.emulator import BotApiEmulator
 from services.clock import FrozenClock
 from tests.conftest import Backend, free_port, make_backend
-from tests.e2e.conftest import Harness
+from tests.e2e.conftest import Harness, report_work
 from tests.e2e.market import list_tickets, open_feed
 from tests.e2e.test_buy_race import crowd
 from tests.e2e.test_sell import QR_PHOTO, fill_until_photo, list_ticket, registered
@@ -66,6 +66,7 @@ async def start_instance(
         **overrides,
     )
     app = await build_app(settings, clock=clock)
+    report_work(app, emu)
     task = asyncio.create_task(serve_webhook(app, handle_signals=False))
     for _ in range(300):  # until its server answers
         try:
