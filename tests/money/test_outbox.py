@@ -243,6 +243,7 @@ async def test_two_workers_send_each_row_once(sessionmaker, bot, emu, secrets, p
     assert await statuses(sessionmaker) == {OutboxStatus.SENT: 12}
 
 
+@pytest.mark.serial  # a time limit
 async def test_a_commit_wakes_the_worker(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
     w = worker(sessionmaker, bot, secrets, photos, poll_seconds=30)
     w.start()
