@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
@@ -32,18 +33,18 @@ from db.models import Base
 from db.repo import Repo
 from tests.factories import BarcodeSample, barcode_samples
 
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")  # "gw0", "gw1", ... under pytest-xdist
+WORKER = os.environ.get("PYTEST_XDIST_WORKER") or "gw0"  # "gw0", "gw1", ... under pytest-xdist
 WORKER_INDEX = int(WORKER.removeprefix("gw"))
 
 
 def _worker_redis_url(url: str) -> str:
     """The worker's own Redis database: the URL's number less the worker's index (15, 14, ... by default), so
     that flushing it between tests touches no other worker's data."""
-    head, _, number = url.rpartition("/")
-    database = int(number or 0) - WORKER_INDEX
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - WORKER_INDEX
     if database < 0:
         raise pytest.UsageError(f"no Redis database left for xdist worker {WORKER} under {url}: use fewer workers")
-    return f"{head}/{database}"
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 PG_ADMIN_URL = os.environ.get("STROBOSCOPE_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
