@@ -24,6 +24,14 @@ from tests.conftest import Backend, make_backend
 from tests.factories import TOKEN, make_settings
 
 ADMIN_ID = 900_001
+# How long a person waits for the bot's answer here: the suite's workers share the machine's cores with real bot
+# processes starting up, so an answer can take seconds; a missing answer still fails, only later.
+REPLY_TIMEOUT = 20.0
+
+
+@pytest.fixture(autouse=True)
+def patient_people(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BotApiEmulator, "reply_timeout", REPLY_TIMEOUT)
 
 
 @dataclass
