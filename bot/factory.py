@@ -29,13 +29,25 @@ from handlers import feature_routers
 from services.cities import get_directory
 
 
+class ApiSession(AiohttpSession):
+    """aiogram's aiohttp session, whose close waits 250 ms for TLS connections to shut down (aiohttp's graceful
+    shutdown) only when the Bot API is reached over HTTPS: over plain HTTP (a local Bot API server, the emulator)
+    there is none to wait for, and each stop and restart is a quarter of a second quicker."""
+
+    async def close(self) -> None:
+        if self.api.base.startswith("https://"):
+            await super().close()
+        elif self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     """The bot over `session` (aiohttp to Telegram or to TELEGRAM_API_URL by default; the handler tests' mock)."""
     if session is None:
         session = (
-            AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+            ApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
             if settings.telegram_api_url
-            else AiohttpSession()
+            else ApiSession()
         )
     session.middleware(CommitBeforeSpeaking())
     session.middleware(HiccupsRetried())

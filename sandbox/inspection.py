@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from .messages import BotMessage
@@ -67,8 +69,22 @@ class Inspection(SandboxState):
                 raise TimeoutError("the bot did not start polling")
             await self._activity.wait(remaining)
 
+    @contextlib.contextmanager
+    def working(self) -> Iterator[None]:
+        """The bot under test, in the same process, still handling an update: counted as a request in flight, so
+        that ``wait_idle`` also waits for a handler between two of its calls (it answered a button, and is reading
+        the database before it redraws the page); an update acknowledged as it was fetched is otherwise invisible."""
+        self._inflight += 1
+        self._touch()
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            self._touch()
+
     async def wait_idle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:  # noqa: ASYNC109
-        """Wait until every update is confirmed, no request is in flight and nothing happened for ``quiet`` s."""
+        """Wait until every update is confirmed, no request is in flight (nor an update ``working``) and nothing
+        happened for ``quiet`` s."""
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()

@@ -213,6 +213,10 @@ QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is in
 class SandboxState:
     """The whole emulated Telegram: every bot's chats, the people in them, files, queries, charges and updates."""
 
+    # How long a simulated person waits for the bot by default (SimulatedUser's waits and button presses); a suite
+    # running beside other work may set a longer one.
+    reply_timeout: float = 5.0
+
     def __init__(
         self,
         *,

@@ -144,15 +144,16 @@ class SimulatedUser:
     async def wait_message(
         self,
         predicate: Callable[[BotMessage], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float | None = None,  # noqa: ASYNC109
         *,
         edits: bool = True,
     ) -> BotMessage:
         """The next message the bot sent here, or the next edit (with ``edits``), matching ``predicate``.
 
         Events are read in order: those before the match are marked read. The message is the snapshot at the time
-        of the event. Raises SandboxError after ``timeout`` seconds.
+        of the event. Raises SandboxError after ``timeout`` seconds (``emu.reply_timeout`` by default).
         """
+        timeout = self.emu.reply_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while True:
             while self._cursor < len(self.events):
@@ -172,11 +173,11 @@ class SimulatedUser:
             except TimeoutError:
                 continue
 
-    async def wait_text(self, contains: str, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109
+    async def wait_text(self, contains: str, timeout: float | None = None) -> BotMessage:  # noqa: ASYNC109
         """The next message (or edit) whose text or caption contains ``contains``."""
         return await self.wait_message(lambda m: contains in m.content, timeout)
 
-    async def wait_new(self, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109
+    async def wait_new(self, timeout: float | None = None) -> BotMessage:  # noqa: ASYNC109
         """The next new message (edits skipped)."""
         return await self.wait_message(None, timeout, edits=False)
 
@@ -334,7 +335,7 @@ class SimulatedUser:
         text: str | None = None,
         data: str | None = None,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> CallbackAnswer | None:
         """Press an inline callback button on the message as it is now; returns the bot's answer.
 
@@ -357,7 +358,7 @@ class SimulatedUser:
         data: str,
         message: BotMessage | int | None = None,
         *,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float | None = None,  # noqa: ASYNC109
     ) -> CallbackAnswer | None:
         """Send a callback query with arbitrary (forged) data, as a tampered client could."""
         if message is None:
@@ -367,7 +368,7 @@ class SimulatedUser:
             message = last
         return await self._callback(self._live(message), data, timeout)
 
-    async def _callback(self, stored: StoredMessage, data: str, timeout: float) -> CallbackAnswer | None:  # noqa: ASYNC109
+    async def _callback(self, stored: StoredMessage, data: str, timeout: float | None) -> CallbackAnswer | None:  # noqa: ASYNC109
         self.started = True
         self.blocked = False
         query = self.emu._open_query(self.bot, "callback", self.id, self.emu.callback_query_timeout)
@@ -379,8 +380,9 @@ class SimulatedUser:
             "data": data,
         }
         self.emu._post_update(self.bot, "callback_query", payload)
+        wait = self.emu.reply_timeout if timeout is None else timeout
         try:
-            answer: CallbackAnswer = await asyncio.wait_for(asyncio.shield(query.future), timeout)
+            answer: CallbackAnswer = await asyncio.wait_for(asyncio.shield(query.future), wait)
         except TimeoutError:
             return None
         self.callback_answers.append(answer)

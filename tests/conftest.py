@@ -1,17 +1,27 @@
 """Shared fixtures: real databases (a SQLite file, a PostgreSQL database made for this run) and real Redis.
 
 PostgreSQL and Redis are required in CI (CI=true): unreachable means the run fails, never a silent skip.
-Locally, tests that need them are skipped with the reason when they are down."""
+Locally, tests that need them are skipped with the reason when they are down.
+
+The suite runs in several pytest-xdist workers (the README's command): whatever tests share outside their
+`tmp_path` is made per worker here: the PostgreSQL database, the Redis database, the ports handed out. A test
+marked `serial` (timing or memory measured) runs with no other test running beside it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import itertools
 import os
 import shutil
+import socket
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import text
@@ -23,12 +33,79 @@ from db.models import Base
 from db.repo import Repo
 from tests.factories import BarcodeSample, barcode_samples
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER") or "gw0"  # "gw0", "gw1", ... under pytest-xdist
+WORKER_INDEX = int(WORKER.removeprefix("gw"))
+
+
+def _worker_redis_url(url: str) -> str:
+    """The worker's own Redis database: the URL's number less the worker's index (15, 14, ... by default), so
+    that flushing it between tests touches no other worker's data."""
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - WORKER_INDEX
+    if database < 0:
+        raise pytest.UsageError(f"no Redis database left for xdist worker {WORKER} under {url}: use fewer workers")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 PG_ADMIN_URL = os.environ.get("STROBOSCOPE_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("STROBOSCOPE_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = _worker_redis_url(os.environ.get("STROBOSCOPE_REDIS_URL", "redis://127.0.0.1:6379/15"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# Ports for the servers tests start on fixed addresses (webhook instances, a private redis-server): each worker
+# hands out its own block below the kernel's ephemeral range (32768 up), so no other worker, and no client socket,
+# is given the same one between the test choosing it and its server binding it.
+_PORT_BLOCK = 400
+_ports = itertools.cycle(range(20_000 + WORKER_INDEX * _PORT_BLOCK, 20_000 + (WORKER_INDEX + 1) * _PORT_BLOCK))
+for _ in range(os.getpid() % _PORT_BLOCK):  # two runs side by side start at different places in their block
+    next(_ports)
 
-def _unavailable(what: str, error: Exception) -> None:
+
+def free_port() -> int:
+    """A port of this worker's block that nothing listens on now."""
+    for _ in range(_PORT_BLOCK):
+        port = next(_ports)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in the block of xdist worker {WORKER}")
+
+
+# --- tests marked `serial` run alone -------------------------------------------------------------------------
+# A readers-writer lock over the run's workers, on two files in a folder the controlling process makes (its
+# workers inherit the variable): every test holds the room shared, a serial one holds it alone. A serial test
+# waiting holds the turnstile, so the other workers start nothing new meanwhile and it is never starved.
+_LOCKS = "STROBOSCOPE_TEST_LOCKS"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and _LOCKS not in os.environ:
+        os.environ[_LOCKS] = tempfile.mkdtemp(prefix="stroboscope-test-locks-")
+        config.add_cleanup(lambda: shutil.rmtree(os.environ.pop(_LOCKS), ignore_errors=True))
+
+
+@contextlib.contextmanager
+def _turn(alone: bool) -> Iterator[None]:
+    folder = Path(os.environ[_LOCKS])
+    with (folder / "turnstile").open("a") as turnstile, (folder / "room").open("a") as room:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        if alone:
+            fcntl.flock(room, fcntl.LOCK_EX)
+        else:
+            fcntl.flock(room, fcntl.LOCK_SH)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield  # closing the files releases the locks
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    with _turn(alone=item.get_closest_marker("serial") is not None):
+        return (yield)
+
+
+def unavailable(what: str, error: Exception) -> None:
     message = f"{what} is unreachable: {error!r}"
     if IN_CI:
         pytest.fail(message + " (CI requires it)")
@@ -36,7 +113,7 @@ def _unavailable(what: str, error: Exception) -> None:
 
 
 async def _create_pg_database() -> str:
-    name = f"stroboscope_test_{uuid.uuid4().hex[:10]}"
+    name = f"stroboscope_test_{WORKER}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
@@ -68,7 +145,7 @@ def pg_database_url() -> Iterator[str]:
     try:
         url = asyncio.run(_create_pg_database())
     except Exception as error:  # any failure to reach the server means "unavailable"
-        _unavailable("PostgreSQL", error)
+        unavailable("PostgreSQL", error)
     yield url
     asyncio.run(_drop_pg_database(url))
 
@@ -128,7 +205,7 @@ def make_backend(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> B
     try:
         asyncio.run(_flush_redis(REDIS_URL))
     except Exception as error:  # any failure to reach the server means "unavailable"
-        _unavailable("Redis", error)
+        unavailable("Redis", error)
     return Backend(name, url, REDIS_URL)
 
 

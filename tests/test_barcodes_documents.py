@@ -62,6 +62,7 @@ def test_the_page_a_code_came_from_as_a_jpeg_for_the_buyer() -> None:
     assert scan_upload(docs.jpeg(page), limits=LIMITS).found == (Found(Barcode("QRCode", "TICKET-PAGE-2")),)
 
 
+@pytest.mark.serial  # a time limit
 def test_every_code_on_every_page_and_three_pages_under_400_ms() -> None:
     pdf = docs.vector_pdf([("QRCode", "A-0001"), ("PDF417", "B-0002"), ("Aztec", "C-0003")])
     scan_upload(pdf, limits=LIMITS)  # warm: pdfium's first load
@@ -123,6 +124,7 @@ def test_pass_without_event_details_prefills_nothing_but_its_description() -> No
     assert scan_upload(docs.wallet_pass(content), limits=LIMITS).prefill == Prefill("Entry", None, None)
 
 
+@pytest.mark.serial  # a time limit
 def test_zip_bombs_are_refused_before_inflating() -> None:
     bomb = docs.wallet_pass(docs.event_pass([PDF417]), extra={"strip.png": bytes(MAX_INFLATED + 1)})
     started = time.perf_counter()

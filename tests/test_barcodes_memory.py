@@ -12,6 +12,7 @@ import pytest
 
 from tests import barcode_documents as docs
 
+pytestmark = pytest.mark.serial  # peak memory measured: no other test's process beside it on the machine
 ROOT = Path(__file__).resolve().parents[1]
 SIDE = 6300  # 39.7 MP: under the 40 MP cap, so only the decoded-size budget stands in the way
 PEAK_LIMIT = 500 * 1024 * 1024

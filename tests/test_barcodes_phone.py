@@ -90,6 +90,7 @@ def _median(call: Callable[[], object], runs: int = 5) -> float:
     return sorted(times)[runs // 2]
 
 
+@pytest.mark.serial  # two timings compared
 def test_a_miss_costs_at_most_3x_a_hit() -> None:
     """The cascade stops early: a photo of no code gets the fast passes only, not the costly views."""
     code, _ = _sample("qr")

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The command-line arguments of each benchmark's tiny run (seconds, not minutes).
 TINY = {
-    "bench_barcodes": ["--sizes", "300"],
+    "bench_barcodes": ["--rounds", "1", "--sizes", "300"],
     "bench_cities": ["--queries", "30"],
     "bench_dispatch": ["--sizes", "300", "--rounds", "2"],
     "bench_feed": ["--sizes", "300"],

@@ -221,6 +221,7 @@ def test_limit(directory: CityDirectory) -> None:
     assert len(set(_ids(directory.search("а", limit=50)))) == 50
 
 
+@pytest.mark.serial  # a time limit
 def test_search_is_fast(directory: CityDirectory) -> None:
     queries = ["м", "мос", "Mosc", "санкт", "zzzz", "new york", "бург", "Kazan", "ова", "lodz"] * 5
     for query in queries:  # warm: build the City objects
@@ -321,6 +322,7 @@ def test_kaz_offers_kazan_before_nazran(directory: CityDirectory, language: str)
     assert NAZRAN not in ids[: ids.index(KAZAN) + 1]
 
 
+@pytest.mark.serial  # a time limit
 def test_the_first_search_is_as_fast_as_the_hundredth() -> None:
     probe = (
         "import time\nfrom services.cities import get_directory\nd = get_directory()\n"

@@ -46,6 +46,7 @@ def account(telegram_id: int, *, blocked: bool = False) -> User:
                 blocked_bot=blocked, created_at=datetime.now(UTC))  # fmt: skip
 
 
+@pytest.mark.serial  # paced in hundredths of a second, measured as the calls reach the emulator
 async def test_one_chat_gets_at_most_its_rate(emu: BotApiEmulator, bot: Bot) -> None:
     people(emu, 1)
     notifier = Notifier(bot, per_chat_second=5, per_second=1000)

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.middlewares.throttling import MemoryLimiter, RedisLimiter, Verdict
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, unavailable
 
 ALLOW, WARN, DROP = Verdict.ALLOW, Verdict.WARN, Verdict.DROP
 
@@ -20,7 +20,7 @@ async def redis() -> AsyncIterator[Redis]:
     try:
         await client.ping()
     except Exception as error:  # any failure to reach the server means "unavailable"
-        pytest.skip(f"Redis unavailable: {error}")
+        unavailable("Redis", error)
     await client.flushdb()
     yield client
     await client.aclose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,14 @@ from tests.conftest import Backend, make_backend
 from tests.factories import TOKEN, make_settings
 
 ADMIN_ID = 900_001
+# How long a person waits for the bot's answer here: the suite's workers share the machine's cores with real bot
+# processes starting up, so an answer can take seconds; a missing answer still fails, only later.
+REPLY_TIMEOUT = 20.0
+
+
+@pytest.fixture(autouse=True)
+def patient_people(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BotApiEmulator, "reply_timeout", REPLY_TIMEOUT)
 
 
 @dataclass
@@ -41,6 +49,7 @@ class Harness:
     async def start(self) -> App:
         assert self.app is None, "already running"
         self.app = await build_app(self.settings, clock=self.clock)
+        report_work(self.app, self.emu)
         self._task = asyncio.create_task(serve(self.app, handle_signals=False))
         await self.emu.wait_polling(timeout=15)
         return self.app
@@ -77,6 +86,17 @@ class Harness:
         person = self.person(ADMIN_ID, "Admin")
         await self.register(person)
         return person
+
+
+def report_work(app: App, emu: BotApiEmulator) -> None:
+    """Each update the app handles counts as work in flight for the emulator (`emu.working`): `wait_idle` returns
+    once the handlers are done, not merely once the Bot API has been quiet for a moment."""
+
+    async def working(handler: Callable[[Any, dict[str, Any]], Awaitable[Any]], update: Any, data: Any) -> Any:
+        with emu.working():
+            return await handler(update, data)
+
+    app.dispatcher.update.outer_middleware(working)
 
 
 def _harness(backend: Backend, tmp_path: Path, **overrides: object) -> Callable[[], AsyncIterator[Harness]]:

@@ -37,7 +37,7 @@ async def list_tickets(
         ]
 
 
-async def open_feed(person: SimulatedUser, timeout: float = 5.0) -> BotMessage:  # noqa: ASYNC109
+async def open_feed(person: SimulatedUser, timeout: float | None = None) -> BotMessage:  # noqa: ASYNC109
     await person.send("/feed")
     return await person.wait_text("Tickets on sale", timeout)
 

@@ -24,12 +24,12 @@ from bot.notifier import SharedRate
 from db.models import Ticket
 from sandbox.emulator import BotApiEmulator
 from services.clock import FrozenClock
-from tests.conftest import Backend, make_backend
-from tests.e2e.conftest import Harness
+from tests.conftest import Backend, free_port, make_backend
+from tests.e2e.conftest import Harness, report_work
 from tests.e2e.market import list_tickets, open_feed
 from tests.e2e.test_buy_race import crowd
 from tests.e2e.test_sell import QR_PHOTO, fill_until_photo, list_ticket, registered
-from tests.e2e.test_webhook import SECRET, free_port
+from tests.e2e.test_webhook import SECRET
 from tests.factories import TOKEN, BarcodeSample, make_settings
 
 BUYERS = 20
@@ -66,6 +66,7 @@ async def start_instance(
         **overrides,
     )
     app = await build_app(settings, clock=clock)
+    report_work(app, emu)
     task = asyncio.create_task(serve_webhook(app, handle_signals=False))
     for _ in range(300):  # until its server answers
         try:

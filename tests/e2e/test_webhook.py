@@ -4,7 +4,6 @@ a request without the secret or with a wrong one is refused with 401 and changes
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,16 +13,10 @@ from aiohttp import ClientSession
 from bot.app import App, build_app, serve_webhook, webhook_runner
 from bot.i18n import translate
 from sandbox.emulator import BotApiEmulator
-from tests.conftest import Backend
+from tests.conftest import Backend, free_port
 from tests.factories import TOKEN, make_settings
 
 SECRET = "s3cret-Token_1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def webhook_app(emu: BotApiEmulator, backend: Backend, tmp_path: Path, **overrides: object) -> App:

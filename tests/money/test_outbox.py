@@ -150,6 +150,7 @@ async def test_a_timeout_is_retried_and_a_lost_call_resent_once(sessionmaker, bo
     assert delivered(emu, other) == [*TICKET[:2], *TICKET[1:]]  # the barcode twice, nothing else
 
 
+@pytest.mark.serial  # paced to the second against the emulator's clock: a loaded machine's jitter breaks the pace
 async def test_the_per_chat_flood_limit(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
     """Telegram's 1 message a second per chat: kept by the worker (not one call over the emulator's strict limit),
     and when the worker's limit is set too high, every 429 is waited out and nothing is lost or doubled."""
@@ -242,6 +243,7 @@ async def test_two_workers_send_each_row_once(sessionmaker, bot, emu, secrets, p
     assert await statuses(sessionmaker) == {OutboxStatus.SENT: 12}
 
 
+@pytest.mark.serial  # a time limit
 async def test_a_commit_wakes_the_worker(sessionmaker, bot, emu, secrets, photos) -> None:  # type: ignore[no-untyped-def]
     w = worker(sessionmaker, bot, secrets, photos, poll_seconds=30)
     w.start()

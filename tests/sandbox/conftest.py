@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from bot.factory import ApiSession
 from sandbox.emulator import BotApiEmulator
 
 TOKEN = "123456789:AAE-sandbox-test-token"
@@ -24,7 +24,7 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
 
 @pytest.fixture
 async def bot(emu: BotApiEmulator) -> AsyncIterator[Bot]:
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emu.base_url)))
+    bot = Bot(TOKEN, session=ApiSession(api=TelegramAPIServer.from_base(emu.base_url)))
     yield bot
     await bot.session.close()
 

@@ -185,6 +185,7 @@ async def test_unknown_method_is_404_and_recorded(emu: BotApiEmulator) -> None:
     assert emu.unknown_methods == ["sendHologram"]
 
 
+@pytest.mark.serial  # a time limit
 async def test_long_polling_order_offsets_limit_and_filters(emu: BotApiEmulator, bot: Bot) -> None:
     ann = emu.user(1001, "Ann")
     for text in ("one", "two", "three"):
