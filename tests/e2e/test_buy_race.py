@@ -44,10 +44,12 @@ async def test_fifty_press_buy_then_ten_pay_at_once(harness: Harness, qr_samples
     answers = await asyncio.gather(*pressed)
     texts = [answer.text if answer else None for answer in answers]
     held = [buyer for buyer, text in zip(buyers, texts, strict=True) if text and "held for you" in text]
-    assert len(held) == 1 and len(h.emu.calls_to("sendInvoice")) == 1
+    assert len(held) == 1, texts
     others = [buyer for buyer in buyers if buyer is not held[0]]
     await asyncio.gather(*(buyer.wait_text("Someone else is paying", CROWD_WAIT) for buyer in others))
     invoices: dict[int, BotMessage] = {held[0].id: await held[0].wait_message(lambda m: m.invoice is not None)}
+    await h.emu.wait_idle()
+    assert len(h.emu.calls_to("sendInvoice")) == 1  # the invoice follows the button's answer: counted once it came
 
     # Each hold lapses and the next buyer takes the ticket over, until ten have an invoice.
     for buyer in others[: PAYERS - 1]:

@@ -70,7 +70,7 @@ async def test_two_seats_together_one_buyer_of_twenty(harness: Harness) -> None:
     pressed = (buyer.click(page, "Buy 1", timeout=CROWD_WAIT) for buyer, page in zip(buyers, pages, strict=True))
     texts = [answer.text if answer else None for answer in await asyncio.gather(*pressed)]
     held = [buyer for buyer, text in zip(buyers, texts, strict=True) if text and "held for you" in text]
-    assert len(held) == 1 and len(h.emu.calls_to("sendInvoice")) == 1, texts
+    assert len(held) == 1, texts  # its invoice follows the answer: counted below, once it has come
     first, others = held[0], [buyer for buyer in buyers if buyer is not held[0]]
     await asyncio.gather(*(buyer.wait_text("Someone else is paying", CROWD_WAIT) for buyer in others))
     invoice = await first.wait_message(lambda m: m.invoice is not None)
