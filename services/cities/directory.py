@@ -102,6 +102,11 @@ def _uints(values: Iterable[int]) -> bytes:
     return array("I", values).tobytes()
 
 
+def _steps(values: Sequence[int], typecode: str = "H") -> bytes:
+    """A non-decreasing sequence as its steps (compresses to a fraction of the values); see `_Sections.sums`."""
+    return array(typecode, (b - a for a, b in zip((0, *values), values, strict=False))).tobytes()
+
+
 def pack(entries: Iterable[Entry]) -> bytes:
     """The data file's bytes: the index of `entries`, compressed (the same entries, the same bytes). Sections, each
     preceded by its length, in the order `CityDirectory.__init__` reads them."""
@@ -125,22 +130,22 @@ def pack(entries: Iterable[Entry]) -> bytes:
             owners.append(i)
     sections = [
         b"\n".join(records),
-        _uints(accumulate((len(record) + 1 for record in records), initial=0)),
-        _uints(ids[i] for i in by_id),
+        _steps([0, *accumulate(len(record) + 1 for record in records)]),
+        _steps([ids[i] for i in by_id], "I"),
         _uints(by_id),
         "".join(latin).encode(),
-        _uints(accumulate(map(len, latin), initial=0)),
+        _steps([0, *accumulate(map(len, latin))]),
         "".join(cyrillic).encode(),
-        _uints(accumulate(map(len, cyrillic), initial=0)),
+        _steps([0, *accumulate(map(len, cyrillic))]),
         "".join(entry.city.country_code for entry in ordered).encode(),
         _uints(sorted(range(len(ordered)), key=lambda i: ordered[i].city.country_code != "RU")),
         b"".join(name + b"\n" for name in names),
-        _uints(accumulate(len(name) + 1 for name in names)),
+        _steps([0, *accumulate(len(name) + 1 for name in names)]),
         bytes(bool(entry.cyrillic) and entry.city.name_ru != entry.city.name for entry in ordered),
         "".join(by_initial).encode(),
     ]
     for lines, owners in by_initial.values():
-        sections += ["\n".join(lines).encode(), _uints(owners)]
+        sections += ["\n".join(lines).encode(), _steps(owners)]
     raw = b"".join(struct.pack("<I", len(section)) + section for section in sections)
     return _MAGIC + zlib.compress(raw, 9)
 
@@ -160,10 +165,14 @@ class _Sections:
     def text(self) -> str:
         return self.bytes().decode()
 
-    def uints(self) -> array[int]:
-        values = array("I")
+    def uints(self, typecode: str = "I") -> array[int]:
+        values = array(typecode)
         values.frombytes(self.bytes())
         return values
+
+    def sums(self, typecode: str = "H") -> array[int]:
+        """A sequence `_steps` wrote."""
+        return array("I", accumulate(self.uints(typecode)))
 
 
 class _RankedText:
@@ -208,18 +217,17 @@ class _SortedNames:
     "suffix\\x01index" for a suffix. The entries starting with a query are one contiguous range, found by binary
     search."""
 
-    __slots__ = ("blob", "ends")
+    __slots__ = ("blob", "starts")
 
-    def __init__(self, blob: bytes, ends: array[int]) -> None:
+    def __init__(self, blob: bytes, starts: array[int]) -> None:
         self.blob = blob
-        self.ends = ends
+        self.starts = starts  # entry i from starts[i] to starts[i + 1] - 1, then "\n"
 
     def _entry(self, i: int) -> bytes:
-        start = self.ends[i - 1] if i else 0
-        return self.blob[start : self.ends[i] - 1]
+        return self.blob[self.starts[i] : self.starts[i + 1] - 1]
 
     def _lower_bound(self, text: bytes) -> int:
-        lo, hi = 0, len(self.ends)
+        lo, hi = 0, len(self.starts) - 1
         while lo < hi:
             mid = (lo + hi) // 2
             if self._entry(mid) < text:
@@ -237,7 +245,7 @@ class _SortedNames:
             return None
         if lo == hi:
             return []
-        segment = self.blob[(self.ends[lo - 1] if lo else 0) : self.ends[hi - 1]]
+        segment = self.blob[self.starts[lo] : self.starts[hi]]
         return list({(tag == _SUFFIX.encode(), int(index)) for tag, index in _CODES.findall(segment)})
 
 
@@ -275,12 +283,12 @@ class CityDirectory:
             raise ValueError("not a city index: run python -m services.cities.build")
         sections = _Sections(zlib.decompress(memoryview(data)[len(_MAGIC) :]))
         self._records = sections.bytes()  # city index -> "id\tname\t...", see `_city`
-        self._record_starts = sections.uints()
-        self._sorted_ids = sections.uints()
+        self._record_starts = sections.sums()
+        self._sorted_ids = sections.sums("I")
         self._by_id = sections.uints()  # the city index of each of _sorted_ids
         count = len(self._sorted_ids)
-        latin, latin_starts = sections.text(), sections.uints()
-        cyrillic, cyrillic_starts = sections.text(), sections.uints()
+        latin, latin_starts = sections.text(), sections.sums()
+        cyrillic, cyrillic_starts = sections.text(), sections.sums()
         self._countries = sections.text()  # city index i -> its country code at 2 * i
         home_order = sections.uints()
         home_position = array("I", bytes(4 * count))
@@ -294,9 +302,9 @@ class CityDirectory:
             )
             for country, order, position in ((None, range(count), range(count)), ("RU", home_order, home_position))
         }
-        self._sorted = _SortedNames(sections.bytes(), sections.uints())
+        self._sorted = _SortedNames(sections.bytes(), sections.sums())
         self._russian_known = sections.bytes()  # 1: a Russian name of its own (see `_known_by`)
-        self._by_initial = {initial: _Names(sections.text(), sections.uints()) for initial in sections.text()}
+        self._by_initial = {initial: _Names(sections.text(), sections.sums()) for initial in sections.text()}
         self._made: dict[int, City] = {}  # city index -> the City, made when first asked for
 
     @classmethod
