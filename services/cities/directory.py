@@ -1,5 +1,5 @@
-"""The city directory at run time: real cities read from the data file built by services.cities.build, and the
-search the city picker calls.
+"""The city directory at run time: real cities read from the index built by services.cities.build, and the search
+the city picker calls.
 
 Search is by every folded name of a city (English, the Latin and Cyrillic alternates geonames knows, colloquial
 aliases), folded the same way as the query (see services.cities.names). Results come in tiers: a name starts with
@@ -10,22 +10,26 @@ reader's own country first (Russian readers: Russia), then a match on a name the
 English name, and for Russian readers its Russian name: "Kaz" is Kazan before Nazran's "Kazran" or Casablanca's
 "Kazablanka"), each by population.
 
-How it stays fast (a query well under a millisecond or two, the first as fast as the hundredth: everything is
-built at load, nothing on first use):
-  - `_SortedNames`: every name and every word suffix of a name, sorted in one string; a binary search gives the
-    range of names starting with the query, whose cities are then sorted (few, since the prefix is rare);
+The data file (`pack` writes it, `CityDirectory` reads it) is the index itself, zlib-compressed: a few flat
+strings and `array`s, so loading is a decompression and a few copies (about 0.1 s, some 15 MiB), no sort and no
+object per city; a `City` is made when it is first asked for (`get`, a search result) and kept. A query takes well
+under a millisecond or two, the first as fast as the hundredth:
+  - `_SortedNames`: every name and every word suffix of a name, sorted, in one UTF-8 string; a binary search gives
+    the range of names starting with the query, whose cities are then sorted (few, since the prefix is rare);
   - `_RankedText`, one per script and ranking: all names, city after city in rank order; for a common prefix
     (more than `_DENSE` names) and for substring matches, `str.find` walks it best-ranked city first and stops at
-    `limit`.
+    `limit`;
+  - the fuzzy tier hands rapidfuzz the names starting with the query's first letter, one string split when asked.
 """
 
 from __future__ import annotations
 
-import gzip
 import re
+import struct
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -37,9 +41,9 @@ from rapidfuzz import fuzz, process
 
 from services.cities.names import normalize_query
 
-DATA_FILE = Path(__file__).with_name("cities.tsv.gz")
-_NAMES_SEPARATOR = "|"
-# The reader's own country, whose cities come first for them.
+DATA_FILE = Path(__file__).with_name("cities.idx")
+_MAGIC = b"stroboscope cities 2\n"
+# The reader's own country, whose cities come first for them (`pack` ranks Russia's first: the one home).
 _HOME = {"ru": "RU"}
 # Country names Babel spells too long for a button.
 _SHORT_COUNTRY = {("en", "US"): "US", ("ru", "US"): "США", ("en", "GB"): "UK"}
@@ -64,7 +68,7 @@ class City:
     country_code: str  # ISO 3166-1 alpha-2
     timezone: str  # IANA
     population: int
-    region: str = ""  # the US state ("Moscow, Idaho, US"); elsewhere a namesake's ("Troitsk, Moscow, Russia")
+    region: str = ""  # a namesake's region: "Moscow, Idaho, US", "Troitsk, Moscow, Russia"
     region_ru: str = ""
 
     def display_name(self, lang: str) -> str:
@@ -89,30 +93,86 @@ class Entry(NamedTuple):
     cyrillic: tuple[str, ...]
 
 
-_FIELDS = 10
+_WHOLE, _SUFFIX = "\x00", "\x01"
+_CODES = re.compile(rb"([\x00\x01])(\d+)\n")
+_SUFFIXES = re.compile(r" (?=([^\n\x00]+\x00\d+))")
 
 
-def write_entries(entries: Iterable[Entry], path: Path) -> None:
-    """The data file: one city a line, tab-separated, gzip-compressed (mtime 0: the same data, the same bytes)."""
-    with open(path, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as data:
-        for city, latin, cyrillic in entries:
-            names = (_NAMES_SEPARATOR.join(latin), _NAMES_SEPARATOR.join(cyrillic))
-            fields = (city.id, city.name, city.name_ru, city.country_code, city.timezone, city.population,
-                      city.region, city.region_ru, *names)  # fmt: skip
-            data.write(("\t".join(map(str, fields)) + "\n").encode())
+def _uints(values: Iterable[int]) -> bytes:
+    return array("I", values).tobytes()
 
 
-def read_entries(path: Path = DATA_FILE) -> list[Entry]:
-    with gzip.open(path, "rt", encoding="utf-8") as data:
-        rows = [line.rstrip("\n").split("\t", _FIELDS - 1) for line in data]
-    return [
-        Entry(City(int(i), name, ru, country, zone, int(people), region, region_ru), _names(latin), _names(cyrillic))
-        for i, name, ru, country, zone, people, region, region_ru, latin, cyrillic in rows
+def _steps(values: Sequence[int], typecode: str = "H") -> bytes:
+    """A non-decreasing sequence as its steps (compresses to a fraction of the values); see `_Sections.sums`."""
+    return array(typecode, (b - a for a, b in zip((0, *values), values, strict=False))).tobytes()
+
+
+def pack(entries: Iterable[Entry]) -> bytes:
+    """The data file's bytes: the index of `entries`, compressed (the same entries, the same bytes). Sections, each
+    preceded by its length, in the order `CityDirectory.__init__` reads them."""
+    ordered = sorted(entries, key=lambda entry: (-entry.city.population, entry.city.id))
+    fields = [(c.id, c.name, c.name_ru, c.country_code, c.timezone, c.population, c.region, c.region_ru)
+              for c, _, _ in ordered]  # fmt: skip
+    records = ["\t".join(map(str, record)).encode() for record in fields]
+    ids = [entry.city.id for entry in ordered]
+    by_id = sorted(range(len(ids)), key=ids.__getitem__)
+    latin = ["".join("\n" + n for n in entry.latin) for entry in ordered]
+    cyrillic = ["".join("\n" + n for n in entry.cyrillic) for entry in ordered]
+    tagged = "".join(f"{n}{_WHOLE}{i}\n" for i, entry in enumerate(ordered) for n in (*entry.latin, *entry.cyrillic))
+    suffixes = "\n".join(_SUFFIXES.findall(tagged)).replace(_WHOLE, _SUFFIX)
+    unique = {*tagged.split("\n"), *suffixes.split("\n")}
+    names = [name.encode() for name in sorted(unique) if name >= "\x02"]  # drop "" and untagged lines
+    by_initial: dict[str, tuple[list[str], list[int]]] = {}
+    for i, entry in enumerate(ordered):
+        for name in (*entry.latin, *entry.cyrillic):
+            lines, owners = by_initial.setdefault(name[0], ([], []))
+            lines.append(name)
+            owners.append(i)
+    sections = [
+        b"\n".join(records),
+        _steps([0, *accumulate(len(record) + 1 for record in records)]),
+        _steps([ids[i] for i in by_id], "I"),
+        _uints(by_id),
+        "".join(latin).encode(),
+        _steps([0, *accumulate(map(len, latin))]),
+        "".join(cyrillic).encode(),
+        _steps([0, *accumulate(map(len, cyrillic))]),
+        "".join(entry.city.country_code for entry in ordered).encode(),
+        _uints(sorted(range(len(ordered)), key=lambda i: ordered[i].city.country_code != "RU")),
+        b"".join(name + b"\n" for name in names),
+        _steps([0, *accumulate(len(name) + 1 for name in names)]),
+        bytes(bool(entry.cyrillic) and entry.city.name_ru != entry.city.name for entry in ordered),
+        "".join(by_initial).encode(),
     ]
+    for lines, owners in by_initial.values():
+        sections += ["\n".join(lines).encode(), _steps(owners)]
+    raw = b"".join(struct.pack("<I", len(section)) + section for section in sections)
+    return _MAGIC + zlib.compress(raw, 9)
 
 
-def _names(field: str) -> tuple[str, ...]:
-    return tuple(field.split(_NAMES_SEPARATOR)) if field else ()
+class _Sections:
+    """Reads `pack`'s sections one after the other."""
+
+    def __init__(self, raw: bytes) -> None:
+        self._view = memoryview(raw)
+        self._at = 0
+
+    def bytes(self) -> bytes:
+        (size,) = struct.unpack_from("<I", self._view, self._at)
+        self._at += 4 + size
+        return bytes(self._view[self._at - size : self._at])
+
+    def text(self) -> str:
+        return self.bytes().decode()
+
+    def uints(self, typecode: str = "I") -> array[int]:
+        values = array(typecode)
+        values.frombytes(self.bytes())
+        return values
+
+    def sums(self, typecode: str = "H") -> array[int]:
+        """A sequence `_steps` wrote."""
+        return array("I", accumulate(self.uints(typecode)))
 
 
 class _RankedText:
@@ -125,6 +185,15 @@ class _RankedText:
         self.blob = "".join(pieces) + "\n"
         self.starts = array("I", accumulate(map(len, pieces), initial=0))  # the last one: the final "\n"
         self.order = order  # rank -> city index
+
+    @classmethod
+    def ranked(cls, text: str, starts: array[int], order: Sequence[int]) -> _RankedText:
+        """`text`: the cities' pieces in index order, city i's from starts[i] to starts[i + 1]."""
+        return cls([text[starts[i] : starts[i + 1]] for i in order], order)
+
+    def first_name(self, rank: int) -> str | None:
+        piece = self.blob[self.starts[rank] + 1 : self.starts[rank + 1]]
+        return piece.split("\n", 1)[0] if piece else None
 
     def scan(self, needle: str, out: list[int], seen: set[int], limit: int) -> None:
         """Append to `out` the indexes of the best-ranked cities with a name containing `needle`, up to `limit`."""
@@ -142,34 +211,23 @@ class _RankedText:
             pos = blob.find(needle, starts[rank + 1])
 
 
-_WHOLE, _SUFFIX = "\x00", "\x01"
-_CODES = re.compile(r"([\x00\x01])(\d+)\n")
-_SUFFIXES = re.compile(r" (?=([^\n\x00]+\x00\d+))")
-
-
 class _SortedNames:
-    """Every name, and every word suffix of a name ("нижний новгород" -> "новгород"), sorted, in one string: one
-    entry a line, "name\\x00index" for a whole name, "suffix\\x01index" for a suffix. The entries starting with a
-    query are one contiguous range, found by binary search."""
+    """Every name, and every word suffix of a name ("нижний новгород" -> "новгород"), sorted, in one UTF-8 string
+    (whose byte order is the characters' order): one entry a line, "name\\x00index" for a whole name,
+    "suffix\\x01index" for a suffix. The entries starting with a query are one contiguous range, found by binary
+    search."""
 
-    __slots__ = ("blob", "ends")
+    __slots__ = ("blob", "starts")
 
-    def __init__(self, tagged: str) -> None:
-        """`tagged`: "name\\x00index" lines, all names of all cities."""
-        suffixes = "\n".join(_SUFFIXES.findall(tagged)).replace(_WHOLE, _SUFFIX)
-        unique = set(tagged.split("\n"))
-        unique.update(suffixes.split("\n"))
-        entries = sorted(unique)
-        entries = entries[bisect_left(entries, "\x02") :]  # drop "" and untagged lines
-        self.blob = "\n".join(entries) + "\n"
-        self.ends = array("I", (end + i + 1 for i, end in enumerate(accumulate(map(len, entries)))))
+    def __init__(self, blob: bytes, starts: array[int]) -> None:
+        self.blob = blob
+        self.starts = starts  # entry i from starts[i] to starts[i + 1] - 1, then "\n"
 
-    def _entry(self, i: int) -> str:
-        start = self.ends[i - 1] if i else 0
-        return self.blob[start : self.ends[i] - 1]
+    def _entry(self, i: int) -> bytes:
+        return self.blob[self.starts[i] : self.starts[i + 1] - 1]
 
-    def _lower_bound(self, text: str) -> int:
-        lo, hi = 0, len(self.ends)
+    def _lower_bound(self, text: bytes) -> int:
+        lo, hi = 0, len(self.starts) - 1
         while lo < hi:
             mid = (lo + hi) // 2
             if self._entry(mid) < text:
@@ -180,14 +238,15 @@ class _SortedNames:
 
     def matches(self, prefix: str, dense: int) -> list[tuple[bool, int]] | None:
         """(is a suffix, city index) of the entries starting with `prefix`; None when more than `dense`."""
-        lo = self._lower_bound(prefix)
-        hi = self._lower_bound(prefix + "\uffff")
+        key = prefix.encode()
+        lo = self._lower_bound(key)
+        hi = self._lower_bound(key + b"\xff")  # above every UTF-8 string starting with the key
         if hi - lo > dense:
             return None
         if lo == hi:
             return []
-        segment = self.blob[(self.ends[lo - 1] if lo else 0) : self.ends[hi - 1]]
-        return list({(tag == _SUFFIX, int(index)) for tag, index in _CODES.findall(segment)})
+        segment = self.blob[self.starts[lo] : self.starts[hi]]
+        return list({(tag == _SUFFIX.encode(), int(index)) for tag, index in _CODES.findall(segment)})
 
 
 _DENSE = 2048  # a prefix shared by more names than this is common: walk the ranked text instead
@@ -198,7 +257,7 @@ _FUZZY_CUTOFF = 80  # rapidfuzz's ratio (0-100): one transposed letter in a 5-le
 class _Ranking(NamedTuple):
     """One order of the cities (the reader's country first, or by population alone), per script."""
 
-    position: array[int]  # city index -> rank
+    position: Sequence[int]  # city index -> rank
     latin: _RankedText
     cyrillic: _RankedText
 
@@ -217,57 +276,64 @@ def is_cyrillic(name: str) -> bool:
 
 
 class CityDirectory:
-    """Load once (`get_directory()`), then `search` and `get`."""
+    """Load once (`get_directory()`), then `search` and `get`. Made from the data file's bytes (see `pack`)."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        ordered = sorted(entries, key=lambda entry: (-entry.city.population, entry.city.id))
-        self._cities = [entry.city for entry in ordered]  # by index: population order
-        self._index = {city.id: i for i, city in enumerate(self._cities)}
-        latin = ["".join("\n" + n for n in entry.latin) for entry in ordered]
-        cyrillic = ["".join("\n" + n for n in entry.cyrillic) for entry in ordered]
-        self._rankings: dict[str | None, _Ranking] = {}
-        for country in (None, *_HOME.values()):
-            order = sorted(range(len(ordered)), key=lambda i: self._cities[i].country_code != country)
-            position = array("I", bytes(4 * len(order)))
-            for rank, i in enumerate(order):
-                position[i] = rank
-            self._rankings[country] = _Ranking(
+    def __init__(self, data: bytes) -> None:
+        if not data.startswith(_MAGIC):
+            raise ValueError("not a city index: run python -m services.cities.build")
+        sections = _Sections(zlib.decompress(memoryview(data)[len(_MAGIC) :]))
+        self._records = sections.bytes()  # city index -> "id\tname\t...", see `_city`
+        self._record_starts = sections.sums()
+        self._sorted_ids = sections.sums("I")
+        self._by_id = sections.uints()  # the city index of each of _sorted_ids
+        count = len(self._sorted_ids)
+        latin, latin_starts = sections.text(), sections.sums()
+        cyrillic, cyrillic_starts = sections.text(), sections.sums()
+        self._countries = sections.text()  # city index i -> its country code at 2 * i
+        home_order = sections.uints()
+        home_position = array("I", bytes(4 * count))
+        for rank, i in enumerate(home_order):
+            home_position[i] = rank
+        self._rankings = {
+            country: _Ranking(
                 position,
-                _RankedText([latin[i] for i in order], order),
-                _RankedText([cyrillic[i] for i in order], order),
+                _RankedText.ranked(latin, latin_starts, order),
+                _RankedText.ranked(cyrillic, cyrillic_starts, order),
             )
-        self._sorted = _SortedNames(
-            "".join(f"{n}{_WHOLE}{i}\n" for i, entry in enumerate(ordered) for n in (*entry.latin, *entry.cyrillic))
-        )
-        by_initial: dict[str, tuple[list[str], array[int]]] = {}
-        for i, entry in enumerate(ordered):
-            for name in (*entry.latin, *entry.cyrillic):
-                names, owners = by_initial.setdefault(name[0], ([], array("I")))
-                names.append(name)
-                owners.append(i)
-        self._by_initial = {
-            initial: _Names("\n".join(names), owners) for initial, (names, owners) in by_initial.items()
+            for country, order, position in ((None, range(count), range(count)), ("RU", home_order, home_position))
         }
-        # The names a reader knows each city by (see `_known_by`), folded.
-        self._english = [entry.latin[0] if entry.latin else "" for entry in ordered]
-        self._russian = [
-            entry.cyrillic[0] if entry.cyrillic and entry.city.name_ru != entry.city.name else english
-            for entry, english in zip(ordered, self._english, strict=True)
-        ]
+        self._sorted = _SortedNames(sections.bytes(), sections.sums())
+        self._russian_known = sections.bytes()  # 1: a Russian name of its own (see `_known_by`)
+        self._by_initial = {initial: _Names(sections.text(), sections.sums()) for initial in sections.text()}
+        self._made: dict[int, City] = {}  # city index -> the City, made when first asked for
 
     @classmethod
     def load(cls, path: Path = DATA_FILE) -> CityDirectory:
-        return cls(read_entries(path))
+        return cls(path.read_bytes())
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry]) -> CityDirectory:
+        return cls(pack(entries))
 
     def __len__(self) -> int:
-        return len(self._cities)
+        return len(self._sorted_ids)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._cities)
+    def __iter__(self) -> Iterator[City]:
+        return map(self._city, range(len(self)))
+
+    def _city(self, index: int) -> City:
+        city = self._made.get(index)
+        if city is None:
+            record = self._records[self._record_starts[index] : self._record_starts[index + 1] - 1]
+            i, name, ru, country, zone, people, region, region_ru = record.decode().split("\t")
+            city = self._made[index] = City(int(i), name, ru, country, zone, int(people), region, region_ru)
+        return city
 
     def get(self, city_id: int) -> City | None:
-        index = self._index.get(city_id)
-        return None if index is None else self._cities[index]
+        at = bisect_left(self._sorted_ids, city_id)
+        if at == len(self._sorted_ids) or self._sorted_ids[at] != city_id:
+            return None
+        return self._city(self._by_id[at])
 
     def search(self, query: str, *, limit: int = 8, language: str = "ru") -> list[City]:
         """Cities with a name matching `query`, best first (see the module's docstring)."""
@@ -292,7 +358,7 @@ class CityDirectory:
             def key(match: tuple[bool, int]) -> tuple[bool, bool, bool, int]:
                 suffix, index = match
                 known = any(name.startswith(q) for name in self._known_by(index, language))
-                abroad = home is not None and self._cities[index].country_code != home
+                abroad = home is not None and self._country(index) != home
                 return (suffix, abroad, not known, ranking.position[index])
 
             for _, index in sorted(matches, key=key):
@@ -305,13 +371,20 @@ class CityDirectory:
             text.scan(q, found, seen, limit)
         if len(found) < limit and len(q) >= _FUZZY_FROM:
             self._fuzzy(q, ranking, found, seen, limit)
-        return [self._cities[index] for index in found]
+        return [self._city(index) for index in found]
+
+    def _country(self, index: int) -> str:
+        return self._countries[2 * index : 2 * index + 2]
 
     def _known_by(self, index: int, language: str) -> tuple[str, ...]:
-        """The folded names a reader knows a city by: English, and for Russian readers the Russian one too."""
-        if _language(language) == "ru":
-            return (self._russian[index], self._english[index])
-        return (self._english[index],)
+        """The folded names a reader knows a city by: English, and for Russian readers the Russian one too (the
+        first of each script: see `Entry`)."""
+        by_population = self._rankings[None]  # rank = index
+        english = by_population.latin.first_name(index) or ""
+        if _language(language) != "ru":
+            return (english,)
+        russian = by_population.cyrillic.first_name(index) if self._russian_known[index] else None
+        return (russian or english, english)
 
     def _fuzzy(self, q: str, ranking: _Ranking, found: list[int], seen: set[int], limit: int) -> None:
         """The cities with a name closest to `q` by edit distance, closest first, then by rank."""
