@@ -45,7 +45,7 @@ from bench._load import (
     scratch_postgresql,
     telegram_id,
 )
-from bot.app import App, build_app
+from bot.app import App, build_app, freeze_start_up_heap
 from bot.factory import create_bot
 from bot.i18n import i18n
 from bot.settings import Settings
@@ -260,6 +260,7 @@ async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
         redis_url=None,
     )  # type: ignore[call-arg]  # fmt: skip
     app = await build_app(settings, clock=FrozenClock(NOW))
+    freeze_start_up_heap()  # as `python -m bot` does
     try:
         yield app
     finally:
