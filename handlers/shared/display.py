@@ -53,8 +53,14 @@ def amount_text(amount: int, currency: str, language: str) -> str:
 def stars_price(price: int, currency: str, charge: orders.Charge, fee_percent: int, language: str) -> str:
     """Both prices when the bot takes Stars: "3,500 RUB · paid in Telegram Stars: ⭐ 2,100 (incl. 5% fee)"."""
     key = "card-price-stars-fee" if charge.fee else "card-price-stars"
-    stars = format_decimal(charge.total, locale=language)
-    return _(key).format(price=money(price, currency, language), stars=stars, percent=fee_percent)
+    return _(key).format(
+        price=money(price, currency, language), stars=_decimal(charge.total, language), percent=fee_percent
+    )
+
+
+@lru_cache(maxsize=4096)
+def _decimal(number: int, language: str) -> str:
+    return format_decimal(number, locale=language)
 
 
 def city_name(city_id: int, language: str, stored: str | None = None) -> str:
