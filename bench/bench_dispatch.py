@@ -7,7 +7,8 @@ The updates: /start of a registered user, open the feed, Next page, a type filte
 hold + invoice, a sell wizard text step (the event name). The steps that only lead up to the measured one (the
 search button before the search words, /sell and the type before the name) are fed untimed, and so are two
 warm-up rounds. Each round takes a fresh registered user, so throttling never steps in. Printed per update:
-updates/s, p50 / p95 of the product and of echo, and the ratio of their rates.
+updates/s, p50 / p95 of the product and of echo, the ratio of their rates, and the SQL statements and COMMITs of
+one update.
 
 Run: python -m bench.bench_dispatch [--sizes 10000 1000000] [--rounds 200] [--postgresql URL] [--profile FILE]
 """
@@ -34,6 +35,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
+from sqlalchemy import event
 
 from bench._load import (
     NOW,
@@ -45,7 +47,7 @@ from bench._load import (
     scratch_postgresql,
     telegram_id,
 )
-from bot.app import App, build_app
+from bot.app import App, build_app, freeze_start_up_heap
 from bot.factory import create_bot
 from bot.i18n import i18n
 from bot.settings import Settings
@@ -203,6 +205,7 @@ STEPS: dict[str, Step] = {
 class Timings:
     product: dict[str, list[float]] = field(default_factory=dict)
     echo: dict[str, list[float]] = field(default_factory=dict)
+    sql: dict[str, tuple[int, int]] = field(default_factory=dict)  # statements and COMMITs of the last measured one
 
 
 async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
@@ -218,6 +221,9 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
     echo, echo_bot = echo_dispatcher(), Bot(TOKEN, session=LocalSession())
     timings = Timings()
     users_ = itertools.count(1)
+    counts = [0, 0]  # statements, COMMITs
+    event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *_: counts.__setitem__(0, counts[0] + 1))
+    event.listen(app.engine.sync_engine, "commit", lambda *_: counts.__setitem__(1, counts[1] + 1))
 
     async def feed(update: Update) -> None:
         await app.dispatcher.feed_update(bot, update)
@@ -233,9 +239,11 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
             update = await step(chatter, feed)
             if profile is not None:
                 profile.enable()
+            counts[:] = [0, 0]
             took = await _timed(app.dispatcher, bot, update)
             if profile is not None:
                 profile.disable()
+            timings.sql[label] = (counts[0], counts[1])
             timings.product.setdefault(label, []).append(took)
             timings.echo.setdefault(label, []).append(await _timed(echo, echo_bot, update))
     await echo_bot.session.close()
@@ -243,14 +251,15 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
 
 
 def report(timings: Timings) -> None:
-    print(f"    {'update':<24} {'product/s':>9} {'p50':>6} {'p95':>6}   {'echo/s':>7} {'p50':>5} {'p95':>5}   ratio")
+    print(f"    {'update':<24} {'product/s':>9} {'p50':>6} {'p95':>6}   {'echo/s':>7} {'p50':>5} {'p95':>5}   ratio"
+          "   SQL/COMMIT")  # fmt: skip
     for label, samples in timings.product.items():
         echo = timings.echo[label]
         rate, echo_rate = len(samples) / sum(samples), len(echo) / sum(echo)
         p50, p95 = percentiles(samples)
         e50, e95 = percentiles(echo)
         print(f"    {label:<24} {rate:9.0f} {p50:6.2f} {p95:6.2f}   {echo_rate:7.0f} {e50:5.2f} {e95:5.2f}   "
-              f"{rate / echo_rate:.3f}")  # fmt: skip
+              f"{rate / echo_rate:.3f}   {timings.sql[label][0]}/{timings.sql[label][1]}")  # fmt: skip
 
 
 @asynccontextmanager
@@ -260,6 +269,7 @@ async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
         redis_url=None,
     )  # type: ignore[call-arg]  # fmt: skip
     app = await build_app(settings, clock=FrozenClock(NOW))
+    freeze_start_up_heap()  # as `python -m bot` does
     try:
         yield app
     finally:

@@ -48,9 +48,10 @@ async def _migrate(settings: DatabaseSettings) -> list[str]:
 
 
 async def _run(settings: Settings, command: str) -> None:
-    from bot.app import build_app, serve, serve_webhook
+    from bot.app import build_app, freeze_start_up_heap, serve, serve_webhook
 
     app = await build_app(settings)
+    freeze_start_up_heap()
     await (serve_webhook(app) if command == "webhook" else serve(app))
 
 

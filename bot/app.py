@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -130,6 +131,15 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
                               interval_seconds=settings.reconcile_interval_seconds)  # fmt: skip
     return App(settings, engine, sessionmaker, bot, dispatcher, clock, notifier, secrets, photo_storage, scheduler,
                outbox, reconciler)  # fmt: skip
+
+
+def freeze_start_up_heap() -> None:
+    """Everything built at start-up (the city directory, aiogram's and pydantic's models: ~350K objects) lives as
+    long as the process: moved out of the garbage collector's reach, so a full collection no longer walks it
+    (150-250 ms of one update's time every few hundred updates). Called once by the process that serves updates,
+    after `build_app`."""
+    gc.collect()
+    gc.freeze()
 
 
 async def serve(app: App, *, handle_signals: bool = True) -> None:

@@ -2,9 +2,9 @@
 
 `SqlFsmStorage(sessionmaker)` reads and writes in short sessions of its own (outside updates). Inside an update the
 session middleware hands the handler `storage.bound(session)`: the same storage over the update's own session, so
-the state costs one SELECT and commits or rolls back with the handler's writes; what it read is remembered in the
-session, so setting the state or the data it already has (a read path clearing a state that is not there) writes
-nothing."""
+the state costs one SELECT (shared with the sender's account: `read_with_user`) and commits or rolls back with the
+handler's writes; what it read is remembered in the session, so setting the state or the data it already has (a read
+path clearing a state that is not there) writes nothing."""
 
 from __future__ import annotations
 
@@ -14,16 +14,23 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.engine import rowcount
-from db.models import FsmRecord
+from db.models import FsmRecord, User
 
 Record = tuple[str | None, dict[str, Any]]
 READ = "fsm_read"  # session.info: storage key -> the record as this session last saw it (None: no row)
+# One row whether or not either exists: the sender's account and the FSM record, each NULL when absent.
+_WITH_USER = (
+    select(User, FsmRecord.key, FsmRecord.state, FsmRecord.data)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(User, User.telegram_id == bindparam("telegram_id"))
+    .outerjoin(FsmRecord, FsmRecord.key == bindparam("key"))
+)
 
 
 class SqlFsmStorage(BaseStorage):
@@ -71,6 +78,17 @@ class SqlFsmStorage(BaseStorage):
                 row = (await session.execute(query)).one_or_none()
                 seen[name] = (row.state, dict(row.data or {})) if row else None
             return seen[name]
+
+    async def read_with_user(self, key: StorageKey) -> User | None:
+        """Bound to an update's session: `key`'s record (then remembered as read: the state and data cost no
+        further query) and the account of its user (`key.user_id`, a Telegram id), or None, in one round trip."""
+        assert self._bound is not None
+        name = self._keys.build(key)
+        params = {"telegram_id": key.user_id, "key": name}
+        row = (await self._bound.execute(_WITH_USER, params)).one()
+        self._bound.info.setdefault(READ, {})[name] = (row.state, dict(row.data or {})) if row.key is not None else None
+        user: User | None = row.User
+        return user
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

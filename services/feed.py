@@ -120,7 +120,8 @@ async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *
     if not tickets and ref.key is not None:  # everything below the key is gone: the last page
         tickets = await feed.newer(query, None, size + 1)
         return await _page(repo, tickets[-size:], has_newer=len(tickets) > size, has_older=False)
-    has_newer = bool(tickets) and bool(await feed.newer(query, key_of(tickets[0]), 1))
+    # From the top (no key) nothing is newer: the probe is needed only below a key.
+    has_newer = bool(tickets) and ref.key is not None and bool(await feed.newer(query, key_of(tickets[0]), 1))
     return await _page(repo, tickets[:size], has_newer=has_newer, has_older=len(tickets) > size)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from sqlalchemy import event
 
 from db.engine import create_engine, create_sessionmaker
 from db.fsm_storage import SqlFsmStorage
+from db.repo import Repo
 from tests.conftest import Backend
+from tests.factories import make_user
 
 
 class Wizard(StatesGroup):
@@ -58,4 +63,29 @@ async def test_sql_storage_joins_the_update_transaction(backend: Backend, outcom
         await (session.commit() if outcome == "commit" else session.rollback())
     expected = Wizard.step.state if outcome == "commit" else None
     assert await storage.get_state(KEY) == expected
+    await engine.dispose()
+
+
+async def test_the_sender_and_the_state_in_one_query(backend: Backend) -> None:
+    """read_with_user: the account and the record in one statement, whichever exists; the record is then known."""
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    storage = SqlFsmStorage(sessionmaker)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    async with sessionmaker() as session, session.begin():
+        registered = await make_user(Repo(session), now, telegram_id=KEY.user_id)
+    stranger = StorageKey(bot_id=1, chat_id=43, user_id=43)  # no account (registering): the state still counts
+    await storage.set_state(stranger, Wizard.step)
+    await storage.set_data(stranger, {"step": 1})
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    async with sessionmaker() as session:
+        bound = storage.bound(session)
+        user = await bound.read_with_user(KEY)
+        assert user is not None and user.id == registered.id
+        assert await bound.get_state(KEY) is None and await bound.get_data(KEY) == {}
+        assert await bound.read_with_user(stranger) is None
+        assert await bound.get_state(stranger) == Wizard.step.state
+        assert await bound.get_data(stranger) == {"step": 1}
+    assert len([each for each in statements if each.lstrip().upper().startswith("SELECT")]) == 2
     await engine.dispose()

@@ -64,9 +64,10 @@ class DbSessionMiddleware(BaseMiddleware):
     updates one after another (the dispatcher's events isolation, taken here so that the lock spans the commit: a
     quick next message sees what the previous one did), one session per update, and the update's FSM context over
     that session (`state`, `raw_state`: the SQL storage bound to it, so the state is read and written in the update's
-    transaction, no second session). Committed when the handler succeeds and wrote something (a read-only update
-    issues no COMMIT), rolled back when it raises (back to the last time the bot spoke: see CommitBeforeSpeaking).
-    With another storage (Redis, memory) aiogram's FSM middleware runs after this one and reads the state itself."""
+    transaction, no second session; read in one query with the sender's account, `user`). Committed when the
+    handler succeeds and wrote something (a read-only update issues no COMMIT), rolled back when it raises (back to
+    the last time the bot spoke: see CommitBeforeSpeaking). With another storage (Redis, memory) aiogram's FSM
+    middleware runs after this one and reads the state itself."""
 
     def __init__(
         self,
@@ -95,6 +96,9 @@ class DbSessionMiddleware(BaseMiddleware):
                     if self.fsm and isinstance(self.fsm.storage, SqlFsmStorage):
                         storage = data["fsm_storage"] = self.fsm.storage.bound(session)
                         if context is not None:
+                            sender = data.get("event_from_user")
+                            if sender is not None and sender.id == context.key.user_id:  # for CurrentUserMiddleware
+                                data["user"] = await storage.read_with_user(context.key)
                             state = data["state"] = FSMContext(storage, context.key)
                             data["raw_state"] = await state.get_state()
                     result = await handler(event, data)

@@ -54,7 +54,7 @@ async def show_first_page(
     await message.answer(text, reply_markup=markup)
 
 
-async def redraw(
+async def answer_and_redraw(
     callback: CallbackQuery,
     repo: Repo,
     clock: Clock,
@@ -62,7 +62,12 @@ async def redraw(
     user: User,
     ref: PageRef,
     payment: PaymentRules,
+    notice: str | None = None,
 ) -> None:
-    """Draw `ref`'s page over the callback's message (a no-op when nothing changed)."""
-    if isinstance(callback.message, Message):
-        await edit_in_place(callback.message, *await viewer_page(repo, clock, state, user, ref, payment))
+    """Answer the press (with `notice`), then draw `ref`'s page over its message (a no-op when nothing changed).
+    The page is read before the answer: the update's one transaction ends at the answer's commit, and the redraw
+    needs no second one."""
+    page = await viewer_page(repo, clock, state, user, ref, payment) if isinstance(callback.message, Message) else None
+    await callback.answer(notice)
+    if page is not None:
+        await edit_in_place(callback.message, *page)

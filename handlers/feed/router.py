@@ -16,7 +16,7 @@ from db.models import User
 from db.repo import Repo
 from handlers.feed.callbacks import FeedAction, FeedCD, FeedInput
 from handlers.feed.keyboards import any_city_keyboard, type_keyboard
-from handlers.feed.pages import current_filters, redraw, save_filters, show_first_page
+from handlers.feed.pages import answer_and_redraw, current_filters, save_filters, show_first_page
 from handlers.shared.city_picker import city_keyboard, picked_city
 from handlers.shared.paging import page_ref
 from services import feed
@@ -37,17 +37,15 @@ async def turn_page(
     callback: CallbackQuery, callback_data: FeedCD, repo: Repo, clock: Clock, state: FSMContext, user: User,
     payment_rules: PaymentRules,
 ) -> None:  # fmt: skip
-    await callback.answer()
     ref = page_ref(callback_data.at, callback_data.key, callback_data.dir)
-    await redraw(callback, repo, clock, state, user, ref, payment_rules)
+    await answer_and_redraw(callback, repo, clock, state, user, ref, payment_rules)
 
 
 async def clear_filters(
     callback: CallbackQuery, repo: Repo, clock: Clock, state: FSMContext, user: User, payment_rules: PaymentRules
 ) -> None:
     await save_filters(state, Filters())
-    await callback.answer(_("feed-filters-cleared"))
-    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
+    await answer_and_redraw(callback, repo, clock, state, user, PageRef(), payment_rules, _("feed-filters-cleared"))
 
 
 # --- event type --------------------------------------------------------------------------------------------
@@ -63,8 +61,7 @@ async def set_type(
 ) -> None:  # fmt: skip
     filters = await current_filters(state)
     await save_filters(state, Filters(callback_data.kind, filters.city_id, filters.text))
-    await callback.answer()
-    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
+    await answer_and_redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
 
 
 # --- city --------------------------------------------------------------------------------------------------
@@ -93,8 +90,7 @@ async def set_city(
     filters = await current_filters(state)
     await save_filters(state, Filters(filters.event_type, city_id, filters.text))
     await state.set_state(None)
-    await callback.answer()
-    await redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
+    await answer_and_redraw(callback, repo, clock, state, user, PageRef(), payment_rules)
 
 
 # --- search ------------------------------------------------------------------------------------------------
