@@ -54,9 +54,11 @@ class Browser:
             stderr=asyncio.subprocess.DEVNULL,
         )
         port_file = Path(self.profile) / "DevToolsActivePort"
-        for _ in range(300):
+        for _ in range(1200):  # up to a minute: a loaded 2-core machine starts Chromium slowly
             if port_file.exists() and port_file.read_text().strip():
                 break
+            if self.process.returncode is not None:
+                raise RuntimeError(f"{self.binary} exited with {self.process.returncode} before it listened")
             await asyncio.sleep(0.05)
         port = int(port_file.read_text().split()[0])
         self.http = aiohttp.ClientSession()
