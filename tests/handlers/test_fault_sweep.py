@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,18 +42,17 @@ from aiogram.types import (
     Update,
 )
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.middlewares.hiccups as hiccups
 from bot.i18n import translate
 from bot.notifier import Notifier
 from bot.workers.outbox import OutboxWorker
-from db.engine import create_engine
 from db.models import LedgerEntry, Order, OrderStatus, OutboxMessage, OutboxStatus, Ticket, TicketStatus
 from handlers.buy.callbacks import BuyAction, BuyCD
 from handlers.payments.delivery import RENDERERS
 from sandbox.limits import SENDING, Bucket
 from services.outbox import RetryPolicy, wall_clock
+from tests import conftest as root_fixtures
 from tests.conftest import Backend, make_backend
 from tests.factories import BARCODE_CORPUS, BarcodeSample, make_listed_ticket, make_user
 from tests.handlers.conftest import NOW, Chatting, person
@@ -164,16 +163,12 @@ def send_photo(chatting: Chatting, who: int, data: bytes) -> Callable[[], Awaita
 
 
 @pytest.fixture
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
-    """The handlers' SQLite file, or PostgreSQL where a test asks for it (the money flow runs on both)."""
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    """A SQLite file, or PostgreSQL where a test asks for it (the money flow runs on both)."""
     return make_backend(getattr(request, "param", "sqlite"), request, tmp_path)
 
 
-@pytest.fixture
-async def engine(store: Backend) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(store.database_url)
-    yield engine
-    await engine.dispose()
+engine = root_fixtures.engine  # over `backend` above, in place of the handlers' SQLite-only engine
 
 
 @pytest.fixture
@@ -248,7 +243,7 @@ async def deliver(chatting: Chatting) -> None:
 @pytest.mark.usefixtures("scaled")
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("method", BUY_METHODS, ids=lambda m: m.__name__)
-@pytest.mark.parametrize("store", ["sqlite", "postgresql"], indirect=True)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 async def test_the_buy_flow_completes_and_delivers_once_through_each_fault(
     chatting: Chatting,
     caplog: pytest.LogCaptureFixture,
