@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import rowcount
 from db.models import GroupMode, ListingGroup, Ticket, TicketStatus
+from db.repositories.listings import moved_tickets
 from db.repositories.orders import bare_update
 
 
@@ -71,10 +72,5 @@ class GroupRepository:
     async def reopen_groups(self, group_ids: Sequence[int], now: datetime) -> list[int]:
         if not group_ids:
             return []
-        statement = (
-            bare_update(Ticket)
-            .where(Ticket.group_id.in_(group_ids), Ticket.status == TicketStatus.RESERVED)
-            .values(status=TicketStatus.ACTIVE, updated_at=now)
-            .returning(Ticket.id)
-        )
-        return sorted((await self.session.execute(statement)).scalars())
+        condition = Ticket.group_id.in_(group_ids)
+        return await moved_tickets(self.session, condition, [TicketStatus.RESERVED], TicketStatus.ACTIVE, now)

@@ -24,6 +24,25 @@ from db.repositories.feed import Key
 from db.repositories.orders import bare_update
 
 
+async def moved_tickets(
+    session: AsyncSession,
+    condition: ColumnElement[bool],
+    before: Sequence[TicketStatus],
+    after: TicketStatus,
+    now: datetime,
+    **values: object,
+) -> list[int]:
+    """The tickets matching `condition` whose status is one of `before` -> `after` (with `values`), in one statement;
+    the ids this call moved, in order."""
+    statement = (
+        bare_update(Ticket)
+        .where(condition, Ticket.status.in_(before))
+        .values(status=after, updated_at=now, **values)
+        .returning(Ticket.id)
+    )
+    return sorted((await session.execute(statement)).scalars())
+
+
 @dataclass(frozen=True)
 class TicketCard:
     ticket: Ticket
@@ -161,16 +180,10 @@ class ListingRepository:
 
     async def block_listings_of(self, user_id: int, now: datetime, reason: str) -> list[int]:
         """The user's tickets on sale or reserved -> blocked, in one statement; the ids this call blocked."""
-        statement = (
-            bare_update(Ticket)
-            .where(
-                Ticket.seller_id == user_id,
-                Ticket.status.in_([TicketStatus.ACTIVE, TicketStatus.RESERVED]),
-            )
-            .values(status=TicketStatus.BLOCKED, block_reason=reason, updated_at=now)
-            .returning(Ticket.id)
+        on_sale = [TicketStatus.ACTIVE, TicketStatus.RESERVED]
+        return await moved_tickets(
+            self.session, Ticket.seller_id == user_id, on_sale, TicketStatus.BLOCKED, now, block_reason=reason
         )
-        return sorted((await self.session.execute(statement)).scalars())
 
     # --- the sweeps ----------------------------------------------------------------------------------------
     async def expire_listings(self, now: datetime) -> list[int]:
@@ -180,26 +193,16 @@ class ListingRepository:
             .where(Ticket.status == TicketStatus.ACTIVE, Ticket.event_at <= now)
             .with_for_update(skip_locked=True)
         )
-        statement = (
-            bare_update(Ticket)
-            .where(Ticket.id.in_(due), Ticket.status == TicketStatus.ACTIVE)
-            .values(status=TicketStatus.EXPIRED, updated_at=now)
-            .returning(Ticket.id)
-        )
-        return sorted((await self.session.execute(statement)).scalars())
+        return await moved_tickets(self.session, Ticket.id.in_(due), [TicketStatus.ACTIVE], TicketStatus.EXPIRED, now)
 
     async def reopen(self, ticket_ids: Sequence[int], now: datetime) -> list[int]:
         """Reserved tickets among these -> back on sale; the ids this call reopened. A ticket is reserved by its one
         pending order, so only the transaction that ended that order reopens the ticket."""
         if not ticket_ids:
             return []
-        statement = (
-            bare_update(Ticket)
-            .where(Ticket.id.in_(ticket_ids), Ticket.status == TicketStatus.RESERVED)
-            .values(status=TicketStatus.ACTIVE, updated_at=now)
-            .returning(Ticket.id)
+        return await moved_tickets(
+            self.session, Ticket.id.in_(ticket_ids), [TicketStatus.RESERVED], TicketStatus.ACTIVE, now
         )
-        return sorted((await self.session.execute(statement)).scalars())
 
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         """The tickets as they are now, in id order."""
