@@ -31,6 +31,9 @@ from typing import Any, get_args
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot import lazy_types  # noqa: F401  # before aiogram, as in the bot's process: its types built on first use (bot/lazy_types.py)
+
+# isort: split
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod

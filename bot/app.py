@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import admin_languages, set_commands
 from bot.factory import create_bot, create_dispatcher, create_fsm_storage
+from bot.lazy_types import prebuild
 from bot.metrics import render as render_metrics
 from bot.notifier import Notifier, SharedRate
 from bot.rules import payment_rules, waitlist_rules
@@ -102,6 +103,7 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     await load_directory()  # before the first update, off the event loop
     sessionmaker = create_sessionmaker(engine)
     bot = create_bot(settings)
+    prebuild()  # the Bot API models every update uses, before the first update (bot/lazy_types.py)
 
     async def mark_blocked(telegram_id: int) -> None:
         # A transaction of its own, also inside an update: the update's was committed before the failed send
