@@ -43,7 +43,8 @@ from db.engine import create_engine, create_sessionmaker
 from db.repo import Repo
 from db.repositories.originality import phash_bands
 from services import zbar_engine
-from services.barcodes import Barcode, decode, normalised_photo
+from services.barcode_values import Barcode
+from services.barcodes import decode, normalised_photo
 from services.errors import DomainError
 from services.originality import near_photos
 from services.ticket_upload import DocumentKind, ScanLimits, kind_of, scan_upload

@@ -1,19 +1,19 @@
 """Barcode photos: validate within a memory budget, normalise, decode (zxing-cpp, then pyzbar), hash (pHash), and
 re-render a clean barcode image.
 
-Nothing here logs or puts barcode text into an exception message: the text is the secret ticket.
+The image libraries (numpy, Pillow, pyzbar) come with this module: it is imported where a photo is read or a
+barcode drawn, on first use, not at start-up (the values and rules are services/barcode_values.py's). Nothing here
+logs or puts barcode text into an exception message: the text is the secret ticket.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import math
 import zlib
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import imagehash
 import numpy as np
@@ -21,16 +21,11 @@ import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
 from services import png_strips, webp_scaled, zbar_engine
+from services.barcode_values import MAX_DECODED_BYTES, Barcode, check_budget, in_scanner, usable_or_refuse
 from services.errors import DomainError
 
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})  # MPO: the multi-picture JPEG some phone cameras write
 ACCEPTED_FORMATS = JPEG_FORMATS | {"PNG", "WEBP"}
-MAX_PIXELS = 40_000_000  # checked from the header, before any pixel is decoded
-# What one image may take once decoded, checked from the header too: a 12 MP phone photo in RGB takes 48 MB
-# (Pillow keeps RGB in 4 bytes a pixel), a 6300x6300 RGB PNG of 150 KB would take 159 MB.
-MAX_DECODED_BYTES = 64 * 1024 * 1024
-SCANS_AT_ONCE = 2  # images decoded at the same time by the async callers; the rest wait their turn
-MAX_TEXT = 2048  # characters: longer than any ticket code in use (JWT-signed QR tickets are under 1,000)
 MAX_SIDE = 2048  # the long side of the stored photo
 # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: a 12 MP photo (4000 px) decodes straight to 2000 px rather
 # than at full size and then resized, 4x less memory and a third of the time for a barely smaller picture
@@ -62,40 +57,12 @@ _BINARIZERS = (zxingcpp.Binarizer.LocalAverage, zxingcpp.Binarizer.GlobalHistogr
 
 
 @dataclass(frozen=True)
-class Barcode:
-    """One decoded barcode. `format` is zxing-cpp's format name ("QRCode", "EAN13", "PDF417", ...)."""
-
-    format: str
-    text: str
-
-    @property
-    def tail(self) -> str:
-        """The last 4 characters, to tell barcodes apart on a button."""
-        return self.text[-4:]
-
-    @property
-    def label(self) -> str:
-        """The symbology's human name: "QR Code", "EAN-13", "Data Matrix", "Code 128", ..."""
-        return str(zxingcpp.barcode_format_from_str(self.format))
-
-
-@dataclass(frozen=True)
 class ScannedPhoto:
     barcodes: tuple[Barcode, ...]
     phash: str  # 16 hex characters
     jpeg: bytes  # upright, RGB, at most MAX_SIDE on the long side, no EXIF: what is stored and shown to the buyer
     width: int
     height: int
-
-
-def decoded_bytes(mode: str, size: tuple[int, int]) -> int:
-    """What Pillow allocates for an image of this mode and size: a byte a pixel for 1, L and P, else at most four."""
-    return size[0] * size[1] * (1 if mode in ("1", "L", "P") else 4)
-
-
-def check_budget(mode: str, size: tuple[int, int], max_decoded_bytes: int) -> None:
-    if size[0] * size[1] > MAX_PIXELS or decoded_bytes(mode, size) > max_decoded_bytes:
-        raise DomainError("photo-too-many-pixels")
 
 
 def _open(data: bytes, max_bytes: int, max_decoded_bytes: int) -> Image.Image:
@@ -300,24 +267,6 @@ def decode(gray: Image.Image, *, second_engine: bool = True) -> tuple[Barcode, .
     return ()
 
 
-def usable(barcodes: tuple[Barcode, ...]) -> tuple[Barcode, ...]:
-    """The barcodes that can be a ticket: some visible character, and no longer than any ticket code. Binary codes
-    decoded to nothing, to NULs or to a book are dropped: a buyer could not use them."""
-    return tuple(
-        barcode
-        for barcode in barcodes
-        if len(barcode.text) <= MAX_TEXT and any(char.isprintable() and not char.isspace() for char in barcode.text)
-    )
-
-
-def usable_or_refuse(barcodes: tuple[Barcode, ...]) -> tuple[Barcode, ...]:
-    """`usable(barcodes)`; refused ("barcode-unusable") when every barcode found is unusable."""
-    kept = usable(barcodes)
-    if barcodes and not kept:
-        raise DomainError("barcode-unusable")
-    return kept
-
-
 def normalised_photo(data: bytes, *, max_bytes: int, max_decoded_bytes: int = MAX_DECODED_BYTES) -> Image.Image:
     """The photo behind `data`, checked, upright, RGB, at most MAX_SIDE on the long side. Raises DomainError."""
     return _normalise(_open(data, max_bytes, max_decoded_bytes))
@@ -347,16 +296,6 @@ def scan_photo(data: bytes, *, max_bytes: int, max_decoded_bytes: int = MAX_DECO
         width=image.width,
         height=image.height,
     )
-
-
-_T = TypeVar("_T")
-_scanner = ThreadPoolExecutor(max_workers=SCANS_AT_ONCE, thread_name_prefix="scan")
-
-
-async def in_scanner(call: Callable[[], _T]) -> _T:
-    """Run a CPU-bound scan on one of SCANS_AT_ONCE threads (zxing-cpp, Pillow and pdfium release the GIL): the
-    event loop never blocks, and a burst of uploads waits in line instead of holding every image in memory."""
-    return await asyncio.get_running_loop().run_in_executor(_scanner, call)
 
 
 async def scan_photo_async(data: bytes, *, max_bytes: int) -> ScannedPhoto:

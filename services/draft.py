@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from db.models import EventType, GroupMode
-from services.barcodes import Barcode
+from services.barcode_values import Barcode
 from services.crypto import Secrets
 from services.seats import Seat
 from services.wallet_pass import Prefill

@@ -27,7 +27,7 @@ from db.models import Ticket, TicketStatus, User
 from db.repo import Repo
 from db.repositories.feed import Key
 from services import events, groups, originality, relay
-from services.barcodes import Barcode
+from services.barcode_values import Barcode
 from services.crypto import Secrets
 from services.draft import Draft, ExtraSeat, SealedBarcode
 from services.errors import DomainError

@@ -7,8 +7,7 @@ import asyncio
 from dataclasses import dataclass
 
 from db.models import Ticket
-from services import tickets_pdf
-from services.barcodes import MAX_DECODED_BYTES
+from services.barcode_values import MAX_DECODED_BYTES
 from services.storage import PhotoStorage
 from services.ticket_upload import DocumentKind
 
@@ -24,6 +23,8 @@ async def buyer_attachment(photo_storage: PhotoStorage, ticket: Ticket) -> Attac
     """The ticket's document as the buyer receives it. Raises PhotoNotFound when the storage has lost it."""
     stored = await photo_storage.get(ticket.photo_key)
     if ticket.document_kind == DocumentKind.PDF:
+        from services import tickets_pdf  # pdfium and the image libraries: on first use
+
         page = await asyncio.to_thread(
             tickets_pdf.page_jpeg, stored, ticket.document_page or 1, max_decoded_bytes=MAX_DECODED_BYTES
         )

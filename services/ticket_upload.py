@@ -6,17 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from services import tickets_pdf, wallet_pass
-from services.barcodes import (
-    MAX_DECODED_BYTES,
-    Barcode,
-    decode,
-    in_scanner,
-    jpeg_of,
-    normalised_photo,
-    phash_of,
-    usable_or_refuse,
-)
+from services import wallet_pass
+from services.barcode_values import MAX_DECODED_BYTES, Barcode, in_scanner, usable_or_refuse
 from services.errors import DomainError
 from services.wallet_pass import Prefill
 
@@ -70,6 +61,8 @@ def kind_of(data: bytes) -> DocumentKind:
 
 
 def _photo(data: bytes, limits: ScanLimits) -> ScanResult:
+    from services.barcodes import decode, jpeg_of, normalised_photo, phash_of  # the image libraries: on first use
+
     image = normalised_photo(data, max_bytes=limits.max_bytes, max_decoded_bytes=limits.max_decoded_bytes)
     gray = image.convert("L")
     barcodes = usable_or_refuse(decode(gray))
@@ -79,6 +72,8 @@ def _photo(data: bytes, limits: ScanLimits) -> ScanResult:
 
 
 def _pdf(data: bytes, limits: ScanLimits) -> ScanResult:
+    from services import tickets_pdf  # pdfium and the image libraries: on first use
+
     by_page = tickets_pdf.barcodes_by_page(
         data, max_pages=limits.max_pdf_pages, max_decoded_bytes=limits.max_decoded_bytes
     )

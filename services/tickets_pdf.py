@@ -9,7 +9,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from services.barcodes import Barcode, check_budget, decode, jpeg_of, quick_read
+from services.barcode_values import Barcode, check_budget
+from services.barcodes import decode, jpeg_of, quick_read
 from services.errors import DomainError
 
 RENDER_DPI = 150  # a 2 cm QR code of 33 modules gets 3.6 pixels a module: enough for zxing-cpp, and fast

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.barcodes import Barcode
+from services.barcode_values import Barcode
 from services.errors import DomainError
 
 MAX_ENTRIES = 64  # a pass holds pass.json, a manifest, a signature, images and localisations

@@ -17,16 +17,8 @@ import pytest
 from PIL import Image
 
 from services import png_strips, webp_scaled, zbar_engine
-from services.barcodes import (
-    MAX_PIXELS,
-    Barcode,
-    decode,
-    normalised_photo,
-    render_barcode_png,
-    scan_photo,
-    scan_photo_async,
-    usable,
-)
+from services.barcode_values import MAX_PIXELS, Barcode, usable
+from services.barcodes import decode, normalised_photo, render_barcode_png, scan_photo, scan_photo_async
 from services.errors import DomainError
 from tests import barcode_documents as docs
 from tests.factories import BARCODE_CORPUS, require_corpus

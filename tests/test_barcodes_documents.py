@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from services import tickets_pdf
-from services.barcodes import MAX_DECODED_BYTES, MAX_TEXT, Barcode, quick_read
+from services.barcode_values import MAX_DECODED_BYTES, MAX_TEXT, Barcode
+from services.barcodes import quick_read
 from services.errors import DomainError
 from services.ticket_upload import DocumentKind, Found, ScanLimits, kind_of, scan_upload, scan_upload_async
 from services.wallet_pass import MAX_INFLATED, Prefill

@@ -17,7 +17,7 @@ from db.engine import create_sessionmaker
 from db.models import GroupMode, Order, OrderStatus, Refund, Ticket, TicketStatus, User
 from db.repo import Repo
 from services import events, groups, listings, orders, sweeps, waitlist
-from services.barcodes import Barcode
+from services.barcode_values import Barcode
 from services.draft import Draft, ExtraSeat, SealedBarcode, SeatStep
 from services.errors import DomainError
 from services.orders import Outcome, Payment, PaymentResult

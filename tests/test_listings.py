@@ -22,7 +22,7 @@ from db.repo import Repo
 from handlers.my_tickets.views import EMPTY_KEYS, STATUS_KEYS, TAB_KEYS
 from handlers.sell.views import ASK_KEYS, STEP_KEYS
 from services import amounts, dates, listings, pricing, seats, text
-from services.barcodes import Barcode
+from services.barcode_values import Barcode
 from services.crypto import Secrets
 from services.draft import STEPS, Draft, SealedBarcode, Step
 from services.errors import DomainError

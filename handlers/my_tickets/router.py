@@ -21,7 +21,6 @@ from handlers.my_tickets.views import page_text
 from handlers.shared.editing import edit_in_place
 from handlers.shared.paging import decode
 from services import listings
-from services.barcodes import render_barcode_png
 from services.clock import Clock
 from services.crypto import Secrets
 from services.errors import DomainError
@@ -72,6 +71,8 @@ async def show_barcode(callback: CallbackQuery, callback_data: MyCD, repo: Repo,
         await callback.answer(_(error.code), show_alert=True)
         return
     await callback.answer()
+    from services.barcodes import render_barcode_png  # the image libraries: on first use (services/barcode_values.py)
+
     png = await asyncio.to_thread(render_barcode_png, barcode.format, barcode.text)
     if isinstance(callback.message, Message):
         caption = _("my-barcode-caption").format(name=hd.quote(ticket.event_name), label=hd.quote(barcode.label))

@@ -31,7 +31,6 @@ from handlers.shared.cards import ticket_line
 from handlers.shared.display import REFUND_REASON_KEYS, amount_text, city_name, local_time, money
 from handlers.talk.views import closed_text
 from services import deliveries, groups, orders, relay
-from services.barcodes import render_barcode_png
 from services.clock import Clock
 from services.relay import CloseReason
 from services.storage import PhotoNotFound
@@ -105,6 +104,8 @@ async def _barcode_calls(context: RenderContext, ticket: Ticket, chat: int, lang
     except PhotoNotFound:
         log.error("ticket %s: the photo is missing from the storage", ticket.id)
         attachment = None
+    from services.barcodes import render_barcode_png  # the image libraries: on first use (services/barcode_values.py)
+
     try:
         text = context.secrets.open_text(ticket.barcode_ciphertext)
         barcode: bytes | None = await asyncio.to_thread(render_barcode_png, ticket.barcode_format, text)
