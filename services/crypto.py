@@ -2,21 +2,28 @@
 
 Keys come from settings (ENCRYPTION_KEY, FINGERPRINT_KEY). When unset, they are generated once into
 DATA_DIR/secret_keys.json (mode 0600) and read from there on every later start: losing that file loses every
-barcode, so it is written atomically and never overwritten."""
+barcode, so it is written atomically and never overwritten.
+
+cryptography (~6 MiB of resident memory) is imported with the first text sealed or opened, not at start-up: a
+bot that only shows the feed never loads it. The encryption key is checked at start-up all the same."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import json
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
-__all__ = ["InvalidToken", "Secrets", "load_secrets"]
+__all__ = ["Secrets", "load_secrets"]
 
 KEY_FILE = "secret_keys.json"
 
@@ -25,15 +32,25 @@ KEY_FILE = "secret_keys.json"
 class Secrets:
     encryption_key: bytes  # a Fernet key (url-safe base64 of 32 bytes)
     fingerprint_key: bytes
-    _fernet: Fernet = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_fernet", Fernet(self.encryption_key))
+        try:  # what Fernet(key) checks, without importing it yet
+            valid = len(base64.urlsafe_b64decode(self.encryption_key)) == 32
+        except (binascii.Error, ValueError):
+            valid = False
+        if not valid:
+            raise ValueError("ENCRYPTION_KEY must be 32 url-safe base64-encoded bytes (a Fernet key)")
         if len(self.fingerprint_key) < 16:
             raise ValueError("FINGERPRINT_KEY must be at least 16 bytes")
 
     def __repr__(self) -> str:  # keys never reach a log
         return "Secrets(<hidden>)"
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        from cryptography.fernet import Fernet  # on first use (see the module's docstring)
+
+        return Fernet(self.encryption_key)
 
     def seal(self, data: bytes) -> bytes:
         return self._fernet.encrypt(data)
@@ -51,7 +68,7 @@ class Secrets:
 
 def _generate() -> dict[str, str]:
     return {
-        "encryption_key": Fernet.generate_key().decode(),
+        "encryption_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),  # as Fernet.generate_key()
         "fingerprint_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from moto.server import ThreadedMotoServer
 
 from bot.app import create_photo_storage
-from services.crypto import KEY_FILE, InvalidToken, Secrets, load_secrets
+from services.crypto import KEY_FILE, Secrets, load_secrets
 from services.storage import LocalPhotoStorage, PhotoNotFound, PhotoStorage, S3PhotoStorage
 from tests.factories import make_settings
 
@@ -39,6 +39,17 @@ def test_sealed_data_opens_only_with_its_key() -> None:
         Secrets(Fernet.generate_key(), b"f" * 32).open(token)
     with pytest.raises(InvalidToken):
         SECRETS.open(token[:-2] + b"AA")
+
+
+@pytest.mark.parametrize("key", [b"not a key", b"c2hvcnQ=", Fernet.generate_key()[:-4]])
+def test_a_malformed_encryption_key_is_refused_at_start_up(tmp_path: Path, key: bytes) -> None:
+    # Checked when the keys are loaded, before Fernet itself is (services.crypto imports it on first use).
+    with pytest.raises(ValueError, match="ENCRYPTION_KEY"):
+        Secrets(key, b"f" * 32)
+    with pytest.raises(ValueError, match="ENCRYPTION_KEY"):
+        load_secrets(key.decode(), "f" * 32, tmp_path)
+    generated = load_secrets(None, None, tmp_path)
+    assert Fernet(generated.encryption_key).decrypt(generated.seal(b"x")) == b"x"  # a real Fernet key
 
 
 @pytest.fixture(scope="module")
