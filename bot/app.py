@@ -11,14 +11,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.redis import RedisStorage
 from pydantic import SecretStr
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.commands import admin_languages, set_commands
-from bot.factory import create_bot, create_dispatcher, create_fsm_storage
+from bot.factory import create_bot, create_dispatcher, create_fsm_storage, redis_storage
 from bot.lazy_types import prebuild
 from bot.metrics import render as render_metrics
 from bot.notifier import Notifier, SharedRate
@@ -112,7 +110,8 @@ async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
             await Repo(session).users.mark_blocked_bot(telegram_id)
 
     storage = create_fsm_storage(settings, sessionmaker)
-    shared = SharedRate(storage.redis, NOTICES_PER_SECOND) if isinstance(storage, RedisStorage) else None
+    in_redis = redis_storage(storage)
+    shared = SharedRate(in_redis.redis, NOTICES_PER_SECOND) if in_redis is not None else None
     notifier = Notifier(bot, on_blocked=mark_blocked, per_second=NOTICES_PER_SECOND, overall=shared)
     dispatcher = create_dispatcher(
         settings=settings,
@@ -168,6 +167,8 @@ def webhook_runner(app: App) -> WebhookRunner:
     async def redis() -> str:
         if not settings.redis_url:
             return "unused"
+        from redis.asyncio import Redis  # imported only where REDIS_URL is set
+
         client = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         try:
             await client.ping()

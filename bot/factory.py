@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
@@ -12,7 +13,6 @@ from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
@@ -27,6 +27,9 @@ from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
 from handlers import feature_routers
 from services.cities import get_directory
+
+if TYPE_CHECKING:
+    from aiogram.fsm.storage.redis import RedisStorage
 
 
 class ApiSession(AiohttpSession):
@@ -62,14 +65,24 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
     """Redis when REDIS_URL is set (several bot instances); otherwise the database (embedded default)."""
     if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage  # redis (~6 MiB) only where it is used
+
         return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
     return SqlFsmStorage(sessionmaker)
 
 
+def redis_storage(storage: BaseStorage) -> RedisStorage | None:
+    """The FSM storage when it is aiogram's RedisStorage, else None. Asked without importing redis: a RedisStorage
+    exists only once its module was imported."""
+    module = sys.modules.get("aiogram.fsm.storage.redis")
+    kind: type[RedisStorage] | None = getattr(module, "RedisStorage", None)
+    return storage if kind is not None and isinstance(storage, kind) else None
+
+
 def create_limiter(settings: Settings, storage: BaseStorage) -> Limiter:
     """Shared in Redis (the FSM storage's connection) when REDIS_URL is set; otherwise in the process."""
-    if isinstance(storage, RedisStorage):
-        return RedisLimiter(storage.redis, settings.throttle_rate, settings.throttle_burst)
+    if (shared := redis_storage(storage)) is not None:
+        return RedisLimiter(shared.redis, settings.throttle_rate, settings.throttle_burst)
     return MemoryLimiter(settings.throttle_rate, settings.throttle_burst)
 
 
@@ -81,7 +94,8 @@ def create_dispatcher(
     # The session middleware takes that lock and opens the session before the state is read: the SQL storage's
     # state it reads itself through the update's session; aiogram's FSM middleware (registered by hand: disable_fsm)
     # reads any other storage's after it.
-    isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
+    shared = redis_storage(storage)
+    isolation = shared.create_isolation() if shared is not None else SimpleEventIsolation()
     dispatcher = Dispatcher(
         storage=storage,
         disable_fsm=True,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -26,9 +26,11 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiolimiter import AsyncLimiter
-from redis.asyncio import Redis
 
 from db.models import User
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported only where REDIS_URL is set (bot.factory)
 
 log = logging.getLogger(__name__)
 

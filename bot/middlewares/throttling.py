@@ -6,15 +6,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TelegramUser
 from aiogram.utils.i18n import gettext as _
-from redis.asyncio import Redis
 
 from services.clock import Clock
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported only where REDIS_URL is set (bot.factory)
 
 
 class Verdict(enum.Enum):
