@@ -108,12 +108,15 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 def _names_annotated(module: ModuleType) -> set[str]:
-    """The names the module's models' annotations use (strings: aiogram's modules postpone annotations)."""
+    """The names the annotations of the module's models use, their inherited fields' too (pydantic evaluates an
+    inherited annotation that was left a forward reference in the subclass's module). Strings: aiogram's modules
+    postpone annotations."""
     return {
         name
         for model in vars(module).values()
         if isinstance(model, type) and issubclass(model, BaseModel) and model.__module__ == module.__name__
-        for annotation in vars(model).get("__annotations__", {}).values()
+        for base in model.__mro__
+        for annotation in vars(base).get("__annotations__", {}).values()
         if isinstance(annotation, str)
         for name in _IDENTIFIER.findall(annotation)
     }
