@@ -19,6 +19,7 @@ TINY = {
     "bench_dispatch": ["--sizes", "300", "--rounds", "2"],
     "bench_feed": ["--sizes", "300"],
     "bench_load": ["--users", "4", "--seconds", "1", "--listings", "300"],
+    "bench_memory": ["--rounds", "2", "--listings", "300"],
     "bench_orders": ["--tickets", "2000", "--rounds", "1"],
     "bench_sweeps": ["--sizes", "6000", "--no-explain"],
 }
