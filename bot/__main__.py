@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import sys
 
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -94,8 +95,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(settings: Settings, command: str) -> int:
-    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError  # slow: not for a settings error
-
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings, command))
