@@ -160,9 +160,12 @@ _built: list[type[BaseModel]] = []
 
 def prebuild() -> None:
     """Builds the models of PREBUILT_TYPES and PREBUILT_METHODS and their responses (~0.3 s and ~10 MiB, which
-    the first updates would otherwise spend); raises if one cannot be built (a forward reference unresolved)."""
+    the first updates would otherwise spend); raises if one cannot be built (a forward reference unresolved). Once
+    per process: a later call (another app built in the same process) finds them built."""
     from aiogram.methods import Response
 
+    if _built:
+        return
     for name in PREBUILT_TYPES + PREBUILT_METHODS:
         model = getattr(aiogram.types, name, None) or getattr(aiogram.methods, name)
         model.model_rebuild()
