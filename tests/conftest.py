@@ -27,6 +27,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.lazy_types import prebuild
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade_to_head
 from db.models import Base
@@ -137,6 +138,13 @@ async def _drop_pg_database(url: str) -> None:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _models_built_as_at_start_up() -> None:
+    """The Bot API models the bot builds at start-up (`bot.lazy_types.prebuild`, in `build_app`), built once per
+    worker here too: a test that makes its own Bot would otherwise time its first call with their build."""
+    prebuild()
 
 
 @pytest.fixture(scope="session")
