@@ -58,6 +58,8 @@ def mode_keyboard(step: str) -> InlineKeyboardMarkup:
         for mode in (GroupMode.TOGETHER, GroupMode.SEPARATELY)
     ]
     return with_navigation(step, *rows)
+
+
 def prefill_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button("sell-prefill-use", SellCD(action=SellAction.PREFILL,
                                                                                         step=SUMMARY))]])  # fmt: skip
