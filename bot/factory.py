@@ -10,13 +10,9 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
-from aiogram.filters import Filter
-from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
-from aiogram.types import CallbackQuery
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
@@ -26,6 +22,7 @@ from bot.middlewares.hiccups import HiccupsRetried
 from bot.middlewares.response_models import KeepResponseModels
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
+from bot.routing import skip_routers
 from bot.rules import rules_of
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
@@ -107,8 +104,8 @@ def create_dispatcher(
     dispatcher.callback_query.middleware(access)
     get_directory()  # the city directory is loaded before the first update, not by it
     dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
+    skip_routers(dispatcher)  # before run_filters_in_place: it reads the handlers' filters as registered
     run_filters_in_place(dispatcher)
-    skip_routers_by_prefix(dispatcher)
     return dispatcher
 
 
@@ -130,41 +127,3 @@ def _in_place(callback: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any,
         return callback(*args, **kwargs)
 
     return call
-
-
-def skip_routers_by_prefix(router: Router) -> None:
-    """A button press tries the routers in order, and each tries its handlers' filters one by one: a press of the
-    feed's Next unpacked (and refused) by some 40 filters of the ten routers before the feed's. A router whose every
-    button handler takes a typed CallbackData (its filter refuses any other prefix) gets a router-level filter on
-    those prefixes first, so a press of another prefix passes it by with one check. The order of the routers and of
-    their handlers is unchanged; a router with a handler for any press (the fallback) or with routers under it (its
-    filter would hide them) is left as it is."""
-    for each in router.chain_tail:
-        observer = each.callback_query
-        prefixes = _callback_prefixes(observer.handlers)
-        if prefixes and not each.sub_routers:
-            observer._handler.filters = [FilterObject(PrefixIn(prefixes)), *(observer._handler.filters or ())]
-
-
-def _callback_prefixes(handlers: list[HandlerObject]) -> set[tuple[str, str]] | None:
-    """The (separator, prefix) pairs of the CallbackData the handlers take; None when one of them takes any data."""
-    prefixes = set()
-    for handler in handlers:
-        typed = [each.callback for each in handler.filters or () if isinstance(each.callback, CallbackQueryFilter)]
-        if not typed:
-            return None
-        prefixes |= {(data.callback_data.__separator__, data.callback_data.__prefix__) for data in typed}
-    return prefixes or None
-
-
-class PrefixIn(Filter):
-    """The press's data starts with one of `prefixes` (a CallbackData's prefix and its separator)."""
-
-    def __init__(self, prefixes: set[tuple[str, str]]) -> None:
-        self.prefixes = {
-            separator: frozenset(prefix for each, prefix in prefixes if each == separator) for separator, _ in prefixes
-        }
-
-    async def __call__(self, query: CallbackQuery) -> bool:
-        data = query.data
-        return data is not None and any(data.partition(sep)[0] in names for sep, names in self.prefixes.items())
