@@ -73,14 +73,14 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def buy_button(text: str, ticket_id: int, at: int, key: int) -> InlineKeyboardButton:
     """Buy under a card of the page whose first card is (`at`, `key`): the page Buy redraws."""
     data = BuyCD(action=BuyAction.BUY, id=ticket_id, at=at, key=key, on=BuyView.FEED)
     return InlineKeyboardButton(text=text, callback_data=data.pack())
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def event_button(text: str, ticket_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=EventCD(action=EventAction.OPEN, id=ticket_id).pack())
 

@@ -41,7 +41,7 @@ def card(
 
 # A card's text is a pure function of what it shows (~50 us of gettext and formatting): the same cards fill every
 # viewer's first pages. Keyed also by the update's locale, which gettext reads.
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _card(
     facts: CardFacts,
     number: int,

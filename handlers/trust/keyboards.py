@@ -13,7 +13,7 @@ from handlers.trust.callbacks import TrustAction, TrustCD
 from services.ratings import STARS
 
 
-@lru_cache(maxsize=4096)  # one instance per label and ticket: see handlers.shared.buttons
+@lru_cache(maxsize=1024)  # one instance per label and ticket: see handlers.shared.buttons
 def share_button(text: str, ticket_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=TrustCD(action=TrustAction.SHARE, id=ticket_id).pack())
 
