@@ -22,6 +22,7 @@ from bot.middlewares.hiccups import HiccupsRetried
 from bot.middlewares.response_models import KeepResponseModels
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
+from bot.routing import skip_routers
 from bot.rules import rules_of
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
@@ -117,6 +118,7 @@ def create_dispatcher(
     dispatcher.callback_query.middleware(access)
     get_directory()  # the city directory is loaded before the first update, not by it
     dispatcher.include_routers(*feature_routers())  # fresh routers: a process may build several dispatchers
+    skip_routers(dispatcher)  # before run_filters_in_place: it reads the handlers' filters as registered
     run_filters_in_place(dispatcher)
     return dispatcher
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -13,6 +15,7 @@ from handlers.alerts.callbacks import AlertAction, AlertCD
 from handlers.buy.callbacks import BuyAction, BuyCD, BuyView
 from handlers.events.callbacks import EventAction, EventCD
 from handlers.feed.callbacks import FeedAction, FeedCD
+from handlers.shared.buttons import data_button, numbered
 from handlers.shared.display import event_type_label
 from handlers.shared.paging import encode
 from handlers.talk.keyboards import ask_button
@@ -20,35 +23,28 @@ from handlers.trust.keyboards import share_button
 from services.feed import Direction, FeedPage, Filters
 
 
-def button(key: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_(key), callback_data=data.pack())
+def button(key: str, data: CallbackData | str) -> InlineKeyboardButton:
+    return data_button(_(key), data if isinstance(data, str) else data.pack())
+
+
+# The buttons whose data never changes, packed once.
+TYPES = FeedCD(action=FeedAction.TYPES).pack()
+CITY = FeedCD(action=FeedAction.CITY).pack()
+SEARCH = FeedCD(action=FeedAction.SEARCH).pack()
+CLEAR = FeedCD(action=FeedAction.CLEAR).pack()
+ALERT = AlertCD(action=AlertAction.FEED).pack()
 
 
 def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int, MoreTickets]) -> InlineKeyboardMarkup:
     at, key = encode(page.first)
-    buy = [
-        InlineKeyboardButton(
-            text=_("feed-buy").format(number=number),
-            callback_data=BuyCD(action=BuyAction.BUY, id=card.ticket.id, at=at, key=key, on=BuyView.FEED).pack(),
-        )
-        for number, card in enumerate(page.cards, start=1)
-        if card.ticket.seller_id != viewer.id
-    ]
-    ask = [
-        ask_button(_("talk-ask").format(number=number), card.ticket.id)
-        for number, card in enumerate(page.cards, start=1)
-        if card.ticket.seller_id != viewer.id
-    ]
-    share = [
-        share_button(_("share-button").format(number=number), card.ticket.id)
-        for number, card in enumerate(page.cards, start=1)
-    ]
+    numbered_cards = list(enumerate(page.cards, start=1))
+    others = [(number, card.ticket.id) for number, card in numbered_cards if card.ticket.seller_id != viewer.id]
+    buy = [buy_button(numbered("feed-buy", number), ticket_id, at, key) for number, ticket_id in others]
+    ask = [ask_button(numbered("talk-ask", number), ticket_id) for number, ticket_id in others]
+    share = [share_button(numbered("share-button", number), card.ticket.id) for number, card in numbered_cards]
     event_pages = [
-        InlineKeyboardButton(
-            text=_("feed-event").format(number=number),
-            callback_data=EventCD(action=EventAction.OPEN, id=card.ticket.id).pack(),
-        )
-        for number, card in enumerate(page.cards, start=1)
+        event_button(numbered("feed-event", number), card.ticket.id)
+        for number, card in numbered_cards
         if card.ticket.id in more
     ]
     navigation = []
@@ -68,17 +64,25 @@ def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int
         share,
         event_pages,
         navigation,
-        [
-            button("feed-filter-type", FeedCD(action=FeedAction.TYPES)),
-            button("feed-filter-city", FeedCD(action=FeedAction.CITY)),
-            button("feed-filter-search", FeedCD(action=FeedAction.SEARCH)),
-        ],
+        [button("feed-filter-type", TYPES), button("feed-filter-city", CITY), button("feed-filter-search", SEARCH)],
     ]
-    bottom = [button("alerts-tell-me", AlertCD(action=AlertAction.FEED))]
+    bottom = [button("alerts-tell-me", ALERT)]
     if filters.active:
-        bottom.append(button("feed-filter-clear", FeedCD(action=FeedAction.CLEAR)))
+        bottom.append(button("feed-filter-clear", CLEAR))
     rows.append(bottom)
     return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+@lru_cache(maxsize=2048)
+def buy_button(text: str, ticket_id: int, at: int, key: int) -> InlineKeyboardButton:
+    """Buy under a card of the page whose first card is (`at`, `key`): the page Buy redraws."""
+    data = BuyCD(action=BuyAction.BUY, id=ticket_id, at=at, key=key, on=BuyView.FEED)
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+@lru_cache(maxsize=1024)
+def event_button(text: str, ticket_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=EventCD(action=EventAction.OPEN, id=ticket_id).pack())
 
 
 def type_keyboard() -> InlineKeyboardMarkup:

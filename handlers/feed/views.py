@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.models import User
 from db.repositories.events import MoreTickets
+from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
 from handlers.shared.display import city_name, event_type_label
 from services.feed import FeedCard, FeedPage, Filters
@@ -32,11 +36,27 @@ def card(
     card: FeedCard, number: int, own: bool, language: str, more: MoreTickets | None, payment: PaymentRules | None
 ) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
-    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=card.seller, more=more, payment=payment)]
+    return _card(facts, number, own, language, get_i18n().current_locale, card.seller, more, payment)
+
+
+# A card's text is a pure function of what it shows (~50 us of gettext and formatting): the same cards fill every
+# viewer's first pages. Keyed also by the update's locale, which gettext reads.
+@lru_cache(maxsize=2048)
+def _card(
+    facts: CardFacts,
+    number: int,
+    own: bool,
+    language: str,
+    locale: str,
+    seller: SellerRecord,
+    more: MoreTickets | None,
+    payment: PaymentRules | None,
+) -> str:
+    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=seller, more=more, payment=payment)]
     if own:
         lines.append(_("feed-card-yours"))
     else:
-        lines.append(_("feed-card-seller").format(name=hd.quote(card.seller.first_name)))
+        lines.append(_("feed-card-seller").format(name=hd.quote(seller.first_name)))
     return "\n".join(lines)
 
 

@@ -9,12 +9,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db.models import EventType, GroupMode
 from handlers.sell.callbacks import SUMMARY, ClaimCD, SellAction, SellCD
 from handlers.sell.views import STEP_KEYS
+from handlers.shared.buttons import data_button
 from handlers.shared.display import event_type_label
 from services.draft import STEPS
 
 
 def button(key: str, data: SellCD) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_(key), callback_data=data.pack())
+    return data_button(_(key), data.pack())
 
 
 def navigation(step: str, *, back: bool = True) -> list[InlineKeyboardButton]:
@@ -58,6 +59,8 @@ def mode_keyboard(step: str) -> InlineKeyboardMarkup:
         for mode in (GroupMode.TOGETHER, GroupMode.SEPARATELY)
     ]
     return with_navigation(step, *rows)
+
+
 def prefill_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[button("sell-prefill-use", SellCD(action=SellAction.PREFILL,
                                                                                         step=SUMMARY))]])  # fmt: skip

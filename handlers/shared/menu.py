@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram import F
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import texts_for
@@ -14,6 +17,11 @@ NOT_NAVIGATION = ~F.text.in_(MENU_TEXTS) & ~F.text.startswith("/")  # neither a 
 
 
 def main_menu() -> ReplyKeyboardMarkup:
+    return _main_menu(get_i18n().current_locale)
+
+
+@lru_cache(maxsize=8)  # one per language, shared as the buttons are (handlers.shared.buttons)
+def _main_menu(_language: str) -> ReplyKeyboardMarkup:
     feed, sell, my, profile, help_ = (KeyboardButton(text=_(key)) for key in MENU_KEYS)
     return ReplyKeyboardMarkup(
         keyboard=[[feed, sell], [my, profile], [help_]],

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import translate
 from handlers.talk.callbacks import TalkAction, TalkCD
 
 
+@lru_cache(maxsize=1024)  # one instance per label and ticket: see handlers.shared.buttons
 def ask_button(text: str, ticket_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=TalkCD(action=TalkAction.ASK, id=ticket_id).pack())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -11,6 +13,7 @@ from handlers.trust.callbacks import TrustAction, TrustCD
 from services.ratings import STARS
 
 
+@lru_cache(maxsize=1024)  # one instance per label and ticket: see handlers.shared.buttons
 def share_button(text: str, ticket_id: int) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=TrustCD(action=TrustAction.SHARE, id=ticket_id).pack())
 

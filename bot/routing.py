@@ -1,0 +1,150 @@
+"""Router-level filters read off the handlers' own: an update skips a whole router that has no handler for it.
+
+aiogram tries the routers in order, and each router its handlers' filters one by one: a press of the feed's Next
+was unpacked (and refused) by some 40 CallbackData filters of the ten routers before the feed's, and /feed went
+through the commands, menu texts and states of as many. Each router gets, first among its own filters, the union of
+what its handlers require at the least (`skip_routers`): for a press, one of the CallbackData prefixes they take;
+for a message, one of their FSM states, commands, menu texts, or a field (a payment, a reply) they need. An update
+that offers none of them passes the router by with that one check; any other goes through the router's handlers
+as before, in the same order. The order of routers and handlers is unchanged. A router is left as it is when one of
+its handlers requires nothing recognised here (the fallback takes anything), or when it has routers under it (its
+filter would hide them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from re import Pattern
+from typing import Any
+
+from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from magic_filter.magic import MagicFilter
+from magic_filter.operations import FunctionOperation, GetAttributeOperation
+from magic_filter.util import in_op
+
+ANY = "*"
+
+
+def skip_routers(router: Router) -> None:
+    """Give each router under `router` (and itself) its press and message filters; call before the handlers'
+    filters are wrapped (bot.factory.run_filters_in_place)."""
+    for each in router.chain_tail:
+        if each.sub_routers:
+            continue
+        _put_first(each.callback_query, _press_route(each.callback_query.handlers))
+        _put_first(each.message, _message_route(each.message.handlers))
+
+
+def _put_first(observer: TelegramEventObserver, route: Filter | None) -> None:
+    if route is not None:
+        observer._handler.filters = [FilterObject(route), *(observer._handler.filters or ())]
+
+
+class PressRoute(Filter):
+    """The press's data starts with one of the prefixes (each with its CallbackData's separator)."""
+
+    def __init__(self, prefixes: dict[str, frozenset[str]]) -> None:
+        self.prefixes = prefixes  # separator -> prefixes
+
+    async def __call__(self, query: CallbackQuery) -> bool:
+        data = query.data
+        return data is not None and any(data.partition(sep)[0] in names for sep, names in self.prefixes.items())
+
+
+def _press_route(handlers: list[HandlerObject]) -> PressRoute | None:
+    prefixes: dict[str, set[str]] = {}
+    for handler in handlers:
+        typed = [each.callback for each in handler.filters or () if isinstance(each.callback, CallbackQueryFilter)]
+        if not typed:
+            return None
+        for each in typed:
+            prefixes.setdefault(each.callback_data.__separator__, set()).add(each.callback_data.__prefix__)
+    return PressRoute({sep: frozenset(names) for sep, names in prefixes.items()}) if prefixes else None
+
+
+@dataclass
+class MessageRoute(Filter):
+    """The message is in one of `states`, is one of `commands` (any case, any mention), reads one of `texts`, or
+    has one of the fields `fields`."""
+
+    states: set[str | None] = field(default_factory=set)
+    command_prefixes: set[str] = field(default_factory=set)
+    commands: set[str] = field(default_factory=set)  # casefolded
+    texts: set[str] = field(default_factory=set)
+    fields: set[str] = field(default_factory=set)
+
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        if raw_state in self.states or (message.text is not None and message.text in self.texts):
+            return True
+        text = message.text or message.caption
+        if text and text[0] in self.command_prefixes:
+            command = text.split(maxsplit=1)[0][1:].partition("@")[0]  # as aiogram's Command reads it
+            if command.casefold() in self.commands:
+                return True
+        return any(getattr(message, name, None) for name in self.fields)
+
+    def takes(self, event_filter: Any) -> bool:
+        """Add what `event_filter` requires; False when it is not a filter recognised here."""
+        if isinstance(event_filter, MagicFilter):
+            return self._takes_magic(event_filter)
+        if isinstance(event_filter, State):
+            return self._takes_states([event_filter])
+        if isinstance(event_filter, StateFilter):
+            return self._takes_states(list(event_filter.states))
+        if isinstance(event_filter, Command):  # and CommandStart
+            if any(isinstance(command, Pattern) for command in event_filter.commands):
+                return False
+            self.command_prefixes |= set(event_filter.prefix)
+            self.commands |= {str(command).casefold() for command in event_filter.commands}
+            return True
+        return False
+
+    def _takes_states(self, states: list[Any]) -> bool:
+        names: set[str | None] = set()
+        for state in states:
+            if isinstance(state, State):
+                state = state.state
+            if isinstance(state, StatesGroup):
+                state = type(state)
+            if isinstance(state, type) and issubclass(state, StatesGroup):
+                names |= set(state.__all_states_names__)
+            elif state is None or (isinstance(state, str) and state != ANY):
+                names.add(state)
+            else:  # any state, or something else
+                return False
+        self.states |= names
+        return True
+
+    def _takes_magic(self, magic: MagicFilter) -> bool:
+        operations = magic._operations
+        if not operations or not isinstance(operations[0], GetAttributeOperation):
+            return False
+        name = operations[0].name
+        if len(operations) == 1:  # F.successful_payment: the field is there (and not empty)
+            self.fields.add(name)
+            return True
+        match operations[1:]:  # F.text.in_(texts)
+            case [FunctionOperation(function=function, args=(texts,))] if (
+                name == "text" and function is in_op and isinstance(texts, set | frozenset)
+            ):
+                self.texts |= {text for text in texts if isinstance(text, str)}
+                return True
+        return False
+
+
+def _message_route(handlers: list[HandlerObject]) -> MessageRoute | None:
+    route = MessageRoute()
+    for handler in handlers:
+        if not any(route.takes(_registered(each)) for each in handler.filters or ()):
+            return None
+    return route if handlers else None
+
+
+def _registered(event_filter: FilterObject) -> Any:
+    """The filter as registered (aiogram keeps a magic filter aside and calls its `resolve`)."""
+    return event_filter.magic if event_filter.magic is not None else event_filter.callback
