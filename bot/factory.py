@@ -11,11 +11,11 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
+from bot.isolation import create_isolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.hiccups import HiccupsRetried
@@ -81,7 +81,7 @@ def create_dispatcher(
     # The session middleware takes that lock and opens the session before the state is read: the SQL storage's
     # state it reads itself through the update's session; aiogram's FSM middleware (registered by hand: disable_fsm)
     # reads any other storage's after it.
-    isolation = storage.create_isolation() if isinstance(storage, RedisStorage) else SimpleEventIsolation()
+    isolation = create_isolation(storage)
     dispatcher = Dispatcher(
         storage=storage,
         disable_fsm=True,

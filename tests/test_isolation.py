@@ -1,0 +1,104 @@
+"""One person's updates one at a time across instances (bot/isolation.py), in real Redis: two instances' isolations
+on one server never let a person's updates overlap, other people are not held up, a lock is released only by its
+holder, a killed holder's lock lapses, and aiogram's own Redis lock (an instance of the previous version during a
+rolling restart) excludes and is excluded the same way."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import Redis
+
+from bot.isolation import SharedIsolation, create_isolation
+from tests.conftest import REDIS_URL, unavailable
+
+BUILDER = DefaultKeyBuilder(with_destiny=True)  # as the bot's RedisStorage builds its keys
+
+
+def person(user_id: int) -> StorageKey:
+    return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as error:  # any failure to reach the server means "unavailable"
+        unavailable("Redis", error)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+async def test_a_persons_updates_never_overlap_across_two_instances(redis: Redis) -> None:
+    instances = [SharedIsolation(redis, BUILDER), SharedIsolation(redis, BUILDER)]
+    inside, most, order = 0, 0, []
+
+    async def update(n: int) -> None:
+        nonlocal inside, most
+        async with instances[n % 2].lock(person(7)):
+            inside += 1
+            most = max(most, inside)
+            order.append(n)
+            await asyncio.sleep(0.002)  # the handler's awaits: others get the loop meanwhile
+            inside -= 1
+
+    await asyncio.gather(*(update(n) for n in range(30)))
+    assert most == 1 and sorted(order) == list(range(30))
+    assert not instances[0]._local and not instances[1]._local  # no per-person lock left behind
+    assert await redis.exists(BUILDER.build(person(7), "lock")) == 0
+
+
+async def test_other_people_are_not_held_up(redis: Redis) -> None:
+    isolation = SharedIsolation(redis, BUILDER)
+    async with isolation.lock(person(1)):
+        async with asyncio.timeout(5), isolation.lock(person(2)):  # would wait for ever if keys collided
+            pass
+
+
+async def test_a_lock_outlived_by_its_timeout_is_not_released_by_its_first_holder(redis: Redis) -> None:
+    slow, other = SharedIsolation(redis, BUILDER, timeout=0.05), SharedIsolation(redis, BUILDER)
+    name = BUILDER.build(person(3), "lock")
+    holds, done = asyncio.Event(), asyncio.Event()
+
+    async def second() -> None:
+        async with other.lock(person(3)):
+            holds.set()
+            await done.wait()
+
+    async with slow.lock(person(3)):
+        await asyncio.sleep(0.1)  # past its timeout: the lock lapsed (a killed instance's would the same way)
+        task = asyncio.create_task(second())
+        async with asyncio.timeout(5):
+            await holds.wait()  # the other instance took the lapsed lock
+    assert await redis.get(name) is not None  # the first holder's release left the second's lock alone
+    done.set()
+    await task
+    assert await redis.get(name) is None  # the second released its own
+
+
+async def test_aiogram_redis_lock_and_this_one_exclude_each_other(redis: Redis) -> None:
+    old, new = RedisEventIsolation(redis, BUILDER), SharedIsolation(redis, BUILDER)
+    inside, most = 0, 0
+
+    async def update(isolation: RedisEventIsolation | SharedIsolation) -> None:
+        nonlocal inside, most
+        async with isolation.lock(person(5)):
+            inside += 1
+            most = max(most, inside)
+            await asyncio.sleep(0.01)
+            inside -= 1
+
+    await asyncio.gather(*(update(old if n % 2 else new) for n in range(8)))
+    assert most == 1
+
+
+def test_the_isolation_follows_the_storage(redis: Redis) -> None:
+    assert isinstance(create_isolation(RedisStorage(redis, key_builder=BUILDER)), SharedIsolation)
+    assert isinstance(create_isolation(MemoryStorage()), SimpleEventIsolation)
