@@ -8,7 +8,7 @@ answer), actions lost (no answer within --wait seconds), the peak RSS of each bo
 emulator), the machine's busy share and its load average (other work on the machine shows there).
 
 Run: python -m bench.bench_load [--users 1000] [--seconds 60] [--listings 10000] [--wait 20] [--postgresql URL]
-     [--redis URL] [--stacks a b]
+     [--redis URL] [--stacks a b] [--profile FOLDER]
 """
 
 from __future__ import annotations
@@ -113,12 +113,16 @@ def _peak_rss_mib(pid: int) -> float:
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], command: str, ready: Callable[[], object]) -> AsyncIterator[int]:
+async def bot_process(
+    env: dict[str, str], command: str, ready: Callable[[], object], profile: Path | None = None
+) -> AsyncIterator[int]:
     """`python -m bot <command>` with `env`, until `ready()` (awaitable) returns; yields its pid; stopped by
-    SIGTERM afterwards."""
+    SIGTERM afterwards. With `profile`, run under cProfile, the stats written there when it stops."""
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command, cwd=ROOT, env=os.environ | env, stdout=asyncio.subprocess.DEVNULL
-    )
+        sys.executable, *profiler, "-m", "bot", command, cwd=ROOT, env=os.environ | env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
     try:
         await ready()  # type: ignore[misc]
         yield process.pid
@@ -221,7 +225,8 @@ async def polling_sqlite(args: argparse.Namespace, folder: Path) -> None:
     await load_sqlite(path, _market(args.listings))
     async with BotApiEmulator(TOKEN, bot_username="stroboscope_load_bot") as emu:
         env = _env(emu, f"sqlite+aiosqlite:///{path}", folder / "data")
-        async with bot_process(env, "run", lambda: emu.wait_polling(timeout=120)) as pid:
+        profile = args.profile / "polling.prof" if args.profile else None
+        async with bot_process(env, "run", lambda: emu.wait_polling(timeout=120), profile) as pid:
             meter = CpuMeter(emu, {"polling": pid})
             meter.start()
             started = time.perf_counter()
@@ -262,7 +267,11 @@ async def webhooks_postgresql(args: argparse.Namespace, folder: Path) -> None:
                 for port in ports
             ]
             first, second = (lambda port=port: _healthy(f"http://127.0.0.1:{port}/healthz") for port in ports)
-            async with bot_process(envs[0], "webhook", first) as pid1, bot_process(envs[1], "webhook", second) as pid2:
+            profiles = [args.profile / f"webhook{n}.prof" if args.profile else None for n in (1, 2)]
+            async with (
+                bot_process(envs[0], "webhook", first, profiles[0]) as pid1,
+                bot_process(envs[1], "webhook", second, profiles[1]) as pid2,
+            ):
                 emu.webhook_targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
                 meter = CpuMeter(emu, {"webhook 1": pid1, "webhook 2": pid2})
                 meter.start()
@@ -284,6 +293,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--postgresql", help="an admin URL: also run (b), two webhook instances")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/6", help="Redis for (b)")
     parser.add_argument("--stacks", nargs="+", choices=["a", "b"], default=["a", "b"], help="(b) needs --postgresql")
+    parser.add_argument("--profile", type=Path, help="run the bots under cProfile, the stats written to this folder")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         if "a" in args.stacks:

@@ -15,7 +15,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import LocaleMiddleware, i18n
-from bot.isolation import create_isolation
+from bot.isolation import PersonRedisStorage, create_isolation
 from bot.middlewares.access import AccessMiddleware
 from bot.middlewares.db import CommitBeforeSpeaking, DbSessionMiddleware
 from bot.middlewares.hiccups import HiccupsRetried
@@ -62,7 +62,7 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
     """Redis when REDIS_URL is set (several bot instances); otherwise the database (embedded default)."""
     if settings.redis_url:
-        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+        return PersonRedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
     return SqlFsmStorage(sessionmaker)
 
 

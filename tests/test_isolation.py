@@ -1,7 +1,9 @@
 """One person's updates one at a time across instances (bot/isolation.py), in real Redis: two instances' isolations
 on one server never let a person's updates overlap, other people are not held up, a lock is released only by its
 holder, a killed holder's lock lapses, and aiogram's own Redis lock (an instance of the previous version during a
-rolling restart) excludes and is excluded the same way."""
+rolling restart) excludes and is excluded the same way. The storage reads the locked person's state and data from
+Redis once per update, keeps its copy true to its own writes, and reads everyone else (and anyone outside a lock)
+from Redis."""
 
 from __future__ import annotations
 
@@ -9,12 +11,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
-from bot.isolation import SharedIsolation, create_isolation
+from bot.isolation import PersonRedisStorage, SharedIsolation, create_isolation
 from tests.conftest import REDIS_URL, unavailable
 
 BUILDER = DefaultKeyBuilder(with_destiny=True)  # as the bot's RedisStorage builds its keys
@@ -102,3 +105,34 @@ async def test_aiogram_redis_lock_and_this_one_exclude_each_other(redis: Redis) 
 def test_the_isolation_follows_the_storage(redis: Redis) -> None:
     assert isinstance(create_isolation(RedisStorage(redis, key_builder=BUILDER)), SharedIsolation)
     assert isinstance(create_isolation(MemoryStorage()), SimpleEventIsolation)
+
+
+class Wizard(StatesGroup):
+    name = State()
+
+
+async def test_the_locked_persons_records_are_read_once_per_update(redis: Redis) -> None:
+    storage = PersonRedisStorage(redis, key_builder=BUILDER)
+    isolation = SharedIsolation(redis, BUILDER)
+    me, other = person(8), person(9)
+    await storage.set_state(me, Wizard.name)
+    await storage.set_data(me, {"step": 1})
+    async with isolation.lock(me):
+        assert await storage.get_state(me) == Wizard.name.state
+        await redis.set(BUILDER.build(me, "data"), '{"step": 99}')  # behind its back: only to show the copy is used
+        assert await storage.get_data(me) == {"step": 1}  # read with the state, in the same MGET
+        await storage.update_data(me, {"price": 5})
+        assert await redis.get(BUILDER.build(me, "data")) == b'{"step": 1, "price": 5}'  # written through at once
+        assert await storage.get_data(me) == {"step": 1, "price": 5}
+        (await storage.get_data(me))["step"] = 7  # the caller's dict: the copy is not changed by it
+        assert await storage.get_data(me) == {"step": 1, "price": 5}
+        await storage.set_state(me, None)
+        await storage.set_data(me, {})
+        assert (await storage.get_state(me), await storage.get_data(me)) == (None, {})
+        assert await redis.exists(BUILDER.build(me, "state"), BUILDER.build(me, "data")) == 0
+        await redis.set(BUILDER.build(other, "state"), "Wizard:name")
+        assert await storage.get_state(other) == "Wizard:name"  # not the locked person: from Redis
+    await redis.set(BUILDER.build(me, "state"), "Wizard:name")
+    assert await storage.get_state(me) == "Wizard:name"  # outside the lock: from Redis
+    async with isolation.lock(me):  # a new update reads afresh
+        assert await storage.get_state(me) == "Wizard:name"
