@@ -62,6 +62,9 @@ class _Local:
 
 
 class SharedIsolation(BaseEventIsolation):
+    """A person's lock in this process, then in Redis (see the module's docstring); while it is held the running
+    task's context names the person (`_held`), for PersonRedisStorage."""
+
     def __init__(
         self,
         redis: Redis,

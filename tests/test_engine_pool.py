@@ -3,6 +3,8 @@ and replaced once it has been idle, while a connection just used is handed out w
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import text
@@ -31,29 +33,31 @@ async def _terminate(pid: int) -> None:
         await admin.dispose()
 
 
-async def test_a_dropped_connection_idle_long_enough_is_replaced_on_checkout(pg_database_url: str) -> None:
-    engine = create_engine(pg_database_url, ping_after_idle=0.0, pool_size=1, max_overflow=0)
+@asynccontextmanager
+async def _dropped(url: str, ping_after_idle: float) -> AsyncIterator[tuple[AsyncEngine, int]]:
+    """A one-connection pool whose connection (its server pid yielded) the server dropped while it sat in the pool."""
+    engine = create_engine(url, ping_after_idle=ping_after_idle, pool_size=1, max_overflow=0)
     try:
         first = await _pid(engine)
-        await _terminate(first)  # the server drops it while it sits in the pool
-        assert await _pid(engine) != first  # pinged, found dead, replaced: the update never sees it
+        await _terminate(first)
+        yield engine, first
     finally:
         await engine.dispose()
 
 
+async def test_a_dropped_connection_idle_long_enough_is_replaced_on_checkout(pg_database_url: str) -> None:
+    async with _dropped(pg_database_url, ping_after_idle=0.0) as (engine, first):
+        assert await _pid(engine) != first  # pinged, found dead, replaced: the update never sees it
+
+
 async def test_a_connection_in_steady_use_is_not_pinged(pg_database_url: str) -> None:
-    engine = create_engine(pg_database_url, ping_after_idle=3600.0, pool_size=1, max_overflow=0)
-    try:
-        first = await _pid(engine)
-        await _terminate(first)
+    async with _dropped(pg_database_url, ping_after_idle=3600.0) as (engine, first):
         try:  # used a moment ago: handed out as it is, so the statement meets the dropped connection
             await _pid(engine)
             raise AssertionError("the dropped connection was pinged and replaced")
         except DBAPIError as error:
             assert error.connection_invalidated
         assert await _pid(engine) != first  # and the pool was replaced: the next one works
-    finally:
-        await engine.dispose()
 
 
 def test_the_pool_holds_a_connection_per_concurrent_update_and_spares(tmp_path: Path) -> None:

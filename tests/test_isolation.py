@@ -8,9 +8,7 @@ from Redis."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
@@ -18,25 +16,12 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
 from bot.isolation import PersonRedisStorage, SharedIsolation, create_isolation
-from tests.conftest import REDIS_URL, unavailable
 
 BUILDER = DefaultKeyBuilder(with_destiny=True)  # as the bot's RedisStorage builds its keys
 
 
 def person(user_id: int) -> StorageKey:
     return StorageKey(bot_id=1, chat_id=user_id, user_id=user_id)
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as error:  # any failure to reach the server means "unavailable"
-        unavailable("Redis", error)
-    await client.flushdb()
-    yield client
-    await client.aclose()
 
 
 async def test_a_persons_updates_never_overlap_across_two_instances(redis: Redis) -> None:
@@ -60,9 +45,9 @@ async def test_a_persons_updates_never_overlap_across_two_instances(redis: Redis
 
 async def test_other_people_are_not_held_up(redis: Redis) -> None:
     isolation = SharedIsolation(redis, BUILDER)
-    async with isolation.lock(person(1)):
-        async with asyncio.timeout(5), isolation.lock(person(2)):  # would wait for ever if keys collided
-            pass
+    # with person 1's lock held, person 2's is taken at once (it would wait for ever if the keys collided)
+    async with isolation.lock(person(1)), asyncio.timeout(5), isolation.lock(person(2)):
+        pass
 
 
 async def test_a_lock_outlived_by_its_timeout_is_not_released_by_its_first_holder(redis: Redis) -> None:
