@@ -10,7 +10,8 @@ warm-up rounds. Each round takes a fresh registered user, so throttling never st
 updates/s, p50 / p95 of the product and of echo, the ratio of their rates, and the SQL statements and COMMITs of
 one update.
 
-Run: python -m bench.bench_dispatch [--sizes 10000 1000000] [--rounds 200] [--postgresql URL] [--profile FILE]
+Run: python -m bench.bench_dispatch [--sizes 10000 1000000] [--rounds 200] [--postgresql URL] [--redis URL]
+     [--profile FILE]
 """
 
 from __future__ import annotations
@@ -266,10 +267,10 @@ def report(timings: Timings) -> None:
 
 
 @asynccontextmanager
-async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
+async def bot_on(database_url: str, data_dir: Path, redis_url: str | None = None) -> AsyncIterator[App]:
     settings = Settings(
         _env_file=None, bot_token=TOKEN, database_url=database_url, data_dir=data_dir, payment_provider_token=None,
-        redis_url=None,
+        redis_url=redis_url,
     )  # type: ignore[call-arg]  # fmt: skip
     app = await build_app(settings, clock=FrozenClock(NOW))
     freeze_start_up_heap()  # as `python -m bot` does
@@ -279,8 +280,10 @@ async def bot_on(database_url: str, data_dir: Path) -> AsyncIterator[App]:
         await app.close()
 
 
-async def _run(database_url: str, folder: Path, rounds: int, profile_to: str | None) -> None:
-    async with bot_on(database_url, folder) as app:
+async def _run(
+    database_url: str, folder: Path, rounds: int, profile_to: str | None, redis_url: str | None = None
+) -> None:
+    async with bot_on(database_url, folder, redis_url) as app:
         profile = cProfile.Profile() if profile_to else None
         report(await measure(app, rounds, profile))
         if profile is not None and profile_to:
@@ -294,6 +297,7 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=200, help="times each update is measured")
     parser.add_argument("--postgresql", help="an admin URL, e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--profile", help="write a cProfile of the product's measured updates to this file")
+    parser.add_argument("--redis", help="with PostgreSQL: FSM state, lock, throttling in this Redis (as the fleet)")
     args = parser.parse_args(argv)
     for count in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
@@ -307,7 +311,7 @@ async def main(argv: list[str] | None = None) -> None:
                     started = time.perf_counter()
                     await load_postgresql(url, market(count))
                     print(f"PostgreSQL, {count:,} listings (loaded in {time.perf_counter() - started:.0f} s)")
-                    await _run(url, Path(folder), args.rounds, None)
+                    await _run(url, Path(folder), args.rounds, None, args.redis)
 
 
 if __name__ == "__main__":

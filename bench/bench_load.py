@@ -3,10 +3,12 @@ processes against the Bot API emulator (in this process): (a) one `python -m bot
 (b) two `python -m bot webhook` instances on PostgreSQL and Redis behind the emulator's round robin. Each person
 registers (/start, shares the contact), opens the feed, turns five pages; every tenth presses Buy on the first card.
 The database holds bench/_load.py's market first. Printed per stack: p50 / p95 of each action (send to the bot's
-answer), actions lost (no answer within --wait seconds), and the peak RSS of each bot process (VmHWM).
+answer), actions lost (no answer within --wait seconds), the peak RSS of each bot process (VmHWM), and where the
+2 cores went during the crowd: CPU seconds of each bot process and of this one (the load generator and the
+emulator), the machine's busy share and its load average (other work on the machine shows there).
 
 Run: python -m bench.bench_load [--users 1000] [--seconds 60] [--listings 10000] [--wait 20] [--postgresql URL]
-     [--redis URL]
+     [--redis URL] [--stacks a b] [--profile FOLDER]
 """
 
 from __future__ import annotations
@@ -56,6 +58,53 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), sum(ticks) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU seconds spent by each named process (and by this one) between `start` and `stop`, and the bots' CPU per
+    update they took in meanwhile (sent by the crowd less those still waiting in the emulator): a figure that
+    depends much less on what else the machine runs than the latencies do."""
+
+    def __init__(self, emu: BotApiEmulator, pids: dict[str, int]) -> None:
+        self.emu = emu
+        self.pids = pids
+
+    def _updates_taken(self) -> int:
+        bot = self.emu.bot
+        return bot.next_update_id - len(bot.pending)
+
+    def start(self) -> None:
+        self._taken = self._updates_taken()
+        self._bots = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._self = time.process_time()
+        self._machine = _machine_busy()
+        self._load = os.getloadavg()[0]
+
+    def stop(self) -> str:
+        spent = {name: _cpu_seconds(pid) - self._bots[name] for name, pid in self.pids.items()}
+        taken = self._updates_taken() - self._taken
+        per_update = sum(spent.values()) / max(taken, 1) * 1000
+        spent["generator + emulator"] = time.process_time() - self._self
+        busy, total = (now - then for now, then in zip(_machine_busy(), self._machine, strict=True))
+        return (
+            f"updates taken in: {taken}, bot CPU {per_update:.1f} ms each\n    CPU s: "
+            + ", ".join(f"{name} {seconds:.0f}" for name, seconds in spent.items())
+            + f"; machine {busy:.0f} of {total:.0f} core-s busy ({100 * busy / total:.0f} %)"
+            + f"; load average {self._load:.1f} -> {os.getloadavg()[0]:.1f}"
+        )
+
+
 def _peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -64,12 +113,16 @@ def _peak_rss_mib(pid: int) -> float:
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], command: str, ready: Callable[[], object]) -> AsyncIterator[int]:
+async def bot_process(
+    env: dict[str, str], command: str, ready: Callable[[], object], profile: Path | None = None
+) -> AsyncIterator[int]:
     """`python -m bot <command>` with `env`, until `ready()` (awaitable) returns; yields its pid; stopped by
-    SIGTERM afterwards."""
+    SIGTERM afterwards. With `profile`, run under cProfile, the stats written there when it stops."""
+    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", command, cwd=ROOT, env=os.environ | env, stdout=asyncio.subprocess.DEVNULL
-    )
+        sys.executable, *profiler, "-m", "bot", command, cwd=ROOT, env=os.environ | env,
+        stdout=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
     try:
         await ready()  # type: ignore[misc]
         yield process.pid
@@ -134,7 +187,7 @@ async def crowd(emu: BotApiEmulator, users: int, seconds: float, wait: float) ->
     return samples
 
 
-def report(title: str, samples: Samples, rss: dict[str, float], took: float) -> None:
+def report(title: str, samples: Samples, rss: dict[str, float], took: float, cpu: str) -> None:
     print(f"{title} ({took:.0f} s)")
     print(f"    {'action':<12} {'answered':>8} {'lost':>5} {'p50 ms':>7} {'p95 ms':>7}")
     for action, times in samples.items():
@@ -143,6 +196,7 @@ def report(title: str, samples: Samples, rss: dict[str, float], took: float) -> 
         print(f"    {action:<12} {len(answered):8} {len(times) - len(answered):5} {p50:7.0f} {p95:7.0f}")
     lost = sum(t is None for times in samples.values() for t in times)
     print(f"    lost: {lost}; peak RSS: " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in rss.items()))
+    print(f"    {cpu}")
 
 
 def _market(listings: int) -> list[Table]:
@@ -171,12 +225,17 @@ async def polling_sqlite(args: argparse.Namespace, folder: Path) -> None:
     await load_sqlite(path, _market(args.listings))
     async with BotApiEmulator(TOKEN, bot_username="stroboscope_load_bot") as emu:
         env = _env(emu, f"sqlite+aiosqlite:///{path}", folder / "data")
-        async with bot_process(env, "run", lambda: emu.wait_polling(timeout=120)) as pid:
+        profile = args.profile / "polling.prof" if args.profile else None
+        async with bot_process(env, "run", lambda: emu.wait_polling(timeout=120), profile) as pid:
+            meter = CpuMeter(emu, {"polling": pid})
+            meter.start()
             started = time.perf_counter()
             samples = await crowd(emu, args.users, args.seconds, args.wait)
             took = time.perf_counter() - started
+            cpu = meter.stop()
             rss = {"polling": _peak_rss_mib(pid)}
-    report(f"(a) one polling process, SQLite, {args.users} people over {args.seconds:.0f} s", samples, rss, took)
+    title = f"(a) one polling process, SQLite, {args.users} people over {args.seconds:.0f} s"
+    report(title, samples, rss, took, cpu)
 
 
 async def _healthy(url: str) -> None:
@@ -208,14 +267,21 @@ async def webhooks_postgresql(args: argparse.Namespace, folder: Path) -> None:
                 for port in ports
             ]
             first, second = (lambda port=port: _healthy(f"http://127.0.0.1:{port}/healthz") for port in ports)
-            async with bot_process(envs[0], "webhook", first) as pid1, bot_process(envs[1], "webhook", second) as pid2:
+            profiles = [args.profile / f"webhook{n}.prof" if args.profile else None for n in (1, 2)]
+            async with (
+                bot_process(envs[0], "webhook", first, profiles[0]) as pid1,
+                bot_process(envs[1], "webhook", second, profiles[1]) as pid2,
+            ):
                 emu.webhook_targets = [f"http://127.0.0.1:{port}/telegram" for port in ports]
+                meter = CpuMeter(emu, {"webhook 1": pid1, "webhook 2": pid2})
+                meter.start()
                 started = time.perf_counter()
                 samples = await crowd(emu, args.users, args.seconds, args.wait)
                 took = time.perf_counter() - started
+                cpu = meter.stop()
                 rss = {"webhook 1": _peak_rss_mib(pid1), "webhook 2": _peak_rss_mib(pid2)}
     title = f"(b) two webhook instances, PostgreSQL and Redis, {args.users} people over {args.seconds:.0f} s"
-    report(title, samples, rss, took)
+    report(title, samples, rss, took, cpu)
 
 
 async def main(argv: list[str] | None = None) -> None:
@@ -226,10 +292,13 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--wait", type=float, default=20.0, help="seconds an action may wait for its answer")
     parser.add_argument("--postgresql", help="an admin URL: also run (b), two webhook instances")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/6", help="Redis for (b)")
+    parser.add_argument("--stacks", nargs="+", choices=["a", "b"], default=["a", "b"], help="(b) needs --postgresql")
+    parser.add_argument("--profile", type=Path, help="run the bots under cProfile, the stats written to this folder")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        await polling_sqlite(args, Path(folder) / "a")
-        if args.postgresql:
+        if "a" in args.stacks:
+            await polling_sqlite(args, Path(folder) / "a")
+        if args.postgresql and "b" in args.stacks:
             await webhooks_postgresql(args, Path(folder) / "b")
 
 

@@ -92,11 +92,19 @@ def create_photo_storage(settings: Settings, secrets: Secrets) -> PhotoStorage:
     return LocalPhotoStorage(settings.photo_dir, secrets)
 
 
+def database_pool(settings: Settings) -> dict[str, int]:
+    """The PostgreSQL pool's size (SQLite has its one shared connection whatever is asked)."""
+    if settings.database_url.startswith("sqlite"):
+        return {}
+    return {"pool_size": settings.updates_concurrency, "max_overflow": settings.database_pool_spare}
+
+
 async def build_app(settings: Settings, *, clock: Clock | None = None) -> App:
     clock = clock or Clock()
     secrets = load_secrets(_secret(settings.encryption_key), _secret(settings.fingerprint_key), settings.data_dir)
     photo_storage = create_photo_storage(settings, secrets)
-    engine = create_engine(settings.database_url)
+    # A connection for every update running at once, and spare ones for the jobs: none waits for the pool.
+    engine = create_engine(settings.database_url, **database_pool(settings))
     await upgrade_to_head(engine)
     await load_directory()  # before the first update, off the event loop
     sessionmaker = create_sessionmaker(engine)

@@ -11,7 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,9 +66,9 @@ def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 def create_fsm_storage(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> BaseStorage:
     """Redis when REDIS_URL is set (several bot instances); otherwise the database (embedded default)."""
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage  # redis (~6 MiB) only where it is used
+        from bot.isolation import PersonRedisStorage  # redis (~6 MiB) only where it is used
 
-        return RedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+        return PersonRedisStorage.from_url(settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
     return SqlFsmStorage(sessionmaker)
 
 
@@ -78,6 +78,15 @@ def redis_storage(storage: BaseStorage) -> RedisStorage | None:
     module = sys.modules.get("aiogram.fsm.storage.redis")
     kind: type[RedisStorage] | None = getattr(module, "RedisStorage", None)
     return storage if kind is not None and isinstance(storage, kind) else None
+
+
+def create_isolation(storage: BaseStorage) -> BaseEventIsolation:
+    """In Redis beside the FSM state when that is in Redis (several instances); otherwise in the process."""
+    if (shared := redis_storage(storage)) is not None:
+        from bot.isolation import SharedIsolation
+
+        return SharedIsolation(shared.redis, shared.key_builder)
+    return SimpleEventIsolation()
 
 
 def create_limiter(settings: Settings, storage: BaseStorage) -> Limiter:
@@ -95,8 +104,7 @@ def create_dispatcher(
     # The session middleware takes that lock and opens the session before the state is read: the SQL storage's
     # state it reads itself through the update's session; aiogram's FSM middleware (registered by hand: disable_fsm)
     # reads any other storage's after it.
-    shared = redis_storage(storage)
-    isolation = shared.create_isolation() if shared is not None else SimpleEventIsolation()
+    isolation = create_isolation(storage)
     dispatcher = Dispatcher(
         storage=storage,
         disable_fsm=True,

@@ -69,19 +69,27 @@ return taken <= tonumber(ARGV[1]) and 1 or 0
 
 class SharedRate:
     """At most `per_second` messages a second across every instance that shares the Redis server: a counter per
-    wall-clock second (the instances' clocks agree to NTP's milliseconds); a full second waits for the next."""
+    wall-clock second (the instances' clocks agree to NTP's milliseconds); a full second waits for the next. A slot
+    whose second is over by the time Redis grants it (a busy instance, a slow answer) is not used: the message would
+    go out in the next second, over that second's own count; a slot of the current second is taken instead.
+    `clock`: the wall clock, in seconds."""
 
-    def __init__(self, redis: Redis, per_second: int, prefix: str = "notify-rate") -> None:
+    def __init__(
+        self, redis: Redis, per_second: int, prefix: str = "notify-rate", clock: Callable[[], float] = time.time
+    ) -> None:
         self.per_second = per_second
         self.prefix = prefix
+        self.clock = clock
         self._script = redis.register_script(_SLOT)
 
     async def __aenter__(self) -> None:
         while True:
-            now = time.time()
-            if await self._script(keys=[f"{self.prefix}:{int(now)}"], args=[self.per_second]):
-                return
-            await asyncio.sleep(int(now) + 1 - now)
+            second = int(self.clock())
+            if await self._script(keys=[f"{self.prefix}:{second}"], args=[self.per_second]):
+                if int(self.clock()) == second:
+                    return
+                continue  # granted too late: that second is over
+            await asyncio.sleep(second + 1 - self.clock())
 
     async def __aexit__(self, *exc: object) -> None:
         return None

@@ -120,7 +120,6 @@ class Sweeper:
         return purged
 
 
-
 class SweepScheduler:
     """The AsyncIOScheduler with the sweep jobs. One sweep at a time per process; `stop()` lets a running sweep
     finish (its transaction and notices) rather than cutting it off."""

@@ -77,7 +77,10 @@ class Settings(DatabaseSettings):
     throttle_burst: int = Field(10, ge=1)  # ... and how many may come at once
     sweep_interval_seconds: int = Field(60, ge=1)
     polling_timeout: int = Field(30, ge=0, le=50)
-    updates_concurrency: int = Field(64, ge=1)  # updates handled at once (payments never wait for a place)
+    # Updates handled at once (payments never wait for a place); on PostgreSQL each holds a connection, and the pool
+    # is this plus DATABASE_POOL_SPARE for the sweeps, the outbox, the reconciler and the health check.
+    updates_concurrency: int = Field(32, ge=1)
+    database_pool_spare: int = Field(8, ge=1)
     shutdown_timeout: float = Field(20.0, ge=0)  # seconds running updates get to finish on a stop
     outbox_max_attempts: int = Field(8, ge=1)  # failed tries of a delivery before it is dead (an admin may retry)
     outbox_lease_seconds: int = Field(90, ge=5)  # a claimed delivery comes back after this if its worker died

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -45,12 +46,20 @@ class InlineConnection(aiosqlite.Connection):
         return self._connect().__await__()  # no worker thread to start
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+# A pooled PostgreSQL connection idle for longer than this is checked (a ping) before it is handed out again.
+PING_AFTER_IDLE = 10.0  # seconds
+_IDLE_SINCE = "idle_since"  # connection record info: when the connection went back to the pool (monotonic)
+
+
+def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwargs: Any) -> AsyncEngine:
     """SQLite gets WAL, foreign keys and one shared connection (writes in one process never collide), driven on
-    the event loop's thread (InlineConnection); PostgreSQL gets a normal pool."""
+    the event loop's thread (InlineConnection); PostgreSQL gets a pool (`pool_size` and the rest in `kwargs`) whose
+    connections are pinged on checkout only after `ping_after_idle` seconds in the pool (`_ping_if_idle`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        _ping_if_idle(engine, ping_after_idle)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     database = parsed.database or ":memory:"
@@ -68,6 +77,29 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _ping_if_idle(engine: AsyncEngine, after: float) -> None:
+    """SQLAlchemy's `pool_pre_ping` with a time bound. The plain pre-ping costs three round trips on every checkout
+    (asyncpg's ping is BEGIN, an empty statement, ROLLBACK), i.e. on every update, for a connection used a few
+    milliseconds before; a connection that sat in the pool for `after` seconds (the server may have restarted or
+    dropped it meanwhile) is still pinged, and if the ping fails the whole pool is replaced and a fresh connection
+    handed out, as with the pre-ping. A connection that breaks while in steady use fails its statement, and
+    SQLAlchemy then replaces the pool the same way."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)  # None: a new connection (info is cleared with the old one)
+        if idle_since is None or time.monotonic() - idle_since < after:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            raise exc.InvalidatePoolError(f"ping after {after:.0f} s idle failed: {error!r}") from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -183,8 +184,6 @@ async def _truncate_all(url: str) -> None:
 
 
 async def _flush_redis(url: str) -> None:
-    from redis.asyncio import Redis
-
     client = Redis.from_url(url)
     try:
         await client.flushdb()
@@ -245,6 +244,19 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def repo(session: AsyncSession) -> Repo:
     return Repo(session)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    """A client of the worker's Redis database, emptied first."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as error:  # any failure to reach the server means "unavailable"
+        unavailable("Redis", error)
+    await client.flushdb()
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

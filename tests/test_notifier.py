@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram import Bot
+from redis.asyncio import Redis
 
 from bot import notifier as notifier_module
 from bot.factory import create_bot
-from bot.notifier import PER_CHAT_BURST, Notifier
+from bot.notifier import PER_CHAT_BURST, Notifier, SharedRate
 from db.models import User
 from sandbox.emulator import BotApiEmulator
 from tests.factories import TOKEN, make_settings
@@ -124,3 +125,13 @@ async def test_a_chat_that_cannot_be_reached_is_not_retried_nor_marked(emu: BotA
 
     assert not await Notifier(bot, on_blocked=on_blocked).send(424242, "anyone?")  # 400 chat not found
     assert len(times_to(emu, 424242)) == 1 and marked == []
+
+
+async def test_a_shared_slot_granted_after_its_second_is_over_is_not_used(redis: Redis) -> None:
+    """The slot is asked for at 100.999 and granted at 101.001: the message would go out in second 101 on top of
+    101's own five, so a slot of 101 is taken instead (real Redis, the clock injected)."""
+    readings = iter([100.999, 101.001, 101.001, 101.002])
+    rate = SharedRate(redis, 5, prefix="late", clock=lambda: next(readings))
+    async with rate:
+        pass
+    assert (await redis.get("late:100"), await redis.get("late:101")) == (b"1", b"1")

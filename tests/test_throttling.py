@@ -3,27 +3,11 @@ two instances on one Redis count the same presses."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from redis.asyncio import Redis
 
 from bot.middlewares.throttling import MemoryLimiter, RedisLimiter, Verdict
-from tests.conftest import REDIS_URL, unavailable
 
 ALLOW, WARN, DROP = Verdict.ALLOW, Verdict.WARN, Verdict.DROP
-
-
-@pytest.fixture
-async def redis() -> AsyncIterator[Redis]:
-    client = Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except Exception as error:  # any failure to reach the server means "unavailable"
-        unavailable("Redis", error)
-    await client.flushdb()
-    yield client
-    await client.aclose()
 
 
 async def test_memory_bucket_allows_a_burst_warns_once_and_refills() -> None:
