@@ -214,6 +214,33 @@ async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
     return time.perf_counter() - started
 
 
+def _count_statements(app: App, counts: list[int]) -> None:
+    """counts[0] + 1 for every SQL statement the driver runs (SQLite's trace callback, asyncpg's query logger:
+    db.direct's statements bypass SQLAlchemy's events); transaction control, and what SQLite runs inside a statement
+    (a trigger's, FTS5's own: traced as "-- ..."), aside."""
+    traced: set[int] = set()
+    last = [""]
+
+    def note(sql: object) -> None:
+        query = sql.query if hasattr(sql, "query") else str(sql)
+        if query == last[0]:  # SQLite traces an INSERT ... RETURNING twice
+            return
+        last[0] = query
+        if not query.lstrip().upper().startswith(("--", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            counts[0] += 1
+
+    @event.listens_for(app.engine.sync_engine, "checkout")
+    def _trace(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if id(driver) in traced:
+            return
+        traced.add(id(driver))
+        if hasattr(driver, "add_query_logger"):  # asyncpg
+            driver.add_query_logger(note)
+        else:  # aiosqlite over sqlite3
+            driver._conn.set_trace_callback(note)
+
+
 async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None) -> Timings:
     """`rounds` times every step, each by a fresh registered user; echo is fed the same update right after."""
     session = LocalSession()
@@ -222,7 +249,7 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
     timings = Timings()
     users_ = itertools.count(1)
     counts = [0, 0]  # statements, COMMITs
-    event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *_: counts.__setitem__(0, counts[0] + 1))
+    _count_statements(app, counts)
     event.listen(app.engine.sync_engine, "commit", lambda *_: counts.__setitem__(1, counts[1] + 1))
 
     async def feed(update: Update) -> None:
