@@ -13,6 +13,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+WROTE = "wrote"  # session.info flag: something was written since the last commit (the update's commits read it)
+
 
 class _RunNow:
     """In place of aiosqlite's queue to its worker thread: each call runs at once, on the caller's thread."""
