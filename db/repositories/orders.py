@@ -139,7 +139,8 @@ class OrderRepository:
         self, ticket_id: int, before: TicketStatus, after: TicketStatus, now: datetime, *, buyer_id: int | None = None
     ) -> bool:
         """Ticket `before` -> `after` (sold: with its buyer and sale time) if it is still `before`. For a hold or
-        a sale the event must also still be ahead."""
+        a sale the event must also still be ahead. The ticket as the session holds it is refreshed from the
+        UPDATE's RETURNING when it moved (no second read to show it)."""
         values: dict[str, object] = {"status": after, "updated_at": now}
         conditions = [Ticket.id == ticket_id, Ticket.status == before]
         if after in (TicketStatus.RESERVED, TicketStatus.SOLD) and before == TicketStatus.ACTIVE:
@@ -148,8 +149,14 @@ class OrderRepository:
             conditions.append(Ticket.seller_id != buyer_id)
         if after == TicketStatus.SOLD:
             values |= {"buyer_id": buyer_id, "sold_at": now}
-        result = await self.session.execute(bare_update(Ticket).where(*conditions).values(**values))
-        return rowcount(result) == 1
+        statement = (
+            bare_update(Ticket)
+            .where(*conditions)
+            .values(**values)
+            .returning(Ticket)
+            .execution_options(populate_existing=True)
+        )
+        return len((await self.session.execute(statement)).scalars().all()) == 1
 
     async def add(self, order: Order) -> Order:
         self.session.add(order)
