@@ -119,15 +119,18 @@ class Direct:
     async def objects(self, session: AsyncSession, entity: type[T], params: Mapping[str, Any]) -> list[T]:
         """The rows of a `select(entity)` as detached instances of the mapped class (not in the session: read
         alone, changed nowhere; nothing loads lazily)."""
+        return [self.instance(entity, row) for row in await self.rows(session, params)]
+
+    def instance(self, entity: type[T], values: Sequence[Any]) -> T:
+        """A detached instance of `entity` from the first of the statement's columns (its own, in order), as if
+        loaded and then expunged: `session.add` makes it the session's (persistent, no INSERT, its changes then
+        flushed as updates)."""
         mapper = inspect(entity)
         keys = self._keys.get(entity)
         if keys is None:
-            columns = self.statement.selected_columns
+            columns = self.statement.selected_columns[: len(mapper.columns)]
             keys = self._keys[entity] = [mapper.get_property_by_column(column).key for column in columns]
-        found = []
-        for row in await self.rows(session, params):
-            instance: T = mapper.class_manager.new_instance()
-            inspect(instance).dict.update(zip(keys, row, strict=True))
-            make_transient_to_detached(instance)
-            found.append(instance)
-        return found
+        instance: T = mapper.class_manager.new_instance()
+        inspect(instance).dict.update(zip(keys, values[: len(keys)], strict=True))
+        make_transient_to_detached(instance)
+        return instance

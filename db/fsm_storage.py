@@ -16,12 +16,13 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import bindparam, delete, event, literal, select
+from sqlalchemy import bindparam, delete, event, inspect, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from db.direct import Direct
 from db.engine import WROTE
 from db.models import FsmRecord, User
 
@@ -29,8 +30,9 @@ Record = tuple[str | None, dict[str, Any]]
 READ = "fsm_read"  # session.info: storage key -> the record as this session last saw it (None: no row)
 PENDING = "fsm_pending"  # session.info: the storage keys whose record (in READ) the session still has to write
 # One row whether or not either exists: the sender's account and the FSM record, each NULL when absent.
-_WITH_USER = (
-    select(User, FsmRecord.key, FsmRecord.state, FsmRecord.data)
+# The account's columns first (db.direct builds the User from them), then the record's.
+_WITH_USER = Direct(
+    select(*User.__table__.c, FsmRecord.key, FsmRecord.state, FsmRecord.data)
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(User, User.telegram_id == bindparam("telegram_id"))
     .outerjoin(FsmRecord, FsmRecord.key == bindparam("key"))
@@ -92,9 +94,18 @@ class SqlFsmStorage(BaseStorage):
         assert self._bound is not None
         name = self._keys.build(key)
         params = {"telegram_id": key.user_id, "key": name}
-        row = (await self._bound.execute(_WITH_USER, params)).one()
-        self._bound.info.setdefault(READ, {})[name] = (row.state, dict(row.data or {})) if row.key is not None else None
-        user: User | None = row.User
+        [row] = await _WITH_USER.rows(self._bound, params)
+        *account, record_key, state, data = row
+        self._bound.info.setdefault(READ, {})[name] = (state, dict(data or {})) if record_key is not None else None
+        if account[0] is None:
+            return None
+        user = _WITH_USER.instance(User, account)
+        identity = inspect(user).key
+        assert identity is not None  # detached: keyed by its primary key
+        known: User | None = self._bound.sync_session.identity_map.get(identity)
+        if known is not None:  # read before in this session: that object, as a query would give it
+            return known
+        self._bound.add(user)  # the session's own, as if it had loaded it
         return user
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:

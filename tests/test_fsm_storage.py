@@ -78,17 +78,26 @@ async def test_the_sender_and_the_state_in_one_query(backend: Backend) -> None:
     stranger = StorageKey(bot_id=1, chat_id=43, user_id=43)  # no account (registering): the state still counts
     await storage.set_state(stranger, Wizard.step)
     await storage.set_data(stranger, {"step": 1})
-    statements: list[str] = []
+    statements: list[str] = []  # through SQLAlchemy: db.direct's run through the driver once a transaction is open
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     async with sessionmaker() as session:
         bound = storage.bound(session)
         user = await bound.read_with_user(KEY)
-        assert user is not None and user.id == registered.id
+        assert len(statements) <= 1  # PostgreSQL: SQLAlchemy begins the transaction with the first statement
+        statements.clear()
+        assert user is not None and user.id == registered.id and user.first_name == registered.first_name
+        assert user in session and user.created_at == registered.created_at  # the session's own, as loaded
+        assert await bound.read_with_user(KEY) is user
         assert await bound.get_state(KEY) is None and await bound.get_data(KEY) == {}
         assert await bound.read_with_user(stranger) is None
         assert await bound.get_state(stranger) == Wizard.step.state
         assert await bound.get_data(stranger) == {"step": 1}
-    assert len([each for each in statements if each.lstrip().upper().startswith("SELECT")]) == 2
+        assert statements == []  # the records were known from read_with_user
+        user.language = "ru"  # changed like any loaded object: flushed as an UPDATE
+        await session.commit()
+    assert [each.lstrip().split()[0].upper() for each in statements] == ["UPDATE"]
+    async with sessionmaker() as session:
+        assert (await Repo(session).users.by_id(registered.id)).language == "ru"  # type: ignore[union-attr]
     await engine.dispose()
 
 
