@@ -121,6 +121,10 @@ class Direct:
         alone, changed nowhere; nothing loads lazily)."""
         return [self.instance(entity, row) for row in await self.rows(session, params)]
 
+    async def loaded(self, session: AsyncSession, entity: type[T], params: Mapping[str, Any]) -> list[T]:
+        """The rows of a `select(entity)` as the session's own objects, as its query would give them (`adopt`)."""
+        return [adopt(session, self.instance(entity, row)) for row in await self.rows(session, params)]
+
     def instance(self, entity: type[T], values: Sequence[Any]) -> T:
         """A detached instance of `entity` from the first of the statement's columns (its own, in order), as if
         loaded and then expunged: `session.add` makes it the session's (persistent, no INSERT, its changes then
@@ -134,3 +138,16 @@ class Direct:
         inspect(instance).dict.update(zip(keys, values[: len(keys)], strict=True))
         make_transient_to_detached(instance)
         return instance
+
+
+def adopt(session: AsyncSession, instance: T) -> T:
+    """A detached `instance` (Direct.instance) made the session's own, as if the session had loaded it: the object
+    the session already holds for its identity, or else `instance`, added (persistent: no INSERT; its changes are
+    flushed as updates)."""
+    identity = inspect(instance).key
+    assert identity is not None  # detached: keyed by its primary key
+    known: T | None = session.sync_session.identity_map.get(identity)
+    if known is not None:
+        return known
+    session.add(instance)
+    return instance

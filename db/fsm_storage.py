@@ -16,13 +16,13 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import bindparam, delete, event, inspect, literal, select
+from sqlalchemy import bindparam, delete, event, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from db.direct import Direct
+from db.direct import Direct, adopt
 from db.engine import WROTE
 from db.models import FsmRecord, User
 
@@ -99,14 +99,7 @@ class SqlFsmStorage(BaseStorage):
         self._bound.info.setdefault(READ, {})[name] = (state, dict(data or {})) if record_key is not None else None
         if account[0] is None:
             return None
-        user = _WITH_USER.instance(User, account)
-        identity = inspect(user).key
-        assert identity is not None  # detached: keyed by its primary key
-        known: User | None = self._bound.sync_session.identity_map.get(identity)
-        if known is not None:  # read before in this session: that object, as a query would give it
-            return known
-        self._bound.add(user)  # the session's own, as if it had loaded it
-        return user
+        return adopt(self._bound, _WITH_USER.instance(User, account))  # the session's own, as if it had loaded it
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

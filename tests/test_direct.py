@@ -62,6 +62,8 @@ async def test_rows_and_objects_are_what_sqlalchemy_gives(session: AsyncSession)
         ]
         assert all(isinstance(t.event_type, EventType) and t.created_at.tzinfo is not None for t in found)
         assert all(inspect(t).detached for t in found)  # read alone: never flushed, not the session's objects
+        loaded = await direct.loaded(session, Ticket, params)  # the session's own: the objects it holds
+        assert [id(t) for t in loaded] == [id(t) for t in tickets if t.id in {f.id for f in found}]
     statuses = {"seller": tickets[0].seller_id, "statuses": [TicketStatus.ACTIVE, TicketStatus.SOLD]}
     assert await counts.rows(session, statuses) == [tuple(row) for row in await session.execute(COUNTS, statuses)]
     assert await counts.rows(session, statuses) == [  # the types in the order of their names (stored as text)

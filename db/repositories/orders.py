@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Update, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import Direct
 from db.engine import rowcount
 from db.models import (
     Base,
@@ -26,6 +27,18 @@ from db.models import (
     TicketStatus,
     TicketWaiter,
     User,
+)
+
+# Buy's read of the buyer's own hold, compiled once (db.direct).
+_LIVE_HOLD = Direct(
+    select(Order)
+    .where(
+        Order.ticket_id == bindparam("ticket"),
+        Order.buyer_id == bindparam("buyer"),
+        Order.status == OrderStatus.PENDING,
+        Order.expires_at > bindparam("now", type_=Order.__table__.c.expires_at.type),
+    )
+    .limit(1)
 )
 
 
@@ -92,13 +105,8 @@ class OrderRepository:
 
     async def live_hold(self, ticket_id: int, buyer_id: int, now: datetime) -> Order | None:
         """The buyer's pending, unexpired order for this ticket, if any."""
-        query = select(Order).where(
-            Order.ticket_id == ticket_id,
-            Order.buyer_id == buyer_id,
-            Order.status == OrderStatus.PENDING,
-            Order.expires_at > now,
-        )
-        return (await self.session.execute(query)).scalars().first()
+        found = await _LIVE_HOLD.loaded(self.session, Order, {"ticket": ticket_id, "buyer": buyer_id, "now": now})
+        return found[0] if found else None
 
     async def purchases(self, buyer_id: int, limit: int) -> list[Purchase]:
         """The buyer's paid and refunded orders, newest first, with ticket, payout and dispute."""
