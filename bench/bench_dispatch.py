@@ -218,9 +218,11 @@ async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> tuple[floa
 
 
 def _count_statements(app: App, counts: list[int]) -> None:
-    """counts[0] + 1 for every SQL statement the driver runs (SQLite's trace callback, asyncpg's query logger:
-    db.direct's statements bypass SQLAlchemy's events); transaction control, and what SQLite runs inside a statement
-    (a trigger's, FTS5's own: traced as "-- ..."), aside."""
+    """counts[0] + 1 for every SQL statement run: on SQLite its trace callback sees them all; on PostgreSQL
+    SQLAlchemy's events see its own (asyncpg prepared statements, which asyncpg does not log) and asyncpg's query
+    logger the rest (db.direct's statements bypass SQLAlchemy's events; the pool's pre-ping, ";", counts too: it is
+    a round trip). Transaction control, and what SQLite runs inside a statement (a trigger's, FTS5's own: traced as
+    "-- ..."), aside."""
     traced: set[int] = set()
     last = [""]
 
@@ -240,6 +242,8 @@ def _count_statements(app: App, counts: list[int]) -> None:
         traced.add(id(driver))
         if hasattr(driver, "add_query_logger"):  # asyncpg
             driver.add_query_logger(note)
+            if len(traced) == 1:
+                event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *args: note(args[2]))
         else:  # aiosqlite over sqlite3
             driver._conn.set_trace_callback(note)
 
