@@ -7,8 +7,8 @@ The updates: /start of a registered user, open the feed, Next page, a type filte
 hold + invoice, a sell wizard text step (the event name). The steps that only lead up to the measured one (the
 search button before the search words, /sell and the type before the name) are fed untimed, and so are two
 warm-up rounds. Each round takes a fresh registered user, so throttling never steps in. Printed per update:
-updates/s, p50 / p95 of the product and of echo, the ratio of their rates, and the SQL statements and COMMITs of
-one update.
+updates/s, p50 / p95 of the product and of echo, the ratio of their rates and of their CPU time per update, and the
+SQL statements and COMMITs of one update.
 
 Run: python -m bench.bench_dispatch [--sizes 10000 1000000] [--rounds 200] [--postgresql URL] [--redis URL]
      [--profile FILE]
@@ -210,12 +210,46 @@ class Timings:
     product: dict[str, list[float]] = field(default_factory=dict)
     echo: dict[str, list[float]] = field(default_factory=dict)
     sql: dict[str, tuple[int, int]] = field(default_factory=dict)  # statements and COMMITs of the last measured one
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # the product's CPU time per update, then echo's
+    echo_cpu: dict[str, list[float]] = field(default_factory=dict)
 
 
-async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> float:
-    started = time.perf_counter()
+async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> tuple[float, float]:
+    """Wall-clock and CPU time (`process_time`: every thread of the process) of one update."""
+    started, cpu = time.perf_counter(), time.process_time()
     await dispatcher.feed_update(bot, update)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def _count_statements(app: App, counts: list[int]) -> None:
+    """counts[0] + 1 for every SQL statement run: on SQLite its trace callback sees them all; on PostgreSQL
+    SQLAlchemy's events see its own (asyncpg prepared statements, which asyncpg does not log) and asyncpg's query
+    logger the rest (db.direct's statements bypass SQLAlchemy's events; the pool's pre-ping, ";", counts too: it is
+    a round trip). Transaction control, and what SQLite runs inside a statement (a trigger's, FTS5's own: traced as
+    "-- ..."), aside."""
+    traced: set[int] = set()
+    last = [""]
+
+    def note(sql: object) -> None:
+        query = sql.query if hasattr(sql, "query") else str(sql)
+        if query == last[0]:  # SQLite traces an INSERT ... RETURNING twice
+            return
+        last[0] = query
+        if not query.lstrip().upper().startswith(("--", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            counts[0] += 1
+
+    @event.listens_for(app.engine.sync_engine, "checkout")
+    def _trace(dbapi_connection: Any, *_: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if id(driver) in traced:
+            return
+        traced.add(id(driver))
+        if hasattr(driver, "add_query_logger"):  # asyncpg
+            driver.add_query_logger(note)
+            if len(traced) == 1:
+                event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *args: note(args[2]))
+        else:  # aiosqlite over sqlite3
+            driver._conn.set_trace_callback(note)
 
 
 async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None) -> Timings:
@@ -226,7 +260,7 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
     timings = Timings()
     users_ = itertools.count(1)
     counts = [0, 0]  # statements, COMMITs
-    event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *_: counts.__setitem__(0, counts[0] + 1))
+    _count_statements(app, counts)
     event.listen(app.engine.sync_engine, "commit", lambda *_: counts.__setitem__(1, counts[1] + 1))
 
     async def feed(update: Update) -> None:
@@ -244,26 +278,33 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
             if profile is not None:
                 profile.enable()
             counts[:] = [0, 0]
-            took = await _timed(app.dispatcher, bot, update)
+            took, cpu = await _timed(app.dispatcher, bot, update)
             if profile is not None:
                 profile.disable()
             timings.sql[label] = (counts[0], counts[1])
             timings.product.setdefault(label, []).append(took)
-            timings.echo.setdefault(label, []).append(await _timed(echo, echo_bot, update))
+            timings.cpu.setdefault(label, []).append(cpu)
+            echo_took, echo_cpu = await _timed(echo, echo_bot, update)
+            timings.echo.setdefault(label, []).append(echo_took)
+            timings.echo_cpu.setdefault(label, []).append(echo_cpu)
     await echo_bot.session.close()
     return timings
 
 
 def report(timings: Timings) -> None:
+    """Per update: rates and p50/p95 (ms) of both, the ratio of the rates, the ratio of their CPU time per update
+    (less swayed by other processes on the cores than the wall-clock rates), SQL statements and COMMITs."""
     print(f"    {'update':<24} {'product/s':>9} {'p50':>6} {'p95':>6}   {'echo/s':>7} {'p50':>5} {'p95':>5}   ratio"
-          "   SQL/COMMIT")  # fmt: skip
+          "   CPU ratio   SQL/COMMIT")  # fmt: skip
     for label, samples in timings.product.items():
         echo = timings.echo[label]
         rate, echo_rate = len(samples) / sum(samples), len(echo) / sum(echo)
+        cpu_ratio = sum(timings.echo_cpu[label]) / sum(timings.cpu[label])
+        sql = "/".join(map(str, timings.sql[label]))
         p50, p95 = percentiles(samples)
         e50, e95 = percentiles(echo)
         print(f"    {label:<24} {rate:9.0f} {p50:6.2f} {p95:6.2f}   {echo_rate:7.0f} {e50:5.2f} {e95:5.2f}   "
-              f"{rate / echo_rate:.3f}   {timings.sql[label][0]}/{timings.sql[label][1]}")  # fmt: skip
+              f"{rate / echo_rate:.3f}   {cpu_ratio:9.3f}   {sql}")  # fmt: skip
 
 
 @asynccontextmanager

@@ -4,7 +4,9 @@
 session middleware hands the handler `storage.bound(session)`: the same storage over the update's own session, so
 the state costs one SELECT (shared with the sender's account: `read_with_user`) and commits or rolls back with the
 handler's writes; what it read is remembered in the session, so setting the state or the data it already has (a read
-path clearing a state that is not there) writes nothing."""
+path clearing a state that is not there) writes nothing. Writes wait in the session until it commits: one statement
+per record however many times an update changes it (a search saves its filters, then clears the state; a wizard step
+sets its data, then its state), run by the commit itself (`before_commit`), and dropped by a rollback."""
 
 from __future__ import annotations
 
@@ -14,19 +16,23 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import bindparam, delete, literal, select
+from sqlalchemy import bindparam, delete, event, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
-from db.engine import rowcount
+from db.direct import Direct, adopt
+from db.engine import WROTE
 from db.models import FsmRecord, User
 
 Record = tuple[str | None, dict[str, Any]]
 READ = "fsm_read"  # session.info: storage key -> the record as this session last saw it (None: no row)
+PENDING = "fsm_pending"  # session.info: the storage keys whose record (in READ) the session still has to write
 # One row whether or not either exists: the sender's account and the FSM record, each NULL when absent.
-_WITH_USER = (
-    select(User, FsmRecord.key, FsmRecord.state, FsmRecord.data)
+# The account's columns first (db.direct builds the User from them), then the record's.
+_WITH_USER = Direct(
+    select(*User.__table__.c, FsmRecord.key, FsmRecord.state, FsmRecord.data)
     .select_from(select(literal(1).label("one")).subquery())
     .outerjoin(User, User.telegram_id == bindparam("telegram_id"))
     .outerjoin(FsmRecord, FsmRecord.key == bindparam("key"))
@@ -59,25 +65,28 @@ class SqlFsmStorage(BaseStorage):
         async with self._sessionmaker() as session, session.begin():
             yield session
 
-    async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
+    async def _write(self, key: StorageKey, values: dict[str, Any]) -> None:
+        """`values` (state, data or both) into the key's record, written when the session commits."""
         async with self._session() as session:
-            insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-            row = {"key": self._keys.build(key), "state": None, "data": {}} | values
-            stmt = insert(FsmRecord).values(**row)
-            await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
-            seen: dict[str, Record | None] = session.info.setdefault(READ, {})
-            old: Record = seen.get(row["key"]) or (None, {})
-            seen[row["key"]] = (values.get("state", old[0]), values.get("data", old[1]))
+            name = self._keys.build(key)
+            old: Record = await self._read(session, name) or (None, {})
+            session.info[READ][name] = (values.get("state", old[0]), values.get("data", old[1]))
+            session.info.setdefault(PENDING, set()).add(name)
+            session.info[WROTE] = True
 
     async def _get(self, key: StorageKey) -> Record | None:
         async with self._session() as session:
-            name = self._keys.build(key)
-            seen: dict[str, Record | None] = session.info.setdefault(READ, {})
-            if name not in seen:
-                query = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == name)
-                row = (await session.execute(query)).one_or_none()
-                seen[name] = (row.state, dict(row.data or {})) if row else None
-            return seen[name]
+            return await self._read(session, self._keys.build(key))
+
+    @staticmethod
+    async def _read(session: AsyncSession, name: str) -> Record | None:
+        """The record as `session` sees it: read once, then as the session last read or wrote it."""
+        seen: dict[str, Record | None] = session.info.setdefault(READ, {})
+        if name not in seen:
+            query = select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == name)
+            row = (await session.execute(query)).one_or_none()
+            seen[name] = (row.state, dict(row.data or {})) if row else None
+        return seen[name]
 
     async def read_with_user(self, key: StorageKey) -> User | None:
         """Bound to an update's session: `key`'s record (then remembered as read: the state and data cost no
@@ -85,44 +94,60 @@ class SqlFsmStorage(BaseStorage):
         assert self._bound is not None
         name = self._keys.build(key)
         params = {"telegram_id": key.user_id, "key": name}
-        row = (await self._bound.execute(_WITH_USER, params)).one()
-        self._bound.info.setdefault(READ, {})[name] = (row.state, dict(row.data or {})) if row.key is not None else None
-        user: User | None = row.User
-        return user
+        [row] = await _WITH_USER.rows(self._bound, params)
+        *account, record_key, state, data = row
+        self._bound.info.setdefault(READ, {})[name] = (state, dict(data or {})) if record_key is not None else None
+        if account[0] is None:
+            return None
+        return adopt(self._bound, _WITH_USER.instance(User, account))  # the session's own, as if it had loaded it
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        seen = await self._seen(key)
-        if (seen is None and value is None) or (isinstance(seen, tuple) and seen[0] == value):
+        seen = await self._get(key)
+        if (seen is None and value is None) or (seen is not None and seen[0] == value):
             return
-        await self._upsert(key, {"state": value})
+        await self._write(key, {"state": value})
 
     async def get_state(self, key: StorageKey) -> str | None:
         record = await self._get(key)
         return record[0] if record else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        seen = await self._seen(key)
-        if (seen is None and not data) or (
-            isinstance(seen, tuple) and seen[1] == data and (data or seen[0] is not None)
-        ):
-            return  # already so; but an emptied record with no state still has its row deleted below
-        if not data:  # `state.clear()` sets no state, then no data: the row goes, so the table holds live wizards only
-            async with self._session() as session:
-                name = self._keys.build(key)
-                gone = await session.execute(delete(FsmRecord).where(FsmRecord.key == name, FsmRecord.state.is_(None)))
-                if rowcount(gone):
-                    session.info.setdefault(READ, {})[name] = None
-                    return
-        await self._upsert(key, {"data": dict(data)})
+        seen = await self._get(key)
+        if (seen is None and not data) or (seen is not None and seen[1] == data and (data or seen[0] is not None)):
+            return  # already so; but an emptied record with no state still has its row deleted (_flush)
+        await self._write(key, {"data": dict(data)})
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         record = await self._get(key)
         return dict(record[1]) if record else {}
 
-    async def _seen(self, key: StorageKey) -> Record | bool | None:
-        """Bound to a session: the record it holds (None: no row); unbound: False (read nothing)."""
-        return await self._get(key) if self._bound is not None else False
-
     async def close(self) -> None:
         return None
+
+
+@event.listens_for(Session, "before_commit")
+def _flush(session: Session) -> None:
+    """The records written in the session, one statement each: a record with a state or data is upserted, an
+    emptied one (`state.clear()`: no state, no data) deleted, so the table holds live wizards only."""
+    names = session.info.pop(PENDING, None)
+    if not names:
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    seen: dict[str, Record | None] = session.info.get(READ, {})
+    for name in sorted(names):
+        record = seen.get(name)
+        if record is None or (record[0] is None and not record[1]):
+            session.execute(delete(FsmRecord).where(FsmRecord.key == name))
+            seen[name] = None
+            continue
+        state, data = record
+        upsert = insert(FsmRecord).values(key=name, state=state, data=data)
+        session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"state": state, "data": data}))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    """A rollback drops the writes still waiting, and what the session saw may have changed since."""
+    session.info.pop(PENDING, None)
+    session.info.pop(READ, None)

@@ -184,7 +184,8 @@ async def hold(
         )
     )
     await repo.history.record(unit.ids, TicketStatus.RESERVED, actor="buyer", at=now)
-    unit = await _unit(repo, ticket.id)
+    if unit.group_id is not None:  # a single ticket was refreshed by its move; a group's tickets are read again
+        unit = await _unit(repo, ticket.id)
     return Hold(order, unit.lead, tuple(unit.tickets), charge)
 
 

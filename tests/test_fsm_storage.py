@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from db.engine import create_engine, create_sessionmaker
 from db.fsm_storage import SqlFsmStorage
@@ -77,15 +78,69 @@ async def test_the_sender_and_the_state_in_one_query(backend: Backend) -> None:
     stranger = StorageKey(bot_id=1, chat_id=43, user_id=43)  # no account (registering): the state still counts
     await storage.set_state(stranger, Wizard.step)
     await storage.set_data(stranger, {"step": 1})
-    statements: list[str] = []
+    statements: list[str] = []  # through SQLAlchemy: db.direct's run through the driver once a transaction is open
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     async with sessionmaker() as session:
         bound = storage.bound(session)
         user = await bound.read_with_user(KEY)
-        assert user is not None and user.id == registered.id
+        assert len(statements) <= 1  # PostgreSQL: SQLAlchemy begins the transaction with the first statement
+        statements.clear()
+        assert user is not None and user.id == registered.id and user.first_name == registered.first_name
+        assert user in session and user.created_at == registered.created_at  # the session's own, as loaded
+        assert await bound.read_with_user(KEY) is user
         assert await bound.get_state(KEY) is None and await bound.get_data(KEY) == {}
         assert await bound.read_with_user(stranger) is None
         assert await bound.get_state(stranger) == Wizard.step.state
         assert await bound.get_data(stranger) == {"step": 1}
-    assert len([each for each in statements if each.lstrip().upper().startswith("SELECT")]) == 2
+        assert statements == []  # the records were known from read_with_user
+        user.language = "ru"  # changed like any loaded object: flushed as an UPDATE
+        await session.commit()
+    assert [each.lstrip().split()[0].upper() for each in statements] == ["UPDATE"]
+    async with sessionmaker() as session:
+        assert (await Repo(session).users.by_id(registered.id)).language == "ru"  # type: ignore[union-attr]
+    await engine.dispose()
+
+
+async def test_an_update_writes_each_record_once_at_commit(backend: Backend) -> None:
+    """A search saves its filters, then clears the state; a wizard step sets its data, then its state: one upsert,
+    at commit. Emptied (`clear`), the record's row goes; a rollback writes nothing."""
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    storage = SqlFsmStorage(sessionmaker)
+    await storage.set_state(KEY, Wizard.step)
+    writes: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda *args: writes.append(args[2]) if args[2].lstrip().upper().startswith(("INSERT", "DELETE")) else None,
+    )
+    async with sessionmaker() as session:
+        bound = storage.bound(session)
+        await bound.get_state(KEY)
+        await bound.update_data(KEY, {"filters": {"text": "Кино"}})
+        await bound.set_state(KEY, None)
+        await bound.update_data(KEY, {"page": 2})
+        assert writes == []  # nothing until the commit
+        assert await bound.get_data(KEY) == {"filters": {"text": "Кино"}, "page": 2}
+        await session.commit()
+    assert len(writes) == 1
+    assert await storage.get_state(KEY) is None
+    assert await storage.get_data(KEY) == {"filters": {"text": "Кино"}, "page": 2}
+
+    async with sessionmaker() as session:  # rolled back: nothing written, nothing remembered
+        bound = storage.bound(session)
+        await bound.set_state(KEY, Wizard.step)
+        await session.rollback()
+        assert await bound.get_state(KEY) is None
+    assert len(writes) == 1 and await storage.get_state(KEY) is None
+
+    async with sessionmaker() as session:
+        bound = storage.bound(session)
+        await bound.set_state(KEY, Wizard.step)
+        await FSMContext(bound, KEY).clear()
+        await session.commit()
+    assert len(writes) == 2 and writes[-1].lstrip().upper().startswith("DELETE")
+    async with sessionmaker() as session:
+        count = await session.execute(text("SELECT count(*) FROM fsm_states"))
+        assert count.scalar() == 0
     await engine.dispose()

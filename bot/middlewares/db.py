@@ -19,10 +19,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
+from db.engine import WROTE
 from db.fsm_storage import SqlFsmStorage
 from db.repo import Repo
 
-WROTE = "wrote"  # session.info flag: something was written since the last commit
 # The session whose work is committed before the bot speaks (see CommitBeforeSpeaking): the update's.
 # A Bot API middleware is called with the bot and the method only, so this is the one thing handed over by context.
 _speaking: ContextVar[AsyncSession | None] = ContextVar("speaking", default=None)

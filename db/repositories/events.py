@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from db.direct import Direct
 from db.models import Ticket, TicketStatus
 
 
@@ -43,13 +44,13 @@ class EventRepository:
         keyed = [ticket.id for ticket in tickets if ticket.event_key is not None]
         if not keyed:
             return {}
-        rows = await self.session.execute(_MORE, {"ids": keyed, "now": now})
+        rows = await _MORE.rows(self.session, {"ids": keyed, "now": now})
         return {ticket_id: MoreTickets(int(n), int(price), currency) for ticket_id, n, price, currency in rows}
 
 
 _OTHER = aliased(Ticket)
-# Built once (the alias and the statement): each page only binds its ticket ids and the time.
-_MORE = (
+# Built and compiled once (the alias and the statement; db.direct): each page only binds its ticket ids and the time.
+_MORE = Direct(
     select(Ticket.id, func.count(_OTHER.id), func.min(_OTHER.price), func.min(_OTHER.currency))
     .join(_OTHER, (_OTHER.event_key == Ticket.event_key) & (_OTHER.id != Ticket.id))
     .where(

@@ -17,10 +17,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, select, text, tuple_
+from sqlalchemy import Integer, bindparam, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from db.direct import Direct
 from db.models import EventType, Ticket, TicketStatus
 
 LIKE_ESCAPE = "\\"
@@ -87,7 +88,7 @@ class FeedRepository:
             params["ids"] = ids
         if key is not None:
             params.update(at=key.created_at, id=key.ticket_id)
-        return list((await self.session.execute(statement, params)).scalars())
+        return await statement.objects(self.session, Ticket, params)
 
     async def older(self, query: FeedQuery, key: Key | None, limit: int, *, inclusive: bool = False) -> list[Ticket]:
         """Up to `limit` tickets after `key` in feed order (older listings), newest first; from the top when
@@ -114,10 +115,10 @@ class _Edge(enum.Enum):
 @lru_cache(maxsize=128)
 def _page_statement(
     edge: _Edge | None, *, newest_first: bool, typed: bool, placed: bool, words: int, by_ids: bool
-) -> Select[Any]:
+) -> Direct:
     """The page query for one shape of filters, built once with its values as bound parameters (`now`, `limit`,
-    `type`, `city`, `word0`..., `ids`, the key's `at` and `id`): a page only binds them, and the statement keeps
-    its cache key, so SQLAlchemy neither rebuilds nor re-keys it. `edge` None: from the top (newest first) or the
+    `type`, `city`, `word0`..., `ids`, the key's `at` and `id`) and compiled once per dialect (db.direct): a page
+    only binds them. `edge` None: from the top (newest first) or the
     bottom of the feed."""
     columns = Ticket.__table__.c
     conditions: list[ColumnElement[bool]] = [
@@ -142,7 +143,7 @@ def _page_statement(
         conditions.append(position <= key)
     elif edge is _Edge.ABOVE:
         conditions.append(position > key)
-    return (
+    return Direct(
         select(Ticket)
         .where(*conditions)
         .order_by(*((Ticket.created_at.desc(), Ticket.id.desc()) if newest_first else (Ticket.created_at, Ticket.id)))

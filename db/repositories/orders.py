@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Update, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import Direct
 from db.engine import rowcount
 from db.models import (
     Base,
@@ -26,6 +27,18 @@ from db.models import (
     TicketStatus,
     TicketWaiter,
     User,
+)
+
+# Buy's read of the buyer's own hold, compiled once (db.direct).
+_LIVE_HOLD = Direct(
+    select(Order)
+    .where(
+        Order.ticket_id == bindparam("ticket"),
+        Order.buyer_id == bindparam("buyer"),
+        Order.status == OrderStatus.PENDING,
+        Order.expires_at > bindparam("now", type_=Order.__table__.c.expires_at.type),
+    )
+    .limit(1)
 )
 
 
@@ -92,13 +105,8 @@ class OrderRepository:
 
     async def live_hold(self, ticket_id: int, buyer_id: int, now: datetime) -> Order | None:
         """The buyer's pending, unexpired order for this ticket, if any."""
-        query = select(Order).where(
-            Order.ticket_id == ticket_id,
-            Order.buyer_id == buyer_id,
-            Order.status == OrderStatus.PENDING,
-            Order.expires_at > now,
-        )
-        return (await self.session.execute(query)).scalars().first()
+        found = await _LIVE_HOLD.loaded(self.session, Order, {"ticket": ticket_id, "buyer": buyer_id, "now": now})
+        return found[0] if found else None
 
     async def purchases(self, buyer_id: int, limit: int) -> list[Purchase]:
         """The buyer's paid and refunded orders, newest first, with ticket, payout and dispute."""
@@ -139,7 +147,8 @@ class OrderRepository:
         self, ticket_id: int, before: TicketStatus, after: TicketStatus, now: datetime, *, buyer_id: int | None = None
     ) -> bool:
         """Ticket `before` -> `after` (sold: with its buyer and sale time) if it is still `before`. For a hold or
-        a sale the event must also still be ahead."""
+        a sale the event must also still be ahead. The ticket as the session holds it is refreshed from the
+        UPDATE's RETURNING when it moved (no second read to show it)."""
         values: dict[str, object] = {"status": after, "updated_at": now}
         conditions = [Ticket.id == ticket_id, Ticket.status == before]
         if after in (TicketStatus.RESERVED, TicketStatus.SOLD) and before == TicketStatus.ACTIVE:
@@ -148,8 +157,14 @@ class OrderRepository:
             conditions.append(Ticket.seller_id != buyer_id)
         if after == TicketStatus.SOLD:
             values |= {"buyer_id": buyer_id, "sold_at": now}
-        result = await self.session.execute(bare_update(Ticket).where(*conditions).values(**values))
-        return rowcount(result) == 1
+        statement = (
+            bare_update(Ticket)
+            .where(*conditions)
+            .values(**values)
+            .returning(Ticket)
+            .execution_options(populate_existing=True)
+        )
+        return len((await self.session.execute(statement)).scalars().all()) == 1
 
     async def add(self, order: Order) -> Order:
         self.session.add(order)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import Direct
 from db.models import Dispute, DisputeStatus, Order, Rating, ShareCode, Ticket, User
 
 
@@ -59,24 +60,26 @@ class TrustRepository:
         """Each seller's record, for a page of cards in one query."""
         if not seller_ids:
             return {}
-        rows = await self.session.execute(_RECORDS, {"ids": list(seller_ids)})
+        rows = await _RECORDS.rows(self.session, {"ids": list(seller_ids)})
         return {
             user_id: SellerRecord(name, int(n_sales), int(n_ratings), float(avg) if avg is not None else None, int(n))
             for user_id, name, n_sales, n_ratings, avg, n in rows
         }
 
 
-# Built once: a statement object keeps its compiled form's cache key, so each page only binds the ids. The sales
-# are users.completed_sales (kept by triggers on orders, migration 0006), not a count of the seller's orders.
-_RECORDS = select(
-    User.id,
-    User.first_name,
-    User.completed_sales,
-    select(func.count(Rating.order_id)).where(Rating.seller_id == User.id).scalar_subquery(),
-    select(func.avg(Rating.stars)).where(Rating.seller_id == User.id).scalar_subquery(),
-    select(func.count(Dispute.id))
-    .join(Order, Order.id == Dispute.order_id)
-    .join(Ticket, Ticket.id == Order.ticket_id)
-    .where(Ticket.seller_id == User.id, Dispute.status == DisputeStatus.REFUNDED)
-    .scalar_subquery(),
-).where(User.id.in_(bindparam("ids", expanding=True)))
+# Built and compiled once (db.direct): each page only binds the ids. The sales are users.completed_sales (kept
+# by triggers on orders, migration 0006), not a count of the seller's orders.
+_RECORDS = Direct(
+    select(
+        User.id,
+        User.first_name,
+        User.completed_sales,
+        select(func.count(Rating.order_id)).where(Rating.seller_id == User.id).scalar_subquery(),
+        select(func.avg(Rating.stars)).where(Rating.seller_id == User.id).scalar_subquery(),
+        select(func.count(Dispute.id))
+        .join(Order, Order.id == Dispute.order_id)
+        .join(Ticket, Ticket.id == Order.ticket_id)
+        .where(Ticket.seller_id == User.id, Dispute.status == DisputeStatus.REFUNDED)
+        .scalar_subquery(),
+    ).where(User.id.in_(bindparam("ids", expanding=True)))
+)

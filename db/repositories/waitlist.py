@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import bindparam, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.direct import Direct
 from db.engine import rowcount
 from db.models import EventWaiter, Ticket, TicketOffer, TicketStatus, User
 from db.repositories.orders import bare_update
@@ -76,8 +77,8 @@ class WaitlistRepository:
         )
 
     async def open_offers(self, ticket_id: int) -> list[TicketOffer]:
-        query = select(TicketOffer).where(TicketOffer.ticket_id == ticket_id, TicketOffer.passed.is_(False))
-        return list((await self.session.execute(query.execution_options(populate_existing=True))).scalars())
+        """The ticket's offers not passed yet, as they are now (read alone: db.direct, detached)."""
+        return await _OPEN_OFFERS.objects(self.session, TicketOffer, {"ticket": ticket_id})
 
     async def pass_expired(self, now: datetime) -> list[int]:
         """Unclaimed offers whose window closed -> passed; the tickets of those this call passed."""
@@ -103,3 +104,8 @@ class WaitlistRepository:
             return []
         query = select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
         return list((await self.session.execute(query.execution_options(populate_existing=True))).scalars())
+
+
+_OPEN_OFFERS = Direct(
+    select(TicketOffer).where(TicketOffer.ticket_id == bindparam("ticket"), TicketOffer.passed.is_(False))
+)

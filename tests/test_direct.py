@@ -1,0 +1,122 @@
+"""db.direct: a statement compiled once per dialect and run through the driver gives what SQLAlchemy gives (enums,
+aware datetimes, expanded IN lists, literals of the statement), in the session's transaction; and the SQLite WAL is
+checkpointed off the event loop (db.engine.WalCheckpointer)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import bindparam, func, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.direct import Direct
+from db.engine import CHECKPOINT_EVERY, create_engine, create_sessionmaker
+from db.models import EventType, Ticket, TicketStatus
+from db.repo import Repo
+from tests.conftest import Backend
+from tests.factories import make_ticket, make_user
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# A literal of the statement's own (the status), named values, an expanding list, a typed comparison of datetimes.
+TICKETS = (
+    select(Ticket)
+    .where(
+        Ticket.status == TicketStatus.ACTIVE,
+        Ticket.id.in_(bindparam("ids", expanding=True)),
+        Ticket.event_at > bindparam("now", type_=Ticket.__table__.c.event_at.type),
+    )
+    .order_by(Ticket.id)
+)
+COUNTS = select(Ticket.event_type, func.count(Ticket.id), func.min(Ticket.created_at)).where(
+    Ticket.seller_id == bindparam("seller"), Ticket.status.in_(bindparam("statuses", expanding=True))
+).group_by(Ticket.event_type).order_by(Ticket.event_type)  # fmt: skip
+
+
+async def _market(repo: Repo) -> list[Ticket]:
+    seller = await make_user(repo, NOW)
+    kinds = [EventType.CONCERT, EventType.THEATRE, EventType.CONCERT, EventType.SPORT]
+    tickets = [
+        await make_ticket(repo, seller, NOW, event_type=kind, created_at=NOW - timedelta(minutes=n))
+        for n, kind in enumerate(kinds)
+    ]
+    tickets[2].status = TicketStatus.SOLD
+    await repo.session.flush()
+    return tickets
+
+
+async def test_rows_and_objects_are_what_sqlalchemy_gives(session: AsyncSession) -> None:
+    repo = Repo(session)
+    tickets = await _market(repo)
+    direct, counts = Direct(TICKETS), Direct(COUNTS)
+    for ids in ([t.id for t in tickets], [tickets[1].id], [tickets[0].id, tickets[2].id, 10**9]):
+        params = {"ids": ids, "now": NOW}
+        expected = [tuple(row) for row in await session.execute(TICKETS.with_only_columns(*Ticket.__table__.c), params)]
+        assert expected and await direct.rows(session, params) == expected
+        found = await direct.objects(session, Ticket, params)
+        assert [(t.id, t.status, t.event_type, t.created_at, t.price) for t in found] == [
+            (t.id, t.status, t.event_type, t.created_at, t.price)
+            for t in tickets
+            if t.id in ids and t.id != tickets[2].id
+        ]
+        assert all(isinstance(t.event_type, EventType) and t.created_at.tzinfo is not None for t in found)
+        assert all(inspect(t).detached for t in found)  # read alone: never flushed, not the session's objects
+        loaded = await direct.loaded(session, Ticket, params)  # the session's own: the objects it holds
+        assert [id(t) for t in loaded] == [id(t) for t in tickets if t.id in {f.id for f in found}]
+    statuses = {"seller": tickets[0].seller_id, "statuses": [TicketStatus.ACTIVE, TicketStatus.SOLD]}
+    assert await counts.rows(session, statuses) == [tuple(row) for row in await session.execute(COUNTS, statuses)]
+    assert await counts.rows(session, statuses) == [  # the types in the order of their names (stored as text)
+        (EventType.CONCERT, 2, NOW - timedelta(minutes=2)),
+        (EventType.SPORT, 1, NOW - timedelta(minutes=3)),
+        (EventType.THEATRE, 1, NOW - timedelta(minutes=1)),
+    ]
+
+
+async def test_reads_see_the_transaction_and_end_with_it(backend: Backend) -> None:
+    """Uncommitted rows of the session are seen by its direct reads (same connection, same transaction), by no
+    one else; the session's commit or rollback decides as for its own statements."""
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    direct = Direct(TICKETS)
+    try:
+        async with sessionmaker() as session:
+            tickets = await _market(Repo(session))  # flushed, not committed
+            ids = {"ids": [t.id for t in tickets], "now": NOW}
+            assert len(await direct.rows(session, ids)) == 3
+            await session.rollback()
+            assert await direct.rows(session, ids) == []  # a fresh transaction on PostgreSQL, as on SQLite
+        async with sessionmaker() as session:
+            assert (await session.execute(text("SELECT 1"))).scalar() == 1
+            await direct.rows(session, ids)  # also after SQLAlchemy began the transaction
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_checkpoints_off_the_loop(backend: Backend) -> None:
+    """The bot's connection never checkpoints in its COMMIT; a worker thread copies the WAL into the database
+    file after a later commit (read here with the WAL ignored: `immutable`)."""
+    if backend.name != "sqlite":
+        return
+    engine = create_engine(backend.database_url)
+    path = backend.database_url.split(":///", 1)[1]
+
+    def in_file() -> int:
+        with sqlite3.connect(f"file:{path}?immutable=1", uri=True) as reader:
+            return int(reader.execute("SELECT count(*) FROM fsm_states").fetchone()[0])
+
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+        before = in_file()
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("INSERT INTO fsm_states (key, state, data) VALUES ('k', 's', '{}')")
+        for _ in range(int(CHECKPOINT_EVERY * 20) + 20):  # the next commit after CHECKPOINT_EVERY starts one
+            async with engine.begin() as connection:
+                await connection.exec_driver_sql("UPDATE fsm_states SET state = 't' WHERE key = 'zz'")
+            if in_file() > before:
+                break
+            await asyncio.sleep(0.1)
+        assert in_file() == before + 1
+    finally:
+        await engine.dispose()
