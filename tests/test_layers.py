@@ -31,10 +31,7 @@ def imported(path: Path) -> Iterator[str]:
 
 def offending(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
     return [
-        f"{where(path)} imports {name}"
-        for path in paths
-        for name in imported(path)
-        if name.split(".")[0] in forbidden
+        f"{where(path)} imports {name}" for path in paths for name in imported(path) if name.split(".")[0] in forbidden
     ]
 
 
