@@ -154,16 +154,26 @@ PREBUILT_METHODS = (
     "SendPhoto",
     "SendDocument",
 )
-# pydantic keeps parametrised models in a weak-value cache: held here, `Response[T]` stays the one built at start.
 _built: list[type[BaseModel]] = []
+_responses: dict[Any, type[BaseModel]] = {}
+
+
+def response_model(returning: Any) -> type[BaseModel]:
+    """`Response[returning]`, the model aiogram parses an answer with, held for the life of the process: pydantic
+    keeps parametrised models in a weak-value cache, so once the last response object is gone the class would be
+    collected and the next call would build it again (schema generation, 30-80 ms)."""
+    model = _responses.get(returning)
+    if model is None:
+        from aiogram.methods import Response
+
+        model = _responses[returning] = Response[returning]
+    return model
 
 
 def prebuild() -> None:
     """Builds the models of PREBUILT_TYPES and PREBUILT_METHODS and their responses (~0.3 s and ~10 MiB, which
     the first updates would otherwise spend); raises if one cannot be built (a forward reference unresolved). Once
     per process: a later call (another app built in the same process) finds them built."""
-    from aiogram.methods import Response
-
     if _built:
         return
     for name in PREBUILT_TYPES + PREBUILT_METHODS:
@@ -171,7 +181,4 @@ def prebuild() -> None:
         model.model_rebuild()
         _built.append(model)
     for name in PREBUILT_METHODS:
-        returning = getattr(aiogram.methods, name).__returning__
-        response: type[BaseModel] = Response[returning]  # type: ignore[valid-type]
-        response.model_rebuild()
-        _built.append(response)
+        response_model(getattr(aiogram.methods, name).__returning__).model_rebuild()
