@@ -22,7 +22,7 @@ from bot.middlewares.hiccups import HiccupsRetried
 from bot.middlewares.response_models import KeepResponseModels
 from bot.middlewares.throttling import Limiter, MemoryLimiter, RedisLimiter, ThrottlingMiddleware
 from bot.middlewares.user import CurrentUserMiddleware
-from bot.routing import skip_routers
+from bot.routing import RoutedDispatcher, skip_routers
 from bot.rules import rules_of
 from bot.settings import Settings
 from db.fsm_storage import SqlFsmStorage
@@ -105,7 +105,7 @@ def create_dispatcher(
     # state it reads itself through the update's session; aiogram's FSM middleware (registered by hand: disable_fsm)
     # reads any other storage's after it.
     isolation = create_isolation(storage)
-    dispatcher = Dispatcher(
+    dispatcher = RoutedDispatcher(
         storage=storage,
         disable_fsm=True,
         settings=settings,
