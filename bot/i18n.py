@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
@@ -77,6 +77,28 @@ def translate(key: str, language: str, **params: Any) -> str:
 
 
 class LocaleMiddleware(I18nMiddleware):
+    """The sender's language for the update. aiogram's own `__call__`, with the two context variables set and reset
+    in place (its two generator-based context managers and an awaited `get_locale` were ~6 us of every update)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        data["i18n"], data["i18n_middleware"] = self.i18n, self
+        current = I18n.set_current(self.i18n)  # what `I18n.context` and `use_locale` do
+        locale = self.i18n.ctx_locale.set(_sender_language(data))
+        try:
+            return await handler(event, data)
+        finally:
+            self.i18n.ctx_locale.reset(locale)
+            I18n.reset_current(current)
+
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        from_user: User | None = data.get("event_from_user")
-        return language_for(from_user.language_code if from_user else None)
+        return _sender_language(data)
+
+
+def _sender_language(data: dict[str, Any]) -> str:
+    from_user: User | None = data.get("event_from_user")
+    return language_for(from_user.language_code if from_user else None)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
+from functools import lru_cache
 from re import Pattern
 from typing import Any
 
@@ -103,7 +104,11 @@ class PressRoute(Route):
 
     def admits(self, event: CallbackQuery, raw_state: str | None) -> bool:
         data = event.data
-        return data is not None and any(data.partition(sep)[0] in names for sep, names in self.prefixes.items())
+        if data is not None:
+            for sep, names in self.prefixes.items():
+                if data.partition(sep)[0] in names:
+                    return True
+        return False
 
 
 def _press_route(handlers: list[HandlerObject]) -> PressRoute | None:
@@ -130,14 +135,15 @@ class MessageRoute(Route):
     fields: set[str] = field(default_factory=set)
 
     def admits(self, message: Message, raw_state: str | None) -> bool:
-        if raw_state in self.states or (message.text is not None and message.text in self.texts):
+        text = message.text
+        if raw_state in self.states or (text is not None and text in self.texts):
             return True
-        text = message.text or message.caption
+        text = text or message.caption
         if text and text[0] in self.command_prefixes:
-            command = text.split(maxsplit=1)[0][1:].partition("@")[0]  # as aiogram's Command reads it
-            if command.casefold() in self.commands or any(each.match(command) for each in self.command_patterns):
+            command, folded = _command(text)
+            if folded in self.commands or any(each.match(command) for each in self.command_patterns):
                 return True
-        return any(getattr(message, name, None) for name in self.fields)
+        return any(getattr(message, name, None) for name in self.fields) if self.fields else False
 
     def takes(self, event_filter: Any) -> bool:
         """Add what `event_filter` requires; False when it is not a filter recognised here."""
@@ -188,6 +194,14 @@ class MessageRoute(Route):
                 self.texts |= {text for text in texts if isinstance(text, str)}
                 return True
         return False
+
+
+@lru_cache(maxsize=64)
+def _command(text: str) -> tuple[str, str]:
+    """The command as aiogram's Command reads it (`/Feed@bot words`: `Feed`), and casefolded: read once per
+    message, not once per router."""
+    command = text.split(maxsplit=1)[0][1:].partition("@")[0]
+    return command, command.casefold()
 
 
 def _message_route(handlers: list[HandlerObject]) -> MessageRoute | None:
