@@ -89,6 +89,12 @@ async def test_reads_see_the_transaction_and_end_with_it(backend: Backend) -> No
         async with sessionmaker() as session:
             assert (await session.execute(text("SELECT 1"))).scalar() == 1
             await direct.rows(session, ids)  # also after SQLAlchemy began the transaction
+            await session.commit()
+            async with sessionmaker() as other:
+                committed = {"ids": [t.id for t in await _market(Repo(other))], "now": NOW}
+                await other.commit()
+            # After a commit: a new transaction (the session holds a connection again), seeing what others committed.
+            assert len(await direct.rows(session, committed)) == 3 and session.in_transaction()
     finally:
         await engine.dispose()
 
