@@ -75,6 +75,8 @@ class SqlFsmStorage(BaseStorage):
             session.info[WROTE] = True
 
     async def _get(self, key: StorageKey) -> Record | None:
+        if self._bound is not None:  # an update's (two or three reads each): without the context manager
+            return await self._read(self._bound, self._keys.build(key))
         async with self._session() as session:
             return await self._read(session, self._keys.build(key))
 
