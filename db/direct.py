@@ -1,14 +1,15 @@
 """Hot read statements compiled once per dialect and run on the session's connection through the driver itself.
 
-`session.execute` of a statement SQLAlchemy has cached still costs ~0.15 ms of CPU on SQLite (the statement's
-cache key, the compiled-cache lookup, an execution context, the result's metadata, the ORM's loading) and ~0.3 ms on
+`session.execute` of a statement SQLAlchemy has cached still costs ~0.15 ms of CPU on SQLite (the statement's cache
+key, the compiled-cache lookup, an execution context, the result's metadata, the ORM's loading) and ~0.3 ms on
 PostgreSQL, for statements SQLite answers in 0.03 ms. `Direct(statement)` compiles its Core statement once for each
 dialect (and each length of its expanding IN lists), with the bind parameters' and result columns' type processors
-looked up once; `rows` binds the values in order and runs the SQL on the session's own connection and transaction:
-sqlite3 through aiosqlite (which begins the transaction of a write by itself, as it does under SQLAlchemy), asyncpg's
-prepared statement (cached by asyncpg) once SQLAlchemy has begun the transaction, SQLAlchemy's `exec_driver_sql`
-before that. SQLAlchemy's events do not see these statements; a driver error is the driver's own (sqlite3's,
-asyncpg's), not wrapped in `sqlalchemy.exc`. For reads only: a write must go through the session (it notes writes)."""
+looked up once; `rows` binds the values in order and runs the SQL on the session's own connection and transaction
+(found once per transaction, then kept in `session.info` with it): sqlite3 through aiosqlite (which begins the
+transaction of a write by itself, as it does under SQLAlchemy), asyncpg's prepared statement (cached by asyncpg)
+once SQLAlchemy has begun the transaction, SQLAlchemy's `exec_driver_sql` before that. SQLAlchemy's events do not
+see these statements; a driver error is the driver's own (sqlite3's, asyncpg's), not wrapped in `sqlalchemy.exc`.
+For reads only: a write must go through the session (it notes writes)."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.instrumentation import ClassManager
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter
 
 T = TypeVar("T")
+_HELD = "direct_held"  # session.info: (the root transaction, its connection, the driver's connection): _held
 _Processor = Callable[[Any], Any] | None
 
 
@@ -51,7 +55,7 @@ class _Arg:
 class _Compiled:
     sql: str
     args: tuple[_Arg, ...]
-    results: tuple[_Processor, ...]
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # the result columns with a type processor, by index
 
 
 class Direct:
@@ -63,7 +67,7 @@ class Direct:
         self._named = {b.key: b for b in binds if not b.key.startswith("%(")}  # the caller binds these by name
         self._expanding = sorted(key for key, b in self._named.items() if b.expanding)
         self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
-        self._keys: dict[type[Any], list[str]] = {}  # objects(): each result column's attribute in the entity
+        self._shapes: dict[type[Any], _Shape] = {}  # instance(): how each entity is built from the rows
 
     def _compile(self, dialect: Dialect, lengths: tuple[int, ...]) -> _Compiled:
         sized = dict(zip(self._expanding, lengths, strict=True))
@@ -86,35 +90,42 @@ class Direct:
             else:  # an item of an expanded IN list: "<name>_<n>", n from 1
                 key, number = name.rsplit("_", 1)
                 args.append(_Arg(key, int(number) - 1, None, processor(self._named[key])))
-        results = tuple(
+        results = (
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in self.statement.selected_columns
         )
-        return _Compiled(compiled.string, tuple(args), results)
+        processed = tuple((index, process) for index, process in enumerate(results) if process is not None)
+        return _Compiled(compiled.string, tuple(args), processed)
 
     async def rows(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows for `params` (a list for each expanding parameter), each value as SQLAlchemy would
         give it (enums, aware datetimes, JSON), in the session's transaction."""
-        connection = await session.connection()
+        connection, driver = await _held(session)
         dialect = connection.dialect
         lengths = tuple(len(params[key]) for key in self._expanding)
         compiled = self._compiled.get((dialect.name, lengths))
         if compiled is None:
             compiled = self._compiled[dialect.name, lengths] = self._compile(dialect, lengths)
         args = [arg(params) for arg in compiled.args]
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # the session's connection is open
         raw: Iterable[Sequence[Any]]
         if dialect.name == "sqlite":
             raw = await driver.execute_fetchall(compiled.sql, args)
         elif driver.is_in_transaction():
             raw = await driver.fetch(compiled.sql, *args)
         else:  # SQLAlchemy's adapter begins the transaction on its first statement
-            raw = (await connection.exec_driver_sql(compiled.sql, tuple(args))).all()
-        results = compiled.results
-        if not any(results):
+            raw = await session.run_sync(lambda _: connection.exec_driver_sql(compiled.sql, tuple(args)).all())
+        processed = compiled.processed
+        if not processed:
             return [tuple(row) for row in raw]
-        return [tuple(v if p is None or v is None else p(v) for p, v in zip(results, row, strict=True)) for row in raw]
+        rows = []
+        for row in raw:
+            values = list(row)
+            for index, process in processed:
+                value = values[index]
+                if value is not None:
+                    values[index] = process(value)
+            rows.append(tuple(values))
+        return rows
 
     async def objects(self, session: AsyncSession, entity: type[T], params: Mapping[str, Any]) -> list[T]:
         """The rows of a `select(entity)` as detached instances of the mapped class (not in the session: read
@@ -129,15 +140,55 @@ class Direct:
         """A detached instance of `entity` from the first of the statement's columns (its own, in order), as if
         loaded and then expunged: `session.add` makes it the session's (persistent, no INSERT, its changes then
         flushed as updates)."""
-        mapper = inspect(entity)
-        keys = self._keys.get(entity)
-        if keys is None:
-            columns = self.statement.selected_columns[: len(mapper.columns)]
-            keys = self._keys[entity] = [mapper.get_property_by_column(column).key for column in columns]
-        instance: T = mapper.class_manager.new_instance()
-        inspect(instance).dict.update(zip(keys, values[: len(keys)], strict=True))
-        make_transient_to_detached(instance)
+        shape = self._shapes.get(entity)
+        if shape is None:
+            shape = self._shapes[entity] = _Shape.of(entity, self.statement)
+        instance: T = shape.manager.new_instance()
+        state = instance_state(instance)
+        state.dict.update(zip(shape.keys, values[: len(shape.keys)], strict=True))
+        # What make_transient_to_detached does to a fresh instance, with what it looks up each time found once:
+        # keyed by its primary key, the attributes not read (its relationships) expired.
+        state.key = (shape.identity, tuple(values[index] for index in shape.primary), None)
+        state._expire_attributes(state.dict, shape.unloaded)
         return instance
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How Direct.instance builds an `entity` from a statement's first columns: the attribute of each, where its
+    primary key is among them, the attributes they leave unloaded."""
+
+    manager: ClassManager[Any]
+    keys: tuple[str, ...]
+    identity: type[Any]
+    primary: tuple[int, ...]
+    unloaded: frozenset[str]
+
+    @classmethod
+    def of(cls, entity: type[Any], statement: Select[*tuple[Any, ...]]) -> _Shape:
+        mapper = inspect(entity)
+        columns = statement.selected_columns[: len(mapper.columns)]
+        keys = tuple(mapper.get_property_by_column(column).key for column in columns)
+        primary = tuple(keys.index(mapper.get_property_by_column(column).key) for column in mapper.primary_key)
+        unloaded = frozenset(mapper.class_manager).difference(keys)
+        return cls(mapper.class_manager, keys, mapper._identity_class, primary, unloaded)
+
+
+async def _held(session: AsyncSession) -> tuple[Connection, Any]:
+    """The session's connection in its transaction (begun when there is none) and the driver's connection under
+    it: looked up once per transaction (through SQLAlchemy: two greenlet hand-offs) and then kept with it."""
+    held = session.info.get(_HELD)
+    if held is not None and held[0] is session.sync_session.get_transaction():
+        return held[1], held[2]
+    connection, driver = await session.run_sync(_connection)
+    assert driver is not None  # the session's connection is open
+    session.info[_HELD] = (session.sync_session.get_transaction(), connection, driver)
+    return connection, driver
+
+
+def _connection(session: Session) -> tuple[Connection, Any]:
+    connection = session.connection()
+    return connection, connection.connection.driver_connection
 
 
 def adopt(session: AsyncSession, instance: T) -> T:

@@ -75,6 +75,8 @@ class SqlFsmStorage(BaseStorage):
             session.info[WROTE] = True
 
     async def _get(self, key: StorageKey) -> Record | None:
+        if self._bound is not None:  # an update's (two or three reads each): without the context manager
+            return await self._read(self._bound, self._keys.build(key))
         async with self._session() as session:
             return await self._read(session, self._keys.build(key))
 
@@ -129,21 +131,37 @@ class SqlFsmStorage(BaseStorage):
 @event.listens_for(Session, "before_commit")
 def _flush(session: Session) -> None:
     """The records written in the session, one statement each: a record with a state or data is upserted, an
-    emptied one (`state.clear()`: no state, no data) deleted, so the table holds live wizards only."""
+    emptied one (`state.clear()`: no state, no data) deleted, so the table holds live wizards only. Core statements
+    built once (`_UPSERT`, `_DELETE`) on the session's connection: an ORM-enabled `session.execute` of a statement
+    built for each record cost ~0.5 ms of CPU for a one-row write."""
     names = session.info.pop(PENDING, None)
     if not names:
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    connection = session.connection()
     seen: dict[str, Record | None] = session.info.get(READ, {})
     for name in sorted(names):
         record = seen.get(name)
         if record is None or (record[0] is None and not record[1]):
-            session.execute(delete(FsmRecord).where(FsmRecord.key == name))
+            connection.execute(_DELETE, {"key": name})
             seen[name] = None
             continue
         state, data = record
-        upsert = insert(FsmRecord).values(key=name, state=state, data=data)
-        session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={"state": state, "data": data}))
+        connection.execute(_UPSERT[connection.dialect.name], {"key": name, "state": state, "data": data})
+
+
+_TABLE = FsmRecord.metadata.tables[FsmRecord.__tablename__]
+
+
+def _upsert(insert: Any) -> Any:
+    """The record's upsert in a dialect's INSERT ... ON CONFLICT (`key`, `state` and `data` bound)."""
+    statement = insert(_TABLE).values(key=bindparam("key"), state=bindparam("state"), data=bindparam("data"))
+    return statement.on_conflict_do_update(
+        index_elements=["key"], set_={"state": statement.excluded.state, "data": statement.excluded.data}
+    )
+
+
+_UPSERT = {"sqlite": _upsert(sqlite_insert), "postgresql": _upsert(pg_insert)}
+_DELETE = delete(_TABLE).where(_TABLE.c.key == bindparam("key"))
 
 
 @event.listens_for(Session, "after_rollback")

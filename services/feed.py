@@ -116,12 +116,24 @@ async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *
             return await _page(repo, tickets[1:], has_newer=True, has_older=has_older)
         # Fewer than a page above the key: the first page.
         return await load_page(repo, filters, PageRef(), now, size=size)
-    tickets = await feed.older(query, ref.key, size + 1, inclusive=ref.direction == Direction.AT)
+    newer_known = False
+    if ref.key is not None and ref.direction == Direction.OLDER:
+        # Next reads from the key's own ticket, one row more: while it is still in the feed (the last card of the
+        # page before, as a rule) it is newer than this page, and the page needs no "anything newer?" probe.
+        tickets = await feed.older(query, ref.key, size + 2, inclusive=True)
+        if tickets and tickets[0].id == ref.key.ticket_id:
+            tickets, newer_known = tickets[1:], True
+        else:
+            tickets = tickets[: size + 1]
+    else:
+        tickets = await feed.older(query, ref.key, size + 1, inclusive=ref.direction == Direction.AT)
     if not tickets and ref.key is not None:  # everything below the key is gone: the last page
         tickets = await feed.newer(query, None, size + 1)
         return await _page(repo, tickets[-size:], has_newer=len(tickets) > size, has_older=False)
     # From the top (no key) nothing is newer: the probe is needed only below a key.
-    has_newer = bool(tickets) and ref.key is not None and bool(await feed.newer(query, key_of(tickets[0]), 1))
+    has_newer = (
+        bool(tickets) and ref.key is not None and (newer_known or bool(await feed.newer(query, key_of(tickets[0]), 1)))
+    )
     return await _page(repo, tickets[:size], has_newer=has_newer, has_older=len(tickets) > size)
 
 

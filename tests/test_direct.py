@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from db.direct import Direct
 from db.engine import CHECKPOINT_EVERY, create_engine, create_sessionmaker
@@ -62,6 +63,13 @@ async def test_rows_and_objects_are_what_sqlalchemy_gives(session: AsyncSession)
         ]
         assert all(isinstance(t.event_type, EventType) and t.created_at.tzinfo is not None for t in found)
         assert all(inspect(t).detached for t in found)  # read alone: never flushed, not the session's objects
+        for ticket in found:  # as SQLAlchemy's own make_transient_to_detached leaves an instance of the same row
+            same = Ticket(**{column.key: getattr(ticket, column.key) for column in inspect(Ticket).column_attrs})
+            make_transient_to_detached(same)
+            got, want = inspect(ticket), inspect(same)
+            assert (got.key, got.unloaded, got.expired_attributes, got.committed_state, got.modified) == (
+                want.key, want.unloaded, want.expired_attributes, want.committed_state, want.modified
+            )  # fmt: skip
         loaded = await direct.loaded(session, Ticket, params)  # the session's own: the objects it holds
         assert [id(t) for t in loaded] == [id(t) for t in tickets if t.id in {f.id for f in found}]
     statuses = {"seller": tickets[0].seller_id, "statuses": [TicketStatus.ACTIVE, TicketStatus.SOLD]}
@@ -89,6 +97,12 @@ async def test_reads_see_the_transaction_and_end_with_it(backend: Backend) -> No
         async with sessionmaker() as session:
             assert (await session.execute(text("SELECT 1"))).scalar() == 1
             await direct.rows(session, ids)  # also after SQLAlchemy began the transaction
+            await session.commit()
+            async with sessionmaker() as other:
+                committed = {"ids": [t.id for t in await _market(Repo(other))], "now": NOW}
+                await other.commit()
+            # After a commit: a new transaction (the session holds a connection again), seeing what others committed.
+            assert len(await direct.rows(session, committed)) == 3 and session.in_transaction()
     finally:
         await engine.dispose()
 

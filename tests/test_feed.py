@@ -89,6 +89,27 @@ async def test_pages_hold_while_tickets_are_added_and_sold(repo: Repo) -> None:
     assert await walk(repo) == [t.id for t in new] + [t.id for t in old if t is not old[1]]
 
 
+async def test_next_from_a_ticket_gone_asks_what_is_newer(repo: Repo) -> None:
+    """Next starts below the key; whether a Previous page exists does not depend on the key's ticket still being
+    on sale (it is what is newer while it is there)."""
+    seller = await make_user(repo, NOW)
+    tickets = [await make_ticket(repo, seller, NOW, created_at=NOW - timedelta(minutes=i)) for i in range(12)]
+    expected = [ticket.id for ticket in tickets]
+    key = key_of(tickets[4])  # the first page's last card
+    await repo.orders.move_ticket(tickets[4].id, TicketStatus.ACTIVE, TicketStatus.SOLD, NOW)
+    second = await load_page(repo, Filters(), PageRef(key, Direction.OLDER), NOW)
+    assert ids(second) == expected[5:10]
+    assert (second.has_newer, second.has_older) == (True, True)
+    for ticket in tickets[:4]:
+        await repo.orders.move_ticket(ticket.id, TicketStatus.ACTIVE, TicketStatus.WITHDRAWN, NOW)
+    alone = await load_page(repo, Filters(), PageRef(key, Direction.OLDER), NOW)
+    assert ids(alone) == expected[5:10]
+    assert (alone.has_newer, alone.has_older) == (False, True)
+    last = await load_page(repo, Filters(), PageRef(key_of(tickets[9]), Direction.OLDER), NOW)
+    assert ids(last) == expected[10:]
+    assert (last.has_newer, last.has_older) == (True, False)
+
+
 async def test_stale_edges_fall_back_to_the_nearest_full_page(repo: Repo) -> None:
     seller = await make_user(repo, NOW)
     tickets = [await make_ticket(repo, seller, NOW, created_at=NOW - timedelta(minutes=i)) for i in range(7)]

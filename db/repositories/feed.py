@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select, text, tuple_
+from sqlalchemy import Integer, String, bindparam, column, literal_column, select, table, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -65,7 +65,7 @@ class FeedRepository:
         if not seekable or self.session.get_bind().dialect.name != "sqlite":
             return None
         match = " AND ".join('"' + word.replace('"', '""') + '"' for word in seekable)
-        ids = list((await self.session.execute(_RARE, {"match": match, "limit": RARE + 1})).scalars())
+        ids = [row[0] for row in await _RARE.rows(self.session, {"match": match, "limit": RARE + 1})]
         return ids if len(ids) <= RARE else None
 
     async def _page(self, query: FeedQuery, key: Key | None, limit: int, edge: _Edge) -> list[Ticket]:
@@ -101,7 +101,12 @@ class FeedRepository:
         return list(reversed(await self._page(query, key, limit, _Edge.ABOVE)))
 
 
-_RARE = text("SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH :match LIMIT :limit")
+_FTS = table("tickets_fts", column("rowid", Integer()))  # SQLite only (migration 0006): FTS5 trigram over the names
+_RARE = Direct(
+    select(_FTS.c.rowid)
+    .where(literal_column(_FTS.name).op("MATCH")(bindparam("match", type_=String())))
+    .limit(bindparam("limit", type_=Integer()))
+)
 
 
 class _Edge(enum.Enum):
