@@ -8,7 +8,9 @@ looked up once; `rows` binds the values in order and runs the SQL on the session
 sqlite3 through aiosqlite (which begins the transaction of a write by itself, as it does under SQLAlchemy), asyncpg's
 prepared statement (cached by asyncpg) once SQLAlchemy has begun the transaction, SQLAlchemy's `exec_driver_sql`
 before that. SQLAlchemy's events do not see these statements; a driver error is the driver's own (sqlite3's,
-asyncpg's), not wrapped in `sqlalchemy.exc`. For reads only: a write must go through the session (it notes writes)."""
+asyncpg's), not wrapped in `sqlalchemy.exc`. Made for reads; a write through the session notes itself for the
+update's commit, so a hot INSERT or UPDATE (no expanding IN lists; RETURNING for its rows) goes through `write`,
+which notes it."""
 
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
+
+from db.engine import WROTE
 
 T = TypeVar("T")
 _Processor = Callable[[Any], Any] | None
@@ -57,7 +62,7 @@ class _Compiled:
 class Direct:
     """A SELECT compiled once per dialect and run through the driver on the session's connection (module docs)."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | UpdateBase) -> None:
         self.statement = statement
         binds = [b for b in visitors.iterate(statement) if isinstance(b, BindParameter)]
         self._named = {b.key: b for b in binds if not b.key.startswith("%(")}  # the caller binds these by name
@@ -68,9 +73,8 @@ class Direct:
     def _compile(self, dialect: Dialect, lengths: tuple[int, ...]) -> _Compiled:
         sized = dict(zip(self._expanding, lengths, strict=True))
         placeholders = {key: [None] * sized[key] if key in sized else None for key in self._named}
-        compiled = self.statement.params(placeholders).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True}
-        )
+        statement = self.statement.params(placeholders) if isinstance(self.statement, Select) else self.statement
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         assert compiled.positiontup is not None  # both dialects' drivers take positional parameters
 
         def processor(bind: BindParameter[Any]) -> _Processor:
@@ -88,7 +92,7 @@ class Direct:
                 args.append(_Arg(key, int(number) - 1, None, processor(self._named[key])))
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.statement.selected_columns
+            for column in self.statement.exported_columns
         )
         return _Compiled(compiled.string, tuple(args), results)
 
@@ -116,6 +120,12 @@ class Direct:
             return [tuple(row) for row in raw]
         return [tuple(v if p is None or v is None else p(v) for p, v in zip(results, row, strict=True)) for row in raw]
 
+    async def write(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """An INSERT or UPDATE run as `rows` runs a read (its RETURNING rows), noted for the update's commit."""
+        rows = await self.rows(session, params)
+        session.info[WROTE] = True
+        return rows
+
     async def objects(self, session: AsyncSession, entity: type[T], params: Mapping[str, Any]) -> list[T]:
         """The rows of a `select(entity)` as detached instances of the mapped class (not in the session: read
         alone, changed nowhere; nothing loads lazily)."""
@@ -132,7 +142,7 @@ class Direct:
         mapper = inspect(entity)
         keys = self._keys.get(entity)
         if keys is None:
-            columns = self.statement.selected_columns[: len(mapper.columns)]
+            columns = self.statement.exported_columns[: len(mapper.columns)]
             keys = self._keys[entity] = [mapper.get_property_by_column(column).key for column in columns]
         instance: T = mapper.class_manager.new_instance()
         inspect(instance).dict.update(zip(keys, values[: len(keys)], strict=True))
