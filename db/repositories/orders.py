@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import JSON, ColumnElement, Update, bindparam, delete, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Update,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -29,6 +42,7 @@ from db.models import (
     Refund,
     RefundStatus,
     Ticket,
+    TicketOffer,
     TicketStatus,
     TicketWaiter,
     User,
@@ -66,6 +80,31 @@ def _move_ticket(event_ahead: bool, not_sellers: bool, sold: bool) -> Direct:
     if sold:
         values |= {"buyer_id": bindparam("buyer"), "sold_at": at}
     return Direct(update(_TICKETS_TABLE).where(*conditions).values(**values).returning(*_TICKETS))
+
+
+# Buy's hold of a ticket sold alone in one statement (OrderRepository.hold_alone).
+_at = bindparam("now", type_=_TICKETS.event_at.type)
+_HOLD_ALONE = Direct(
+    update(_TICKETS_TABLE)
+    .where(
+        _TICKETS.id == bindparam("ticket"),
+        _TICKETS.status == TicketStatus.ACTIVE,
+        _TICKETS.event_at > _at,
+        _TICKETS.seller_id != bindparam("buyer"),
+        _TICKETS.group_id.is_(None),
+        _TICKETS.currency == bindparam("currency"),
+        ~exists().where(TicketOffer.ticket_id == _TICKETS.id),
+    )
+    .values(status=TicketStatus.RESERVED, updated_at=_at)
+    .returning(*_TICKETS)
+)
+
+
+async def _autoflush(session: AsyncSession) -> None:
+    """What the ORM flushes before its own statements: the session's pending changes (a ticket changed in memory),
+    before a statement through db.direct that reads a ticket back into the session (_fresh overwrites it)."""
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
 
 
 def _fresh(session: AsyncSession, instance: T) -> T:
@@ -146,8 +185,7 @@ class OrderRepository:
     async def ticket(self, ticket_id: int) -> Ticket | None:
         """The ticket as it is now in the database (not a stale copy from earlier in the session): the session's own
         object, as `session.get(..., populate_existing=True)` gives it, read through db.direct."""
-        if self.session.new or self.session.dirty or self.session.deleted:
-            await self.session.flush()  # as the ORM's autoflush before its read
+        await _autoflush(self.session)
         found = await _TICKET.rows(self.session, {"ticket": ticket_id})
         return _fresh(self.session, _TICKET.instance(Ticket, found[0])) if found else None
 
@@ -218,11 +256,21 @@ class OrderRepository:
         not_sellers = after == TicketStatus.RESERVED and buyer_id is not None
         statement = _move_ticket(event_ahead, not_sellers, after == TicketStatus.SOLD)
         params = {"ticket": ticket_id, "before": before, "after": after, "now": now, "buyer": buyer_id}
+        await _autoflush(self.session)
         rows = await statement.write(self.session, params)
         if len(rows) != 1:
             return False
         _fresh(self.session, _TICKET.instance(Ticket, rows[0]))
         return True
+
+    async def hold_alone(self, ticket_id: int, buyer_id: int, currency: str, now: datetime) -> Ticket | None:
+        """Buy's hold in one conditional UPDATE, for a ticket sold alone (in no group), on sale, never offered to a
+        waiter, not the buyer's own, in `currency`, its event still ahead: active -> reserved. The ticket as the
+        session holds it, refreshed from the RETURNING; None when it is not all of that (nothing changed)."""
+        params = {"ticket": ticket_id, "buyer": buyer_id, "currency": currency, "now": now}
+        await _autoflush(self.session)
+        rows = await _HOLD_ALONE.write(self.session, params)
+        return _fresh(self.session, _TICKET.instance(Ticket, rows[0])) if rows else None
 
     async def add(self, order: Order) -> Order:
         """The new order written at once and made the session's own (persistent, as if loaded): one Core INSERT of
