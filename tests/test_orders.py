@@ -95,6 +95,24 @@ async def test_the_hold_writes_the_whole_order_row(repo: Repo) -> None:
     assert hold.order.buy_view == pressed.view and hold.order.status == OrderStatus.PENDING
 
 
+async def test_refused_presses_hold_nothing(repo: Repo) -> None:
+    """A press the one-statement hold does not take is refused for its reason, and the ticket stays on sale, with no
+    order: another currency; a waiter's claim window on a single ticket (only its waiter may buy it)."""
+    seller, waiter, stranger = await make_users(repo, NOW, 3)
+    euros = await make_ticket(repo, seller, NOW, currency="EUR")
+    with pytest.raises(DomainError, match="buy-currency"):
+        await orders.hold(repo, STARS, NOW, stranger, euros.id)
+    offered = await make_ticket(repo, seller, NOW)
+    await repo.waitlist.add_offer(offered.id, waiter.id, NOW, NOW + timedelta(minutes=10))
+    with pytest.raises(DomainError, match="buy-offered"):
+        await orders.hold(repo, STARS, NOW, stranger, offered.id)
+    for ticket_id in (euros.id, offered.id):
+        assert (await repo.orders.ticket(ticket_id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
+    assert await repo.session.scalar(select(func.count(Order.id))) == 0
+    held = await orders.hold(repo, STARS, NOW, waiter, offered.id)
+    assert held.new and held.ticket.status == TicketStatus.RESERVED
+
+
 @pytest.mark.parametrize("status", [TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN,
                                     TicketStatus.BLOCKED])  # fmt: skip
 async def test_no_hold_on_tickets_not_on_sale(repo: Repo, status: TicketStatus) -> None:
