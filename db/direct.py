@@ -9,7 +9,8 @@ looked up once; `rows` binds the values in order and runs the SQL on the session
 transaction of a write by itself, as it does under SQLAlchemy), asyncpg's prepared statement (cached by asyncpg)
 once SQLAlchemy has begun the transaction, SQLAlchemy's `exec_driver_sql` before that. SQLAlchemy's events do not
 see these statements; a driver error is the driver's own (sqlite3's, asyncpg's), not wrapped in `sqlalchemy.exc`.
-For reads only: a write must go through the session (it notes writes)."""
+Made for reads; a write through the session notes itself for the update's commit, so a hot INSERT or UPDATE (no
+expanding IN lists; RETURNING for its rows) goes through `write`, which notes it."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.instrumentation import ClassManager
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
+
+from db.engine import WROTE
 
 T = TypeVar("T")
 _HELD = "direct_held"  # session.info: (the root transaction, its connection, the driver's connection): _held
@@ -59,9 +63,10 @@ class _Compiled:
 
 
 class Direct:
-    """A SELECT compiled once per dialect and run through the driver on the session's connection (module docs)."""
+    """A SELECT (or a hot INSERT or UPDATE: `write`) compiled once per dialect and run through the driver on the
+    session's connection (module docs)."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Select[*tuple[Any, ...]] | UpdateBase) -> None:
         self.statement = statement
         binds = [b for b in visitors.iterate(statement) if isinstance(b, BindParameter)]
         self._named = {b.key: b for b in binds if not b.key.startswith("%(")}  # the caller binds these by name
@@ -72,9 +77,8 @@ class Direct:
     def _compile(self, dialect: Dialect, lengths: tuple[int, ...]) -> _Compiled:
         sized = dict(zip(self._expanding, lengths, strict=True))
         placeholders = {key: [None] * sized[key] if key in sized else None for key in self._named}
-        compiled = self.statement.params(placeholders).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True}
-        )
+        statement = self.statement.params(placeholders) if isinstance(self.statement, Select) else self.statement
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         assert compiled.positiontup is not None  # both dialects' drivers take positional parameters
 
         def processor(bind: BindParameter[Any]) -> _Processor:
@@ -92,7 +96,7 @@ class Direct:
                 args.append(_Arg(key, int(number) - 1, None, processor(self._named[key])))
         results = (
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.statement.selected_columns
+            for column in self.statement.exported_columns
         )
         processed = tuple((index, process) for index, process in enumerate(results) if process is not None)
         return _Compiled(compiled.string, tuple(args), processed)
@@ -125,6 +129,12 @@ class Direct:
                 if value is not None:
                     values[index] = process(value)
             rows.append(tuple(values))
+        return rows
+
+    async def write(self, session: AsyncSession, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """An INSERT or UPDATE run as `rows` runs a read (its RETURNING rows), noted for the update's commit."""
+        rows = await self.rows(session, params)
+        session.info[WROTE] = True
         return rows
 
     async def objects(self, session: AsyncSession, entity: type[T], params: Mapping[str, Any]) -> list[T]:
@@ -165,9 +175,9 @@ class _Shape:
     unloaded: frozenset[str]
 
     @classmethod
-    def of(cls, entity: type[Any], statement: Select[*tuple[Any, ...]]) -> _Shape:
+    def of(cls, entity: type[Any], statement: Select[*tuple[Any, ...]] | UpdateBase) -> _Shape:
         mapper = inspect(entity)
-        columns = statement.selected_columns[: len(mapper.columns)]
+        columns = statement.exported_columns[: len(mapper.columns)]
         keys = tuple(mapper.get_property_by_column(column).key for column in columns)
         primary = tuple(keys.index(mapper.get_property_by_column(column).key) for column in mapper.primary_key)
         unloaded = frozenset(mapper.class_manager).difference(keys)

@@ -141,7 +141,16 @@ async def hold(
     """Reserve the ticket (for a together-group: all its tickets) for the buyer for `rules.reservation_minutes` and
     open one pending order for the unit's price, in the caller's transaction, keeping the message Buy was
     `pressed_on`. Pressing Buy again during one's own hold gives the same order back. A sold ticket is refused as
-    such ("buy-bought" to its buyer)."""
+    such ("buy-bought" to its buyer).
+
+    First the common case in one statement: a ticket sold alone, on sale, never offered to a waiter, not the buyer's,
+    in the rules' currency, its event ahead, reserved by one conditional UPDATE (repo.orders.hold_alone). Any other
+    ticket, or one that did not move, goes through each check in turn (and the same conditional move from active),
+    which says why not; a buyer's own live hold keeps its ticket reserved, so it is found there too."""
+    alone = await repo.orders.hold_alone(ticket_id, buyer.id, rules.currency, now)
+    if alone is not None:
+        single = Unit(alone, [alone], None)
+        return await _open(repo, rules, now, buyer, single, charge_for(single, rules), pressed_on)
     unit = await groups.unit_of(repo, ticket_id)
     if unit is None:
         raise DomainError("buy-gone")
@@ -167,10 +176,23 @@ async def hold(
         fresh = await _unit(repo, ticket.id)
         reserved = any(t.status == TicketStatus.RESERVED for t in fresh.tickets)
         raise DomainError("buy-reserved" if reserved else "buy-gone")
+    return await _open(repo, rules, now, buyer, unit, charge, pressed_on)
+
+
+async def _open(
+    repo: Repo,
+    rules: PaymentRules,
+    now: datetime,
+    buyer: User,
+    unit: Unit,
+    charge: Charge,
+    pressed_on: BuyMessage | None,
+) -> Hold:
+    """The pending order and the history rows of a unit just reserved for the buyer."""
     order = await repo.orders.add(
         Order(
             public_id=secrets.token_urlsafe(16),
-            ticket_id=ticket.id,
+            ticket_id=unit.lead.id,
             buyer_id=buyer.id,
             amount=charge.total,
             fee_amount=charge.fee,
@@ -185,7 +207,7 @@ async def hold(
     )
     await repo.history.record(unit.ids, TicketStatus.RESERVED, actor="buyer", at=now)
     if unit.group_id is not None:  # a single ticket was refreshed by its move; a group's tickets are read again
-        unit = await _unit(repo, ticket.id)
+        unit = await _unit(repo, unit.lead.id)
     return Hold(order, unit.lead, tuple(unit.tickets), charge)
 
 

@@ -69,6 +69,50 @@ async def test_hold_reserves_the_ticket_once(repo: Repo) -> None:
     assert [change.status for change in history] == [TicketStatus.RESERVED]
 
 
+async def test_the_hold_writes_the_whole_order_row(repo: Repo) -> None:
+    """Every column of the order a hold opens, as the database has it (the INSERT is a Core one, not the unit of
+    work's: same row), and the order is the session's own object."""
+    seller, anna, boris = await make_users(repo, NOW, 3)
+    first, second = await make_ticket(repo, seller, NOW), await make_ticket(repo, seller, NOW)
+    pressed = orders.BuyMessage(anna.telegram_id, 77, {"on": "f", "at": 3, "key": 9, "filters": {"type": "concert"}})
+    hold = await orders.hold(repo, PROVIDER, NOW, anna, first.id, pressed)
+    bare = await orders.hold(repo, PROVIDER, NOW, boris, second.id)
+    columns = Order.__table__.c
+    rows = {row.id: row._asdict() for row in await repo.session.execute(select(*columns, columns.buy_view.is_(None)))}
+    common = {"amount": 210_000, "fee_amount": 10_000, "currency": "RUB", "status": OrderStatus.PENDING,
+              "created_at": NOW, "expires_at": NOW + PROVIDER.hold_time, "paid_at": None,
+              "telegram_payment_charge_id": None, "provider_payment_charge_id": None}  # fmt: skip
+    assert rows[hold.order.id] == {
+        **common, "id": hold.order.id, "public_id": hold.order.public_id, "ticket_id": first.id, "buyer_id": anna.id,
+        "buy_chat_id": anna.telegram_id, "buy_message_id": 77, "buy_view": pressed.view, "anon_1": False,
+    }  # fmt: skip
+    assert rows[bare.order.id] == {
+        **common, "id": bare.order.id, "public_id": bare.order.public_id, "ticket_id": second.id, "buyer_id": boris.id,
+        "buy_chat_id": None, "buy_message_id": None, "buy_view": None, "anon_1": False,  # JSON null, as ever written
+    }  # fmt: skip
+    assert len({hold.order.public_id, bare.order.public_id}) == 2
+    assert await repo.session.get(Order, hold.order.id) is hold.order
+    assert hold.order.buy_view == pressed.view and hold.order.status == OrderStatus.PENDING
+
+
+async def test_refused_presses_hold_nothing(repo: Repo) -> None:
+    """A press the one-statement hold does not take is refused for its reason, and the ticket stays on sale, with no
+    order: another currency; a waiter's claim window on a single ticket (only its waiter may buy it)."""
+    seller, waiter, stranger = await make_users(repo, NOW, 3)
+    euros = await make_ticket(repo, seller, NOW, currency="EUR")
+    with pytest.raises(DomainError, match="buy-currency"):
+        await orders.hold(repo, STARS, NOW, stranger, euros.id)
+    offered = await make_ticket(repo, seller, NOW)
+    await repo.waitlist.add_offer(offered.id, waiter.id, NOW, NOW + timedelta(minutes=10))
+    with pytest.raises(DomainError, match="buy-offered"):
+        await orders.hold(repo, STARS, NOW, stranger, offered.id)
+    for ticket_id in (euros.id, offered.id):
+        assert (await repo.orders.ticket(ticket_id)).status == TicketStatus.ACTIVE  # type: ignore[union-attr]
+    assert await repo.session.scalar(select(func.count(Order.id))) == 0
+    held = await orders.hold(repo, STARS, NOW, waiter, offered.id)
+    assert held.new and held.ticket.status == TicketStatus.RESERVED
+
+
 @pytest.mark.parametrize("status", [TicketStatus.SOLD, TicketStatus.EXPIRED, TicketStatus.WITHDRAWN,
                                     TicketStatus.BLOCKED])  # fmt: skip
 async def test_no_hold_on_tickets_not_on_sale(repo: Repo, status: TicketStatus) -> None:

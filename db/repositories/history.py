@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import TicketStatus, TicketStatusChange
+from db.direct import Direct
+from db.models import Base, TicketStatus, TicketStatusChange
+
+_TABLE = Base.metadata.tables[TicketStatusChange.__tablename__]
+_RECORD = Direct(insert(_TABLE).values({c.key: bindparam(c.key, type_=c.type) for c in _TABLE.c if c.key != "id"}))
 
 
 class TicketHistoryRepository:
@@ -30,8 +34,10 @@ class TicketHistoryRepository:
             {"ticket_id": ticket_id, "status": status, "actor": actor, "reason": reason, "at": at}
             for ticket_id in ticket_ids
         ]
-        if rows:
-            await self.session.execute(insert(TicketStatusChange), rows)
+        if len(rows) == 1:  # db.direct (the ORM's bulk insert of the entity costs ~0.3 ms more)
+            await _RECORD.write(self.session, rows[0])
+        elif rows:  # a together-group's, a sweep's: one executemany
+            await self.session.execute(_RECORD.statement, rows)
 
     async def of_ticket(self, ticket_id: int) -> list[TicketStatusChange]:
         query = (

@@ -19,9 +19,8 @@ from db.repo import Repo
 from handlers.buy.callbacks import BuyAction, BuyCD, HoldAction, HoldCD
 from handlers.buy.keyboards import invoice_keyboard, wait_keyboard
 from handlers.buy.pages import GONE_CODES, drawn, pressed_on, view_of
-from handlers.buy.views import in_stars, invoice_description, invoice_prices, invoice_title
+from handlers.buy.views import Invoice, invoice
 from handlers.feed.pages import current_filters
-from handlers.shared.display import amount_text
 from handlers.shared.editing import edit_in_place
 from services import availability, deliveries, orders
 from services.clock import Clock
@@ -64,29 +63,27 @@ async def buy(
         await callback.answer(_("buy-wait-yours"), show_alert=True)
         return
     held = _("buy-held").format(minutes=settings.reservation_minutes)
-    stars = in_stars(hold, user.language, settings)
-    await callback.answer(f"{held}\n{stars}" if stars else held)
+    texts = invoice(hold, user.language, payment_rules)
+    await callback.answer(f"{held}\n{texts.stars}" if texts.stars else held)
     try:
-        await _send_invoice(bot, user, hold, settings)
+        await _send_invoice(bot, user, hold, texts, settings)
     except TelegramAPIError as error:  # refused, or lost on the way: the hold ends, the buyer may press Buy again
         log.warning("invoice for order %s not sent: %s", hold.order.id, error.message)
         await orders.cancel_hold(repo, clock.now(), user, hold.order.id)
         await bot.send_message(user.telegram_id, _("buy-invoice-failed"))
 
 
-async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, settings: Settings) -> None:
-    charge, language = hold.charge, user.language
-    pay = _("buy-pay").format(amount=amount_text(charge.total, charge.currency, language))
+async def _send_invoice(bot: Bot, user: User, hold: orders.Hold, texts: Invoice, settings: Settings) -> None:
     token = settings.payment_provider_token
     await bot.send_invoice(
         chat_id=user.telegram_id,
-        title=invoice_title(hold),
-        description=invoice_description(hold, language, settings),
+        title=texts.title,
+        description=texts.description,
         payload=hold.order.public_id,
-        currency=charge.currency,
-        prices=invoice_prices(hold, language, settings),
+        currency=hold.charge.currency,
+        prices=texts.prices,
         provider_token=token.get_secret_value() if token else None,
-        reply_markup=invoice_keyboard(pay, _("buy-cancel"), hold.order.id),
+        reply_markup=invoice_keyboard(texts.pay, texts.cancel, hold.order.id),
     )
 
 
