@@ -111,13 +111,11 @@ def _fresh(session: AsyncSession, instance: T) -> T:
     """`instance` (Direct.instance: a row as read now) as the session's own, as `populate_existing` gives it: the
     object the session already holds for its identity with every column overwritten by the row's (committed: nothing
     to flush), or else `instance` itself, added (persistent, no INSERT)."""
-    state = inspect(instance)
-    known: T | None = session.sync_session.identity_map.get(state.key)
-    if known is None:
-        session.add(instance)
-        return instance
-    for attribute in state.mapper.column_attrs:
-        set_committed_value(known, attribute.key, state.dict[attribute.key])
+    known = adopt(session, instance)
+    if known is not instance:
+        state = inspect(instance)
+        for attribute in state.mapper.column_attrs:
+            set_committed_value(known, attribute.key, state.dict[attribute.key])
     return known
 
 
