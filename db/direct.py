@@ -196,6 +196,16 @@ async def _held(session: AsyncSession) -> tuple[Connection, Any]:
     return connection, driver
 
 
+async def has_written(session: AsyncSession) -> bool | None:
+    """Whether the session's transaction has written anything, flushed or not: on SQLite the driver begins the
+    transaction at its first write (a read alone runs in none). None on PostgreSQL, where only the server knows
+    (`pg_current_xact_id_if_assigned()`: a statement asks it)."""
+    if session.new or session.dirty or session.deleted:
+        return True
+    connection, driver = await _held(session)
+    return bool(driver.in_transaction) if connection.dialect.name == "sqlite" else None
+
+
 def _connection(session: Session) -> tuple[Connection, Any]:
     connection = session.connection()
     return connection, connection.connection.driver_connection

@@ -139,6 +139,17 @@ class FsmRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class FeedVersion(Base):
+    """One row whose number grows with every committed change to what a feed page shows (tickets, listing groups,
+    the sellers' names, sales, ratings and lost disputes), kept by database triggers (migration 0010): a page kept in
+    memory is good while the number it was read at is still the number (services.feed.cached_page)."""
+
+    __tablename__ = "feed_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (

@@ -6,12 +6,13 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from db.models import EventType, Ticket
 from db.repo import Repo
+from db.repositories.events import MoreTickets
 from db.repositories.feed import FeedQuery, Key
 from db.repositories.trust import SellerRecord
 from services import groups, ratings
@@ -85,11 +86,15 @@ class FeedCard:
     unit: tuple[Ticket, ...] = ()  # seats sold together: every ticket of the group (the card is its lead's)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: a page kept in memory (services.kept_pages) is drawn once
 class FeedPage:
     cards: list[FeedCard]
     has_newer: bool
     has_older: bool
+    # The earliest start of the events among the rows the page was read from: at that moment one leaves the feed
+    # and the page may change. None when it read none.
+    until: datetime | None = None
+    more: dict[int, MoreTickets] = field(default_factory=dict)  # the other tickets of each card's event, when asked
 
     @property
     def first(self) -> Key | None:
@@ -107,43 +112,61 @@ def key_of(ticket: Ticket) -> Key:
 async def load_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime, *, size: int = PAGE_SIZE) -> FeedPage:
     """One page of the feed. Each step is an index range scan from a key with a LIMIT, whatever the page's
     depth. When the tickets around a stale key are gone, the nearest full page is shown instead."""
-    query = FeedQuery(now, filters.event_type, filters.city_id, filters.words)
-    feed = repo.feed
+    read = _Read(repo, FeedQuery(now, filters.event_type, filters.city_id, filters.words))
     if ref.key is not None and ref.direction == Direction.NEWER:
-        tickets = await feed.newer(query, ref.key, size + 1)
+        tickets = await read.newer(ref.key, size + 1)
         if len(tickets) > size:
-            has_older = bool(await feed.older(query, key_of(tickets[-1]), 1))
-            return await _page(repo, tickets[1:], has_newer=True, has_older=has_older)
+            has_older = bool(await read.older(key_of(tickets[-1]), 1))
+            return await read.page(tickets[1:], has_newer=True, has_older=has_older)
         # Fewer than a page above the key: the first page.
         return await load_page(repo, filters, PageRef(), now, size=size)
     newer_known = False
     if ref.key is not None and ref.direction == Direction.OLDER:
         # Next reads from the key's own ticket, one row more: while it is still in the feed (the last card of the
         # page before, as a rule) it is newer than this page, and the page needs no "anything newer?" probe.
-        tickets = await feed.older(query, ref.key, size + 2, inclusive=True)
+        tickets = await read.older(ref.key, size + 2, inclusive=True)
         if tickets and tickets[0].id == ref.key.ticket_id:
             tickets, newer_known = tickets[1:], True
         else:
             tickets = tickets[: size + 1]
     else:
-        tickets = await feed.older(query, ref.key, size + 1, inclusive=ref.direction == Direction.AT)
+        tickets = await read.older(ref.key, size + 1, inclusive=ref.direction == Direction.AT)
     if not tickets and ref.key is not None:  # everything below the key is gone: the last page
-        tickets = await feed.newer(query, None, size + 1)
-        return await _page(repo, tickets[-size:], has_newer=len(tickets) > size, has_older=False)
+        tickets = await read.newer(None, size + 1)
+        return await read.page(tickets[-size:], has_newer=len(tickets) > size, has_older=False)
     # From the top (no key) nothing is newer: the probe is needed only below a key.
-    has_newer = (
-        bool(tickets) and ref.key is not None and (newer_known or bool(await feed.newer(query, key_of(tickets[0]), 1)))
-    )
-    return await _page(repo, tickets[:size], has_newer=has_newer, has_older=len(tickets) > size)
+    has_newer = bool(tickets) and ref.key is not None and (newer_known or bool(await read.newer(key_of(tickets[0]), 1)))
+    return await read.page(tickets[:size], has_newer=has_newer, has_older=len(tickets) > size)
 
 
-async def _page(repo: Repo, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
-    sellers = await ratings.seller_records(repo, [ticket.seller_id for ticket in tickets])
-    cards = []
-    for ticket in tickets:
-        unit = await groups.unit_of(repo, ticket.id) if ticket.group_id else None
-        if unit is None or unit.group_id is None:
-            cards.append(FeedCard(ticket, sellers[ticket.seller_id]))
-        elif unit.lead.id == ticket.id:  # seats sold together: one card, their lead's
-            cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit.tickets)))
-    return FeedPage(cards, has_newer=has_newer, has_older=has_older)
+@dataclass
+class _Read:
+    """The reads of one page: the feed's rows for its query, noting the earliest event among them (FeedPage.until)."""
+
+    repo: Repo
+    query: FeedQuery
+    until: datetime | None = None
+
+    def _seen(self, tickets: list[Ticket]) -> list[Ticket]:
+        for ticket in tickets:
+            if self.until is None or ticket.event_at < self.until:
+                self.until = ticket.event_at
+        return tickets
+
+    async def older(self, key: Key | None, limit: int, *, inclusive: bool = False) -> list[Ticket]:
+        return self._seen(await self.repo.feed.older(self.query, key, limit, inclusive=inclusive))
+
+    async def newer(self, key: Key | None, limit: int) -> list[Ticket]:
+        return self._seen(await self.repo.feed.newer(self.query, key, limit))
+
+    async def page(self, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
+        repo = self.repo
+        sellers = await ratings.seller_records(repo, [ticket.seller_id for ticket in tickets])
+        cards = []
+        for ticket in tickets:
+            unit = await groups.unit_of(repo, ticket.id) if ticket.group_id else None
+            if unit is None or unit.group_id is None:
+                cards.append(FeedCard(ticket, sellers[ticket.seller_id]))
+            elif unit.lead.id == ticket.id:  # seats sold together: one card, their lead's
+                cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit.tickets)))
+        return FeedPage(cards, has_newer=has_newer, has_older=has_older, until=self.until)

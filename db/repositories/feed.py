@@ -12,17 +12,21 @@ dense and the scan stops after a few rows."""
 from __future__ import annotations
 
 import enum
+from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Integer, String, bindparam, column, literal_column, select, table, tuple_
+from sqlalchemy import Integer, String, bindparam, column, func, literal_column, select, table, tuple_
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.direct import Direct
-from db.models import EventType, Ticket, TicketStatus
+from db.direct import Direct, has_written
+from db.models import EventType, FeedVersion, Ticket, TicketStatus
 
 LIKE_ESCAPE = "\\"
 RARE = 500  # tickets holding a word: up to this many, the page reads them by id (SQLite)
@@ -54,9 +58,37 @@ class Key:
     ticket_id: int
 
 
+# What the feed's readers keep in memory, one store per database (its engine): a test's or a second bot's database
+# never sees another's pages.
+_KEPT: WeakKeyDictionary[Engine, OrderedDict[Hashable, Any]] = WeakKeyDictionary()
+
+
 class FeedRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def version(self) -> int | None:
+        """The feed's version (feed_version, kept by triggers: migration 0010); None when this transaction has
+        written anything. A page it reads then must come from the database and stay out of memory: its writes may
+        yet roll back (and SQLite's triggers have counted them already), and PostgreSQL counts them only once they
+        commit."""
+        written = await has_written(self.session)
+        if written:
+            return None
+        if written is None:  # PostgreSQL: the server says whether the transaction wrote, with the version
+            rows = await _VERSION_WRITTEN.rows(self.session, {})
+            return int(rows[0][0]) if rows and not rows[0][1] else None
+        rows = await _VERSION.rows(self.session, {})
+        return int(rows[0][0]) if rows else None  # no row (a database emptied by hand): nothing kept
+
+    def kept(self) -> OrderedDict[Hashable, Any]:
+        """The store of what the feed's readers keep in memory for this database (services.kept_pages)."""
+        bind = self.session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        store = _KEPT.get(engine)
+        if store is None:
+            store = _KEPT[engine] = OrderedDict()
+        return store
 
     async def _rare_name_ids(self, words: tuple[str, ...]) -> list[int] | None:
         """SQLite: the ids of the tickets whose folded name holds every word of 3+ characters, from the FTS5
@@ -101,6 +133,10 @@ class FeedRepository:
         return list(reversed(await self._page(query, key, limit, _Edge.ABOVE)))
 
 
+_VERSION = Direct(select(FeedVersion.version).where(FeedVersion.id == 1))
+_VERSION_WRITTEN = Direct(
+    select(FeedVersion.version, func.pg_current_xact_id_if_assigned().is_not(None)).where(FeedVersion.id == 1)
+)
 _FTS = table("tickets_fts", column("rowid", Integer()))  # SQLite only (migration 0006): FTS5 trigram over the names
 _RARE = Direct(
     select(_FTS.c.rowid)

@@ -9,8 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db.models import EventType, User
-from db.repositories.events import MoreTickets
+from db.models import EventType
 from handlers.alerts.callbacks import AlertAction, AlertCD
 from handlers.buy.callbacks import BuyAction, BuyCD, BuyView
 from handlers.events.callbacks import EventAction, EventCD
@@ -35,17 +34,18 @@ CLEAR = FeedCD(action=FeedAction.CLEAR).pack()
 ALERT = AlertCD(action=AlertAction.FEED).pack()
 
 
-def page_keyboard(page: FeedPage, filters: Filters, viewer: User, more: dict[int, MoreTickets]) -> InlineKeyboardMarkup:
+def page_keyboard(page: FeedPage, filters: Filters, own: frozenset[int]) -> InlineKeyboardMarkup:
+    """`own`: the ids of the page's tickets the viewer sells (no Buy or Ask under them)."""
     at, key = encode(page.first)
     numbered_cards = list(enumerate(page.cards, start=1))
-    others = [(number, card.ticket.id) for number, card in numbered_cards if card.ticket.seller_id != viewer.id]
+    others = [(number, card.ticket.id) for number, card in numbered_cards if card.ticket.id not in own]
     buy = [buy_button(numbered("feed-buy", number), ticket_id, at, key) for number, ticket_id in others]
     ask = [ask_button(numbered("talk-ask", number), ticket_id) for number, ticket_id in others]
     share = [share_button(numbered("share-button", number), card.ticket.id) for number, card in numbered_cards]
     event_pages = [
         event_button(numbered("feed-event", number), card.ticket.id)
         for number, card in numbered_cards
-        if card.ticket.id in more
+        if card.ticket.id in page.more
     ]
     navigation = []
     if page.has_newer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -13,9 +14,9 @@ from db.repo import Repo
 from handlers.feed.keyboards import page_keyboard
 from handlers.feed.views import page_text
 from handlers.shared.editing import edit_in_place
-from services import events, feed
+from services import kept_pages
 from services.clock import Clock
-from services.feed import Filters, PageRef
+from services.feed import FeedPage, Filters, PageRef
 from services.rules import PaymentRules
 
 FILTERS_KEY = "feed_filters"  # in the FSM data: the filters survive the pages and the pickers
@@ -33,10 +34,18 @@ async def page_view(
     repo: Repo, now: datetime, filters: Filters, user: User, ref: PageRef, payment: PaymentRules | None, language: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The page `ref` names as it is at `now`, for `user` in `language` (an update's or the outbox's)."""
-    page = await feed.load_page(repo, filters, ref, now)
-    more = await events.more_for_cards(repo, [card.ticket for card in page.cards], now)
-    text = page_text(page, filters, user, language, more, payment)
-    return text, page_keyboard(page, filters, user, more)
+    page = await kept_pages.cached_page(repo, filters, ref, now)
+    own = frozenset(card.ticket.id for card in page.cards if card.ticket.seller_id == user.id)
+    return _drawn(page, filters, own, language, get_i18n().current_locale, payment)
+
+
+# A page kept in memory is one object (hashed by identity) for all its viewers: drawn once for each language and
+# locale (gettext reads the locale), and for each set of its tickets a viewer sells (usually none).
+@lru_cache(maxsize=1024)
+def _drawn(
+    page: FeedPage, filters: Filters, own: frozenset[int], language: str, locale: str, payment: PaymentRules | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    return page_text(page, filters, own, language, payment), page_keyboard(page, filters, own)
 
 
 async def viewer_page(

@@ -8,7 +8,6 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.text_decorations import html_decoration as hd
 
-from db.models import User
 from db.repositories.events import MoreTickets
 from db.repositories.trust import SellerRecord
 from handlers.shared.cards import Audience, CardFacts, ticket_card
@@ -61,15 +60,11 @@ def _card(
 
 
 def page_text(
-    page: FeedPage,
-    filters: Filters,
-    viewer: User,
-    language: str,
-    more: dict[int, MoreTickets],
-    payment: PaymentRules | None,
+    page: FeedPage, filters: Filters, own: frozenset[int], language: str, payment: PaymentRules | None
 ) -> str:
+    """`own`: the ids of the page's tickets the viewer sells."""
     blocks = [header(filters, page, language)]
     for number, feed_card in enumerate(page.cards, start=1):
-        own = feed_card.ticket.seller_id == viewer.id
-        blocks.append(card(feed_card, number, own, language, more.get(feed_card.ticket.id), payment))
+        ticket_id = feed_card.ticket.id
+        blocks.append(card(feed_card, number, ticket_id in own, language, page.more.get(ticket_id), payment))
     return "\n\n".join(blocks)
