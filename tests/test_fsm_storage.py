@@ -10,8 +10,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from sqlalchemy import event, text
 
+from bot.middlewares.db import commit_if_written
 from db.engine import create_engine, create_sessionmaker
-from db.fsm_storage import SqlFsmStorage
+from db.fsm_storage import PENDING, SqlFsmStorage, write_pending
 from db.repo import Repo
 from tests.conftest import Backend
 from tests.factories import make_user
@@ -64,6 +65,26 @@ async def test_sql_storage_joins_the_update_transaction(backend: Backend, outcom
         await (session.commit() if outcome == "commit" else session.rollback())
     expected = Wizard.step.state if outcome == "commit" else None
     assert await storage.get_state(KEY) == expected
+    await engine.dispose()
+
+
+async def test_an_updates_commit_writes_the_records_first(backend: Backend) -> None:
+    """The update's commit (commit_if_written) writes the records through db.direct (write_pending) before it
+    commits, nothing left for the commit's own hook: a record with data upserted, an emptied one deleted."""
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    storage = SqlFsmStorage(sessionmaker)
+    for state, data in ((Wizard.step, {"name": "Кино", "seats": [1, 2]}), (None, {})):
+        async with sessionmaker() as session:
+            bound = storage.bound(session)
+            await bound.set_state(KEY, state)
+            await bound.set_data(KEY, data)
+            await write_pending(session)
+            assert PENDING not in session.info
+            await commit_if_written(session)
+        assert (await storage.get_state(KEY), await storage.get_data(KEY)) == (state and state.state, data)
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("SELECT count(*) FROM fsm_states")) == 0
     await engine.dispose()
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from db.engine import WROTE
-from db.fsm_storage import SqlFsmStorage
+from db.fsm_storage import SqlFsmStorage, write_pending
 from db.repo import Repo
 
 # The session whose work is committed before the bot speaks (see CommitBeforeSpeaking): the update's.
@@ -40,8 +40,10 @@ def _note_flush(session: Session, _flush: UOWTransaction) -> None:
 
 
 async def commit_if_written(session: AsyncSession) -> None:
-    if session.info.pop(WROTE, False):
+    if session.info.get(WROTE):
+        await write_pending(session)
         await session.commit()
+        session.info.pop(WROTE, None)
 
 
 @contextmanager
@@ -134,6 +136,7 @@ class CommitBeforeSpeaking(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         session = _speaking.get()
         if session is not None and session.in_transaction():
+            await write_pending(session)
             await session.commit()  # also a read-only transaction: the connection goes back (rollback would expire)
             session.info.pop(WROTE, None)
         return await make_request(bot, method)
