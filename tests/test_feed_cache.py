@@ -10,8 +10,9 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_sessionmaker
-from db.models import FeedVersion, Ticket, User
+from db.models import FeedVersion, GroupMode, Ticket, User
 from db.repo import Repo
+from services import groups
 from services.feed import Filters, PageRef
 from services.kept_pages import cached_page
 from tests.factories import make_ticket, make_user
@@ -110,3 +111,21 @@ async def test_a_transaction_that_wrote_reads_from_the_database(engine: AsyncEng
         await session.rollback()  # what it read never went into memory; the kept page is still the feed's
     assert await first_page(engine) is kept
     assert {card.ticket.id: card.ticket.price for card in kept.cards}[ids[0]] == 2000
+
+
+async def test_a_page_with_seats_sold_together_is_read_every_time(engine: AsyncEngine) -> None:
+    """Its group's tickets are the reading session's own objects: a rollback there expires them, so such a page
+    is never kept for the next viewer (who would find them expired)."""
+    ids = await seed(engine, 2)
+    async with create_sessionmaker(engine)() as session:
+        repo = Repo(session)
+        seller = await repo.users.by_id(int(await session.scalar(select(Ticket.seller_id).limit(1)) or 0))
+        assert seller is not None
+        await groups.create_group(repo, NOW, seller, ids, GroupMode.TOGETHER, total_price=3000)
+        await session.commit()
+    async with create_sessionmaker(engine)() as session:
+        page = await cached_page(Repo(session), Filters(), PageRef(), NOW)
+        await session.rollback()
+    assert [len(card.unit) for card in page.cards] == [2]
+    again = await first_page(engine)
+    assert again is not page and [ticket.price for ticket in again.cards[0].unit] == [1500, 1500]
