@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import create_sessionmaker
-from db.models import FeedVersion, GroupMode, Ticket, User
+from db.engine import create_engine, create_sessionmaker
+from db.models import FeedVersion, GroupMode, Ticket, TicketStatus, User
 from db.repo import Repo
 from services import groups
 from services.feed import Filters, PageRef
 from services.kept_pages import cached_page
+from tests.conftest import Backend
 from tests.factories import make_ticket, make_user
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -129,3 +130,19 @@ async def test_a_page_with_seats_sold_together_is_read_every_time(engine: AsyncE
     assert [len(card.unit) for card in page.cards] == [2]
     again = await first_page(engine)
     assert again is not page and [ticket.price for ticket in again.cards[0].unit] == [1500, 1500]
+
+
+async def test_another_instance_s_change_shows_on_the_next_view(backend: Backend) -> None:
+    """Two bots on one database (the fleet): each keeps its own pages and reads the shared version."""
+    one, two = create_engine(backend.database_url), create_engine(backend.database_url)
+    try:
+        ids = await seed(one)
+        kept = await first_page(one)
+        assert await first_page(one) is kept
+        async with create_sessionmaker(two)() as session:  # sold on the other instance
+            await session.execute(update(Ticket).where(Ticket.id == ids[-1]).values(status=TicketStatus.SOLD))
+            await session.commit()
+        assert [card.ticket.id for card in (await first_page(one)).cards] == ids[-2::-1]
+    finally:
+        await one.dispose()
+        await two.dispose()
