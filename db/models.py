@@ -142,7 +142,7 @@ class FsmRecord(Base):
 class FeedVersion(Base):
     """One row whose number grows with every committed change to what a feed page shows (tickets, listing groups,
     the sellers' names, sales, ratings and lost disputes), kept by database triggers (migration 0010): a page kept in
-    memory is good while the number it was read at is still the number (services.feed.cached_page)."""
+    memory is good while the number it was read at is still the number (services.kept_pages.cached_page)."""
 
     __tablename__ = "feed_version"
 

@@ -8,7 +8,7 @@ feed_version holds one row whose number grows with every change to what a feed p
 its status, price, seat, group), a listing group, and of the sellers named on the cards their first name, their
 sales (users.completed_sales, itself kept by the triggers of 0006), their ratings and the disputes refunded against
 them. Database triggers keep it, so every write path counts, raw SQL included, and every instance of the bot sharing
-the database reads the same number (services.feed.cached_page).
+the database reads the same number (services.kept_pages.cached_page).
 
 On PostgreSQL the triggers are constraint triggers deferred to the commit: the row is locked only while a
 transaction commits, never while it goes on to lock tickets (a lock taken at its first ticket would make two
