@@ -10,10 +10,11 @@ from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import aiosqlite
 from sqlalchemy import event, exc
-from sqlalchemy.engine import CursorResult, Result, make_url
+from sqlalchemy.engine import CursorResult, Engine, Result, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 WROTE = "wrote"  # session.info flag: something was written since the last commit (the update's commits read it)
@@ -103,9 +104,12 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     database = parsed.database or ":memory:"
-    engine = create_async_engine(
-        url, async_creator=lambda: InlineConnection(database), pool_size=1, max_overflow=0, pool_timeout=60, **kwargs
-    )
+
+    def connect() -> InlineConnection:
+        connection = _SHARED[engine.sync_engine] = InlineConnection(database)
+        return connection
+
+    engine = create_async_engine(url, async_creator=connect, pool_size=1, max_overflow=0, pool_timeout=60, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -123,6 +127,22 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
         event.listen(engine.sync_engine, "commit", lambda _connection: checkpointer.after_commit())
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: checkpointer.wait())
     return engine
+
+
+# Each SQLite engine's one connection, the last one its pool opened (idle_connection).
+_SHARED: WeakKeyDictionary[Engine, InlineConnection] = WeakKeyDictionary()
+
+
+def idle_connection(engine: Engine) -> sqlite3.Connection | None:
+    """A SQLite engine's one connection while no transaction is open on it (nobody's writes are pending), whether
+    or not a session holds it: what a read runs on outside any transaction (db.direct). Under sqlite3's own
+    transaction handling, which SQLAlchemy keeps, a SELECT never begins a transaction: a session that has only read
+    sees, statement by statement, what is committed, as a read on this connection does. None on PostgreSQL."""
+    shared = _SHARED.get(engine)
+    connection = shared._connection if shared is not None else None
+    if connection is None or connection.in_transaction:
+        return None
+    return connection
 
 
 def _ping_if_idle(engine: AsyncEngine, after: float) -> None:

@@ -101,8 +101,49 @@ async def test_reads_see_the_transaction_and_end_with_it(backend: Backend) -> No
             async with sessionmaker() as other:
                 committed = {"ids": [t.id for t in await _market(Repo(other))], "now": NOW}
                 await other.commit()
-            # After a commit: a new transaction (the session holds a connection again), seeing what others committed.
-            assert len(await direct.rows(session, committed)) == 3 and session.in_transaction()
+            # After a commit, what others committed: on PostgreSQL in a new transaction (the session holds a
+            # connection again); on SQLite outside any, the connection left in the pool.
+            assert len(await direct.rows(session, committed)) == 3
+            assert session.in_transaction() == (backend.name == "postgresql")
+            assert engine.sync_engine.pool.checkedout() == (backend.name == "postgresql")  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_reads_outside_a_transaction_see_only_what_is_committed(backend: Backend) -> None:
+    """SQLite: a session that has taken no connection reads on the engine's one connection without taking it, also
+    while another session holds it, and never sees another's uncommitted writes: while they are pending, the read
+    waits for the connection as any statement would, then sees what was committed. A write always takes it."""
+    if backend.name != "sqlite":
+        return
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    direct = Direct(TICKETS)
+    pool = engine.sync_engine.pool
+    try:
+        async with sessionmaker() as setup:
+            ids = {"ids": [t.id for t in await _market(Repo(setup))], "now": NOW}
+            await setup.commit()
+        async with sessionmaker() as holder, sessionmaker() as reader:
+            await holder.execute(text("SELECT 1"))  # holds the connection, nothing written
+            assert pool.checkedout() == 1  # type: ignore[attr-defined]
+            assert len(await direct.rows(reader, ids)) == 3  # at once: no checkout
+            assert not reader.in_transaction()
+            await holder.execute(text("UPDATE tickets SET status = 'withdrawn' WHERE id = :id"), {"id": ids["ids"][0]})
+            waiting = asyncio.create_task(direct.rows(reader, ids))
+            await asyncio.sleep(0.05)
+            assert not waiting.done()  # the holder's write is pending: the read waits for the connection
+            await holder.rollback()
+            assert len(await asyncio.wait_for(waiting, 5)) == 3  # the rolled back write never seen
+            await reader.rollback()
+        async with sessionmaker() as writer:
+            written = Direct(TICKETS.with_only_columns(Ticket.id))
+            await written.rows(writer, ids)
+            assert not writer.in_transaction()
+            statement = Ticket.__table__.update().where(Ticket.id == bindparam("id")).values(price=1)
+            await Direct(statement.returning(Ticket.id)).write(writer, {"id": ids["ids"][0]})
+            assert writer.in_transaction() and pool.checkedout() == 1  # type: ignore[attr-defined]
+            await writer.rollback()
     finally:
         await engine.dispose()
 

@@ -1,5 +1,6 @@
 """What one click costs the database, counted with SQLAlchemy's engine events around the real bot: reading the FSM
-state in the update's own session, no write on a read path, at most one COMMIT per update."""
+state in the update's own session, no write on a read path, at most one COMMIT per update (none for a read on
+SQLite)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ async def test_opening_the_feed_and_turning_a_page_write_nothing(harness: Harnes
         await h.emu.wait_idle()
     print(f"\n[{h.settings.database_url.split(':')[0]}] /feed: {dict(feed)}; Buy: {dict(again)}")
     assert feed["writes"] == 0, feed
-    assert feed["commits"] <= 1, feed
-    assert feed["transactions"] == 1, feed  # the FSM state is read in the update's own session
+    # The FSM state is read in the update's own session: one transaction on PostgreSQL (its COMMIT gives the
+    # connection back); on SQLite none at all (db.direct reads outside a transaction while nobody writes).
+    postgresql = h.settings.database_url.startswith("postgresql")
+    assert feed["transactions"] == feed["commits"] == (1 if postgresql else 0), feed
     assert again["commits"] <= 2, again  # the hold committed before the invoice goes out, nothing after
