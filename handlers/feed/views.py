@@ -10,7 +10,7 @@ from aiogram.utils.text_decorations import html_decoration as hd
 
 from db.repositories.events import MoreTickets
 from db.repositories.trust import SellerRecord
-from handlers.shared.cards import Audience, CardFacts, ticket_card
+from handlers.shared.cards import Audience, CardFacts, card_details, card_title
 from handlers.shared.display import city_name, event_type_label
 from services.feed import FeedCard, FeedPage, Filters
 from services.rules import PaymentRules
@@ -35,15 +35,16 @@ def card(
     card: FeedCard, number: int, own: bool, language: str, more: MoreTickets | None, payment: PaymentRules | None
 ) -> str:
     facts = CardFacts.of_ticket(card.ticket, card.unit)
-    return _card(facts, number, own, language, get_i18n().current_locale, card.seller, more, payment)
+    details = _details(facts, own, language, get_i18n().current_locale, card.seller, more, payment)
+    return card_title(facts, number) + "\n" + details
 
 
-# A card's text is a pure function of what it shows (~50 us of gettext and formatting): the same cards fill every
-# viewer's first pages. Keyed also by the update's locale, which gettext reads.
+# A card's text under its numbered title is a pure function of what it shows (~50 us of gettext and formatting):
+# the same cards fill every viewer's first pages, and move up a place when one above them is sold. Keyed also by
+# the update's locale, which gettext reads.
 @lru_cache(maxsize=2048)
-def _card(
+def _details(
     facts: CardFacts,
-    number: int,
     own: bool,
     language: str,
     locale: str,
@@ -51,7 +52,7 @@ def _card(
     more: MoreTickets | None,
     payment: PaymentRules | None,
 ) -> str:
-    lines = [ticket_card(facts, Audience.FEED, language, number=number, seller=seller, more=more, payment=payment)]
+    lines = [card_details(facts, Audience.FEED, language, seller=seller, more=more, payment=payment)]
     if own:
         lines.append(_("feed-card-yours"))
     else:

@@ -124,18 +124,34 @@ def ticket_card(
     more: MoreTickets | None = None,
     payment: PaymentRules | None = None,
 ) -> str:
-    """The ticket's card: name and type, city and venue, local time, seat, price. The feed shows the markup over
-    face value, and with `payment` in Stars what the ticket costs in Stars; a seat left out reads as such to the
-    seller and the buyer, and is not mentioned to browsers; `more`, the event's other tickets on sale."""
-    name = hd.quote(facts.event_name)
-    kind = event_type_label(facts.event_type)
-    title = (
-        _("card-title-numbered").format(number=number, name=name, type=kind)
-        if number is not None
-        else _("card-title").format(name=name, type=kind)
-    )
+    """The ticket's card: its title (`card_title`), then city and venue, local time, seat, price (`card_details`)."""
+    details = card_details(facts, audience, language, seller=seller, more=more, payment=payment)
+    return card_title(facts, number) + "\n" + details
+
+
+def card_title(facts: CardFacts, number: int | None = None) -> str:
+    """ "2. Splean (concert)": the event's name and type, numbered in a list."""
+    name, kind = hd.quote(facts.event_name), event_type_label(facts.event_type)
+    if number is None:
+        return _("card-title").format(name=name, type=kind)
+    return _("card-title-numbered").format(number=number, name=name, type=kind)
+
+
+def card_details(
+    facts: CardFacts,
+    audience: Audience,
+    language: str,
+    *,
+    seller: SellerRecord | None = None,
+    more: MoreTickets | None = None,
+    payment: PaymentRules | None = None,
+) -> str:
+    """The card under its title: city and venue, local time, seat, price. The feed shows the markup over face value,
+    and with `payment` in Stars what the ticket costs in Stars; a seat left out reads as such to the seller and the
+    buyer, and is not mentioned to browsers; `seller`, what a buyer may trust of them; `more`, the event's other
+    tickets on sale."""
     place = city_name(facts.city_id, language, facts.city_name)
-    lines = [title, f"{hd.quote(place)}, {hd.quote(facts.venue)}", hd.quote(when(facts, language))]
+    lines = [f"{hd.quote(place)}, {hd.quote(facts.venue)}", hd.quote(when(facts, language))]
     seat = seat_line(facts, language)
     if seat:
         lines.append("📍 " + hd.quote(seat))
