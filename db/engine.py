@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,7 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
     database = parsed.database or ":memory:"
 
     def connect() -> InlineConnection:
-        connection = _SHARED[engine.sync_engine] = InlineConnection(database)
+        connection = shared.connection = InlineConnection(database)
         return connection
 
     engine = create_async_engine(url, async_creator=connect, pool_size=1, max_overflow=0, pool_timeout=60, **kwargs)
@@ -123,14 +125,22 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
         cursor.close()
 
     checkpointer = WalCheckpointer(database) if database != ":memory:" else None
+    shared = _SHARED[engine.sync_engine] = _Shared(checkpointer)
     if checkpointer is not None:
         event.listen(engine.sync_engine, "commit", lambda _connection: checkpointer.after_commit())
         event.listen(engine.sync_engine, "engine_disposed", lambda _engine: checkpointer.wait())
     return engine
 
 
-# Each SQLite engine's one connection, the last one its pool opened (idle_connection).
-_SHARED: WeakKeyDictionary[Engine, InlineConnection] = WeakKeyDictionary()
+@dataclass
+class _Shared:
+    """A SQLite engine's checkpointer and its one connection, the last one its pool opened."""
+
+    checkpointer: WalCheckpointer | None
+    connection: InlineConnection | None = None
+
+
+_SHARED: WeakKeyDictionary[Engine, _Shared] = WeakKeyDictionary()
 
 
 def idle_connection(engine: Engine) -> sqlite3.Connection | None:
@@ -139,10 +149,22 @@ def idle_connection(engine: Engine) -> sqlite3.Connection | None:
     transaction handling, which SQLAlchemy keeps, a SELECT never begins a transaction: a session that has only read
     sees, statement by statement, what is committed, as a read on this connection does. None on PostgreSQL."""
     shared = _SHARED.get(engine)
-    connection = shared._connection if shared is not None else None
+    connection = shared.connection._connection if shared is not None and shared.connection is not None else None
     if connection is None or connection.in_transaction:
         return None
     return connection
+
+
+@contextmanager
+def own_transaction(engine: Engine, connection: sqlite3.Connection) -> Iterator[None]:
+    """The statements run on `connection` (idle_connection's) in the block make a transaction of their own,
+    committed at its end (rolled back if it raises), then checkpointed as after any commit. The block must not
+    await: nothing else may run on the connection meanwhile."""
+    with connection:
+        yield
+    checkpointer = _SHARED[engine].checkpointer
+    if checkpointer is not None:
+        checkpointer.after_commit()
 
 
 def _ping_if_idle(engine: AsyncEngine, after: float) -> None:

@@ -88,6 +88,38 @@ async def test_an_updates_commit_writes_the_records_first(backend: Backend) -> N
     await engine.dispose()
 
 
+async def test_records_alone_commit_on_their_own_on_sqlite(backend: Backend) -> None:
+    """SQLite: an update that read outside a transaction and wrote only its record writes it as a transaction of
+    its own, the connection never taken from the pool; beside any other write (here a change to the sender's
+    account), in the update's transaction, and a rollback undoes both. On PostgreSQL always the latter."""
+    engine = create_engine(backend.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    storage = SqlFsmStorage(sessionmaker)
+    pool = engine.sync_engine.pool
+    alone = backend.name == "sqlite"
+    async with sessionmaker() as session, session.begin():
+        await make_user(Repo(session), datetime(2026, 12, 1, tzinfo=UTC), telegram_id=KEY.user_id)
+    async with sessionmaker() as session:
+        bound = storage.bound(session)
+        assert await bound.read_with_user(KEY) is not None
+        await bound.set_data(KEY, {"filters": 1})
+        await write_pending(session)
+        assert pool.checkedout() == (0 if alone else 1)  # type: ignore[attr-defined]
+        await session.rollback()  # on SQLite nothing left to undo
+    assert await storage.get_data(KEY) == ({"filters": 1} if alone else {})
+    async with sessionmaker() as session:
+        bound = storage.bound(session)
+        user = await bound.read_with_user(KEY)
+        assert user is not None
+        user.first_name = "Другое"
+        await bound.set_data(KEY, {"filters": 2})
+        await write_pending(session)
+        assert pool.checkedout() == 1  # type: ignore[attr-defined]
+        await session.rollback()
+    assert await storage.get_data(KEY) == ({"filters": 1} if alone else {})
+    await engine.dispose()
+
+
 async def test_the_sender_and_the_state_in_one_query(backend: Backend) -> None:
     """read_with_user: the account and the record in one statement, whichever exists; the record is then known."""
     engine = create_engine(backend.database_url)
