@@ -231,10 +231,10 @@ async def _timed(dispatcher: Dispatcher, bot: Bot, update: Update) -> tuple[floa
 def _count_statements(app: App, counts: list[int]) -> None:
     """counts[0] + 1 for every SQL statement run, counts[1] + 1 for every COMMIT: on SQLite its trace callback sees
     them all (db.direct's transactions of their own too); on PostgreSQL SQLAlchemy's events see its own (asyncpg
-    prepared statements, which asyncpg does not log, and the COMMITs) and asyncpg's query logger the rest
-    (db.direct's statements bypass SQLAlchemy's events; the pool's pre-ping, ";", counts too: it is a round trip).
-    Other transaction control, and what SQLite runs inside a statement (a trigger's, FTS5's own: traced as
-    "-- ..."), aside."""
+    prepared statements, which asyncpg does not log) and asyncpg's query logger the rest and the COMMITs (db.direct's
+    statements bypass SQLAlchemy's events; the pool's pre-ping, ";", counts too: it is a round trip). Other
+    transaction control, and what SQLite runs inside a statement (a trigger's, FTS5's own: traced as "-- ..."),
+    aside."""
     traced: set[int] = set()
     last = [""]
 
@@ -243,7 +243,7 @@ def _count_statements(app: App, counts: list[int]) -> None:
         if query == last[0]:  # SQLite traces an INSERT ... RETURNING twice
             return
         last[0] = query
-        if query.startswith("COMMIT"):  # traced by SQLite only: PostgreSQL's are counted by the engine's event
+        if query.startswith("COMMIT"):  # SQLite's trace and asyncpg's logger both see them
             counts[1] += 1
         elif not query.lstrip().upper().startswith(("--", "BEGIN", "ROLLBACK", "SAVEPOINT", "RELEASE")):
             counts[0] += 1
@@ -258,7 +258,6 @@ def _count_statements(app: App, counts: list[int]) -> None:
             driver.add_query_logger(note)
             if len(traced) == 1:
                 event.listen(app.engine.sync_engine, "before_cursor_execute", lambda *args: note(args[2]))
-                event.listen(app.engine.sync_engine, "commit", lambda *_: counts.__setitem__(1, counts[1] + 1))
         else:  # aiosqlite over sqlite3
             driver._conn.set_trace_callback(note)
 
