@@ -240,7 +240,7 @@ def _count_statements(app: App, counts: list[int]) -> None:
 
     def note(sql: object) -> None:
         query = sql.query if hasattr(sql, "query") else str(sql)
-        if query == last[0]:  # SQLite traces an INSERT ... RETURNING twice
+        if query == last[0] and "RETURNING" in query:  # SQLite traces a statement with RETURNING once per step
             return
         last[0] = query
         if query.startswith("COMMIT"):  # SQLite's trace and asyncpg's logger both see them
