@@ -95,6 +95,7 @@ class FeedPage:
     # and the page may change. None when it read none.
     until: datetime | None = None
     more: dict[int, MoreTickets] = field(default_factory=dict)  # the other tickets of each card's event, when asked
+    kept: bool = False  # held in memory for the next viewers (services.kept_pages): the same object for all of them
 
     @property
     def first(self) -> Key | None:

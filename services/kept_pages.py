@@ -47,6 +47,7 @@ async def cached_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime)
     # The cards' tickets are detached copies (db.direct), safe to keep; the tickets of seats sold together are the
     # session's own objects, which a rollback would expire under the next viewer: such a page is read every time.
     if version is not None and not any(card.unit for card in page.cards):
+        page = replace(page, kept=True)
         kept[key] = _Kept(version, now, page)
         kept.move_to_end(key)
         while len(kept) > KEPT:

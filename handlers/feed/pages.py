@@ -36,16 +36,20 @@ async def page_view(
     """The page `ref` names as it is at `now`, for `user` in `language` (an update's or the outbox's)."""
     page = await kept_pages.cached_page(repo, filters, ref, now)
     own = frozenset(card.ticket.id for card in page.cards if card.ticket.seller_id == user.id)
-    return _drawn(page, filters, own, language, get_i18n().current_locale, payment)
+    draw = _drawn if page.kept else _draw
+    return draw(page, filters, own, language, get_i18n().current_locale, payment)
 
 
-# A page kept in memory is one object (hashed by identity) for all its viewers: drawn once for each language and
-# locale (gettext reads the locale), and for each set of its tickets a viewer sells (usually none).
-@lru_cache(maxsize=1024)
-def _drawn(
+def _draw(
     page: FeedPage, filters: Filters, own: frozenset[int], language: str, locale: str, payment: PaymentRules | None
 ) -> tuple[str, InlineKeyboardMarkup]:
     return page_text(page, filters, own, language, payment), page_keyboard(page, filters, own)
+
+
+# A page kept in memory is one object (hashed by identity) for all its viewers: drawn once for each language and
+# locale (gettext reads the locale), and for each set of its tickets a viewer sells (usually none). A page read for
+# one viewer only is drawn and let go.
+_drawn = lru_cache(maxsize=1024)(_draw)
 
 
 async def viewer_page(

@@ -6,7 +6,9 @@ from __future__ import annotations
 from aiogram.methods import SendMessage
 from sqlalchemy import update
 
-from db.models import Ticket
+from db.models import GroupMode, Ticket
+from handlers.feed import pages
+from services import groups
 from tests.factories import make_ticket, make_user
 from tests.handlers.conftest import NOW, Chatting, person
 
@@ -41,3 +43,17 @@ async def test_one_kept_page_for_every_viewer_its_seller_sees_theirs(chatting: C
     await chatting.message(person(VIEWER), "/feed")
     again = chatting.session.sent(SendMessage)[-1]
     assert again.text != viewer.text and "1,900" in again.text.replace("\u202f", ",").replace("\xa0", ",")
+
+
+async def test_a_page_read_for_one_viewer_is_drawn_and_let_go(chatting: Chatting) -> None:
+    """A page with seats sold together is never kept (services.kept_pages): it is drawn for its viewer and not
+    held among the drawn pages, whose room is for the kept ones."""
+    async with chatting.repo() as repo:
+        seller = await make_user(repo, NOW, telegram_id=SELLER)
+        await make_user(repo, NOW, telegram_id=VIEWER)
+        pair = [await make_ticket(repo, seller, NOW) for _ in range(2)]
+        await groups.create_group(repo, NOW, seller, [t.id for t in pair], GroupMode.TOGETHER, total_price=4000)
+    drawn = pages._drawn.cache_info().currsize
+    await chatting.message(person(VIEWER), "/feed")
+    page = chatting.session.sent(SendMessage)[-1]
+    assert len(buys(page)) == 1 and pages._drawn.cache_info().currsize == drawn
