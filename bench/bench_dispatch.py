@@ -7,8 +7,9 @@ The updates: /start of a registered user, open the feed, Next page, a type filte
 hold + invoice, a sell wizard text step (the event name). The steps that only lead up to the measured one (the
 search button before the search words, /sell and the type before the name) are fed untimed, and so are two
 warm-up rounds. Each round takes a fresh registered user, so throttling never steps in. The feed's four pages are
-measured twice a round: read from the database (each round's Buy changes the feed) and, for the next user, kept in
-memory (", kept": services.kept_pages). Printed per update:
+measured three times a round: read from the database (each round's Buy changes the feed), for the next user kept in
+memory (", kept": services.kept_pages), and after a change elsewhere grew the feed's version (", changed
+elsewhere": read again, the same page). Printed per update:
 updates/s, p50 / p95 of the product and of echo, the ratio of their rates and of their CPU time per update, and the
 SQL statements and COMMITs of one update.
 
@@ -41,7 +42,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bench._load import (
     NOW,
@@ -207,9 +208,11 @@ STEPS: dict[str, Step] = {
 }
 
 
-# The feed's pages, measured twice a round: as read from the database (the round's Buy changed the feed, so the
-# page kept from the round before is stale) and again for another viewer right after, when the page is kept.
+# The feed's pages, measured three times a round: as read from the database (the round's Buy changed the feed, so
+# the page kept from the round before is stale), again for another viewer right after, when the page is kept, and
+# once more after a change elsewhere (a withdrawn ticket's price) grew the feed's version: read again, the same.
 KEPT_AGAIN = ("open the feed", "Next page", "type filter", "search (rare word)")
+ELSEWHERE = "UPDATE tickets SET price = price + 1 WHERE id = (SELECT min(id) FROM tickets)"
 
 
 @dataclass
@@ -275,6 +278,9 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
     async def feed(update: Update) -> None:
         await app.dispatcher.feed_update(bot, update)
 
+    async with app.sessionmaker() as change:  # the ticket ELSEWHERE changes: in no page
+        await change.execute(text("UPDATE tickets SET status = 'withdrawn' WHERE id = (SELECT min(id) FROM tickets)"))
+        await change.commit()
     for _ in range(WARM_UP):  # aiogram and pydantic build their per-type models on first use
         for step in STEPS.values():
             chatter = Chatter(next(users_), session)
@@ -302,6 +308,10 @@ async def measure(app: App, rounds: int, profile: cProfile.Profile | None = None
             await measured(label, step)  # a feed page read: each round's Buy before it changed the feed
             if label in KEPT_AGAIN:  # the same page for the next viewer, kept in memory (services.kept_pages)
                 await measured(f"{label}, kept", step)
+                async with app.sessionmaker() as change:
+                    await change.execute(text(ELSEWHERE))
+                    await change.commit()
+                await measured(f"{label}, changed elsewhere", step)
     await echo_bot.session.close()
     return timings
 

@@ -6,18 +6,24 @@ pages after them, opened by every viewer in turn. A page read from the database 
 read at; it is given again, without reading the tickets, sellers and events, while the version is the same and no
 event among its rows has started. Reading the version is one primary-key lookup. A transaction that has written
 anything reads from the database (`FeedRepository.version` gives None). Every bot instance keeps its own pages and
-reads the shared version, so none shows a page that another one has changed."""
+reads the shared version, so none shows a page that another one has changed. A page read again after a change
+elsewhere in the feed that shows just what the kept one showed stays that object, drawn already."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import inspect
+
+from db.models import Ticket
 from db.repo import Repo
 from services import events
 from services.feed import FeedPage, Filters, PageRef, load_page
 
 KEPT = 1024  # pages kept per database, the least recently given dropped first
+_COLUMNS = tuple(column.key for column in inspect(Ticket).column_attrs)  # what _same compares of a card's ticket
+_UNLOADED = object()
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,34 @@ async def cached_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime)
     # The cards' tickets are detached copies (db.direct), safe to keep; the tickets of seats sold together are the
     # session's own objects, which a rollback would expire under the next viewer: such a page is read every time.
     if version is not None and not any(card.unit for card in page.cards):
-        page = replace(page, kept=True)
+        stale = kept.get(key)
+        # A change elsewhere in the feed grew the version: the page as kept shows what was just read, and it has
+        # been drawn already (handlers/feed/pages.py).
+        page = stale.page if isinstance(stale, _Kept) and _same(stale.page, page) else replace(page, kept=True)
         kept[key] = _Kept(version, now, page)
         kept.move_to_end(key)
         while len(kept) > KEPT:
             kept.popitem(last=False)
     return page
+
+
+def _same(kept: FeedPage, read: FeedPage) -> bool:
+    """Whether a page just read shows what a kept one shows: the same tickets, column for column, the same sellers'
+    records, events' other tickets, neighbours and end."""
+    return (
+        _around(kept) == _around(read)
+        and len(kept.cards) == len(read.cards)
+        and all(
+            old.seller == new.seller and _values(old.ticket) == _values(new.ticket)
+            for old, new in zip(kept.cards, read.cards, strict=True)
+        )
+    )
+
+
+def _around(page: FeedPage) -> tuple[object, ...]:
+    return page.has_newer, page.has_older, page.until, page.more
+
+
+def _values(ticket: Ticket) -> tuple[object, ...]:
+    loaded = inspect(ticket).dict
+    return tuple(loaded.get(key, _UNLOADED) for key in _COLUMNS)

@@ -100,6 +100,25 @@ async def test_a_kept_page_goes_when_an_event_on_it_starts(engine: AsyncEngine) 
     assert earlier is not started
 
 
+async def test_a_page_the_change_did_not_touch_is_read_and_kept_as_it_was(engine: AsyncEngine) -> None:
+    """A change elsewhere (a sold ticket's price) grows the version: the page is read again, and as it shows the same
+    it stays the object already kept (and drawn); a change on it gives a new one."""
+    ids = await seed(engine, 4)
+    async with create_sessionmaker(engine)() as session:
+        await session.execute(update(Ticket).where(Ticket.id == ids[0]).values(status=TicketStatus.SOLD))
+        await session.commit()
+    kept = await first_page(engine)
+    for change, same in (({"price": 999}, True), ({"status": TicketStatus.ACTIVE}, False)):
+        before = await version(engine)
+        async with create_sessionmaker(engine)() as session:
+            await session.execute(update(Ticket).where(Ticket.id == ids[0]).values(**change))
+            await session.commit()
+        assert await version(engine) > before
+        page = await first_page(engine)
+        assert (page is kept) == same and page.kept
+    assert len(page.cards) == 4 and len(kept.cards) == 3
+
+
 async def test_a_transaction_that_wrote_reads_from_the_database(engine: AsyncEngine) -> None:
     ids = await seed(engine)
     kept = await first_page(engine)
