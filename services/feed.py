@@ -15,7 +15,7 @@ from db.repo import Repo
 from db.repositories.events import MoreTickets
 from db.repositories.feed import FeedQuery, Key
 from db.repositories.trust import SellerRecord
-from services import groups, ratings
+from services import ratings
 
 PAGE_SIZE = 5
 QUERY_MAX = 60
@@ -163,11 +163,12 @@ class _Read:
     async def page(self, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
         repo = self.repo
         sellers = await ratings.seller_records(repo, [ticket.seller_id for ticket in tickets])
+        together = await repo.feed.together([ticket.group_id for ticket in tickets if ticket.group_id is not None])
         cards = []
         for ticket in tickets:
-            unit = await groups.unit_of(repo, ticket.id) if ticket.group_id else None
-            if unit is None or unit.group_id is None:
+            unit = together.get(ticket.group_id) if ticket.group_id is not None else None
+            if unit is None:
                 cards.append(FeedCard(ticket, sellers[ticket.seller_id]))
-            elif unit.lead.id == ticket.id:  # seats sold together: one card, their lead's
-                cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit.tickets)))
+            elif unit[0].id == ticket.id:  # seats sold together: one card, their lead's (groups.unit_of)
+                cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit)))
         return FeedPage(cards, has_newer=has_newer, has_older=has_older, until=self.until)

@@ -50,9 +50,8 @@ async def cached_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime)
             return hit.page
     page = await load_page(repo, filters, ref, now)
     page = replace(page, more=await events.more_for_cards(repo, [card.ticket for card in page.cards], now))
-    # The cards' tickets are detached copies (db.direct), safe to keep; the tickets of seats sold together are the
-    # session's own objects, which a rollback would expire under the next viewer: such a page is read every time.
-    if version is not None and not any(card.unit for card in page.cards):
+    # The cards' tickets, and those of seats sold together, are detached copies (db.direct): safe to keep.
+    if version is not None:
         stale = kept.get(key)
         # A change elsewhere in the feed grew the version: the page as kept shows what was just read, and it has
         # been drawn already (handlers/feed/pages.py).
@@ -65,13 +64,15 @@ async def cached_page(repo: Repo, filters: Filters, ref: PageRef, now: datetime)
 
 
 def _same(kept: FeedPage, read: FeedPage) -> bool:
-    """Whether a page just read shows what a kept one shows: the same tickets, column for column, the same sellers'
-    records, events' other tickets, neighbours and end."""
+    """Whether a page just read shows what a kept one shows: the same tickets (and seats sold together), column for
+    column, the same sellers' records, events' other tickets, neighbours and end."""
     return (
         _around(kept) == _around(read)
         and len(kept.cards) == len(read.cards)
         and all(
-            old.seller == new.seller and _values(old.ticket) == _values(new.ticket)
+            old.seller == new.seller
+            and _values(old.ticket) == _values(new.ticket)
+            and list(map(_values, old.unit)) == list(map(_values, new.unit))
             for old, new in zip(kept.cards, read.cards, strict=True)
         )
     )

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.direct import Direct, has_written
-from db.models import EventType, FeedVersion, Ticket, TicketStatus
+from db.models import EventType, FeedVersion, GroupMode, ListingGroup, Ticket, TicketStatus
 
 LIKE_ESCAPE = "\\"
 RARE = 500  # tickets holding a word: up to this many, the page reads them by id (SQLite)
@@ -127,12 +127,29 @@ class FeedRepository:
         `key` is None. `inclusive` starts at `key` itself."""
         return await self._page(query, key, limit, _Edge.AT_OR_BELOW if inclusive else _Edge.BELOW)
 
+    async def together(self, group_ids: list[int]) -> dict[int, list[Ticket]]:
+        """The tickets of each of these groups whose seats are sold together (every status, by id: the first is the
+        card's), as detached copies, in one statement; a group sold otherwise is not among them."""
+        if not group_ids:
+            return {}
+        units: dict[int, list[Ticket]] = {}
+        for ticket in await _TOGETHER.objects(self.session, Ticket, {"groups": sorted(set(group_ids))}):
+            assert ticket.group_id is not None  # joined on it
+            units.setdefault(ticket.group_id, []).append(ticket)
+        return units
+
     async def newer(self, query: FeedQuery, key: Key | None, limit: int) -> list[Ticket]:
         """Up to `limit` tickets before `key` in feed order (newer listings), newest first; from the bottom of the
         feed (the oldest listings) when `key` is None."""
         return list(reversed(await self._page(query, key, limit, _Edge.ABOVE)))
 
 
+_TOGETHER = Direct(
+    select(Ticket)
+    .join(ListingGroup, ListingGroup.id == Ticket.group_id)
+    .where(Ticket.group_id.in_(bindparam("groups", expanding=True)), ListingGroup.mode == GroupMode.TOGETHER)
+    .order_by(Ticket.group_id, Ticket.id)
+)
 _VERSION = Direct(select(FeedVersion.version).where(FeedVersion.id == 1))
 _VERSION_WRITTEN = Direct(
     select(FeedVersion.version, func.pg_current_xact_id_if_assigned().is_not(None)).where(FeedVersion.id == 1)
