@@ -113,12 +113,11 @@ class Direct:
         free = _free(session) if self._reads else None
         if free is not None:
             engine, sqlite = free
-            compiled = self._compiled_for(engine.dialect, params)
-            return self._processed(compiled, sqlite.execute(compiled.sql, [arg(params) for arg in compiled.args]))
+            compiled, args = self._bound(engine.dialect, params)
+            return self._processed(compiled, sqlite.execute(compiled.sql, args))
         connection, driver = await _held(session)
         dialect = connection.dialect
-        compiled = self._compiled_for(dialect, params)
-        args = [arg(params) for arg in compiled.args]
+        compiled, args = self._bound(dialect, params)
         raw: Iterable[Sequence[Any]]
         if dialect.name == "sqlite":
             raw = await driver.execute_fetchall(compiled.sql, args)
@@ -128,12 +127,13 @@ class Direct:
             raw = await session.run_sync(lambda _: connection.exec_driver_sql(compiled.sql, tuple(args)).all())
         return self._processed(compiled, raw)
 
-    def _compiled_for(self, dialect: Dialect, params: Mapping[str, Any]) -> _Compiled:
+    def _bound(self, dialect: Dialect, params: Mapping[str, Any]) -> tuple[_Compiled, list[Any]]:
+        """The statement compiled for `dialect` and the lengths of `params`' lists, and its positional values."""
         lengths = tuple(len(params[key]) for key in self._expanding)
         compiled = self._compiled.get((dialect.name, lengths))
         if compiled is None:
             compiled = self._compiled[dialect.name, lengths] = self._compile(dialect, lengths)
-        return compiled
+        return compiled, [arg(params) for arg in compiled.args]
 
     @staticmethod
     def _processed(compiled: _Compiled, raw: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -254,8 +254,8 @@ def written_alone(session: AsyncSession, writes: Sequence[tuple[Direct, Mapping[
     engine, sqlite = free
     with own_transaction(engine, sqlite):
         for direct, params in writes:
-            compiled = direct._compiled_for(engine.dialect, params)
-            sqlite.execute(compiled.sql, [arg(params) for arg in compiled.args]).fetchall()  # RETURNING's done
+            compiled, args = direct._bound(engine.dialect, params)
+            sqlite.execute(compiled.sql, args).fetchall()  # stepped to the end: RETURNING's rows read
     return True
 
 

@@ -52,6 +52,11 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Any:
         return self._connect().__await__()  # no worker thread to start
 
+    @property
+    def sqlite(self) -> sqlite3.Connection | None:
+        """The sqlite3 connection under it; None once closed."""
+        return self._connection
+
 
 CHECKPOINT_EVERY = 1.0  # seconds: the WAL is copied into the database at most this often, off the event loop
 _CHECKPOINTS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-checkpoint")
@@ -149,7 +154,7 @@ def idle_connection(engine: Engine) -> sqlite3.Connection | None:
     transaction handling, which SQLAlchemy keeps, a SELECT never begins a transaction: a session that has only read
     sees, statement by statement, what is committed, as a read on this connection does. None on PostgreSQL."""
     shared = _SHARED.get(engine)
-    connection = shared.connection._connection if shared is not None and shared.connection is not None else None
+    connection = shared.connection.sqlite if shared is not None and shared.connection is not None else None
     if connection is None or connection.in_transaction:
         return None
     return connection
