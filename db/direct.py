@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, event, inspect
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Mapper, Session, SessionTransaction
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.instrumentation import ClassManager
 from sqlalchemy.sql import visitors
@@ -180,6 +180,21 @@ class Direct:
         state.key = (shape.identity, tuple(values[index] for index in shape.primary), None)
         state._expire_attributes(state.dict, shape.unloaded)
         return instance
+
+
+_UNLOADED = object()  # loaded_columns: in place of a column not loaded
+_COLUMN_KEYS: dict[type, tuple[str, ...]] = {}  # loaded_columns: a mapped class's columns, in its mapper's order
+
+
+def loaded_columns(instance: object) -> tuple[object, ...]:
+    """The values `instance` holds of its mapped class's columns, in the mapper's order (one not loaded: a marker
+    equal only to itself): two reads of a row compare equal when they show the same."""
+    keys = _COLUMN_KEYS.get(type(instance))
+    if keys is None:
+        mapper: Mapper[Any] = inspect(type(instance))
+        keys = _COLUMN_KEYS[type(instance)] = tuple(attribute.key for attribute in mapper.column_attrs)
+    loaded = instance_state(instance).dict
+    return tuple(loaded.get(key, _UNLOADED) for key in keys)
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import inspect
-
-from db.models import Ticket
+from db.direct import loaded_columns
 from db.repo import Repo
 from services import events
 from services.feed import FeedPage, Filters, PageRef, load_page
 
 KEPT = 1024  # pages kept per database, the least recently given dropped first
-_COLUMNS = tuple(column.key for column in inspect(Ticket).column_attrs)  # what _same compares of a card's ticket
-_UNLOADED = object()
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,8 @@ def _same(kept: FeedPage, read: FeedPage) -> bool:
         and len(kept.cards) == len(read.cards)
         and all(
             old.seller == new.seller
-            and _values(old.ticket) == _values(new.ticket)
-            and list(map(_values, old.unit)) == list(map(_values, new.unit))
+            and loaded_columns(old.ticket) == loaded_columns(new.ticket)
+            and list(map(loaded_columns, old.unit)) == list(map(loaded_columns, new.unit))
             for old, new in zip(kept.cards, read.cards, strict=True)
         )
     )
@@ -80,8 +76,3 @@ def _same(kept: FeedPage, read: FeedPage) -> bool:
 
 def _around(page: FeedPage) -> tuple[object, ...]:
     return page.has_newer, page.has_older, page.until, page.more
-
-
-def _values(ticket: Ticket) -> tuple[object, ...]:
-    loaded = inspect(ticket).dict
-    return tuple(loaded.get(key, _UNLOADED) for key in _COLUMNS)
