@@ -187,8 +187,15 @@ async def _search(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -
 
 
 async def _buy(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
-    await feed(chatter.text("/feed"))  # the first card is on sale: the ones held before have left the feed
-    return chatter.press("feed-buy", number=1)
+    """Buy on the first card on sale (the ones held before have left the feed) that is not the viewer's own (no Buy
+    under a seller's own card: at 1M listings some round's viewer sells the first one)."""
+    await feed(chatter.text("/feed"))
+    for number in range(1, 11):
+        try:
+            return chatter.press("feed-buy", number=number)
+        except LookupError:
+            continue
+    raise LookupError("nothing to buy on the first page")
 
 
 async def _wizard_step(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> Update:
