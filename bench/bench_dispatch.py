@@ -59,6 +59,7 @@ from bot.factory import create_bot
 from bot.i18n import i18n
 from bot.settings import Settings
 from services.clock import FrozenClock
+from services.feed import PAGE_SIZE
 
 TOKEN = "123456789:AAbenchdispatchbenchdispatchbench0000"
 LANGUAGE = "ru"  # the loaded users' language
@@ -190,7 +191,7 @@ async def _buy(chatter: Chatter, feed: Callable[[Update], Awaitable[None]]) -> U
     """Buy on the first card on sale (the ones held before have left the feed) that is not the viewer's own (no Buy
     under a seller's own card: at 1M listings some round's viewer sells the first one)."""
     await feed(chatter.text("/feed"))
-    for number in range(1, 11):
+    for number in range(1, PAGE_SIZE + 1):
         try:
             return chatter.press("feed-buy", number=number)
         except LookupError:

@@ -15,7 +15,7 @@ from db.repo import Repo
 from db.repositories.events import MoreTickets
 from db.repositories.feed import FeedQuery, Key
 from db.repositories.trust import SellerRecord
-from services import ratings
+from services import groups, ratings
 
 PAGE_SIZE = 5
 QUERY_MAX = 60
@@ -163,12 +163,13 @@ class _Read:
     async def page(self, tickets: list[Ticket], *, has_newer: bool, has_older: bool) -> FeedPage:
         repo = self.repo
         sellers = await ratings.seller_records(repo, [ticket.seller_id for ticket in tickets])
-        together = await repo.feed.together([ticket.group_id for ticket in tickets if ticket.group_id is not None])
+        grouped = await repo.feed.together([ticket.group_id for ticket in tickets if ticket.group_id is not None])
+        units = {group_id: groups.together(group_id, seats) for group_id, seats in grouped.items()}
         cards = []
         for ticket in tickets:
-            unit = together.get(ticket.group_id) if ticket.group_id is not None else None
+            unit = units.get(ticket.group_id) if ticket.group_id is not None else None
             if unit is None:
                 cards.append(FeedCard(ticket, sellers[ticket.seller_id]))
-            elif unit[0].id == ticket.id:  # seats sold together: one card, their lead's (groups.unit_of)
-                cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit)))
+            elif unit.lead.id == ticket.id:  # seats sold together: one card, their lead's
+                cards.append(FeedCard(ticket, sellers[ticket.seller_id], tuple(unit.tickets)))
         return FeedPage(cards, has_newer=has_newer, has_older=has_older, until=self.until)

@@ -126,8 +126,12 @@ async def unit_of(repo: Repo, ticket_id: int) -> Unit | None:
     group = await repo.groups.by_id(ticket.group_id) if ticket.group_id else None
     if group is None or group.mode != GroupMode.TOGETHER:
         return Unit(ticket, [ticket], None)
-    tickets = await repo.groups.tickets(group.id)
-    return Unit(tickets[0], tickets, group.id)
+    return together(group.id, await repo.groups.tickets(group.id))
+
+
+def together(group_id: int, tickets: list[Ticket]) -> Unit:
+    """A together-group's unit from its tickets by id: the first one leads (its card, its order)."""
+    return Unit(tickets[0], tickets, group_id)
 
 
 async def move_unit(
